@@ -1,0 +1,18 @@
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1 CROSSCHECK_DATA_DIR=/data
+WORKDIR /app
+
+# torch is pinned to the tested release; point PIP_EXTRA_INDEX_URL at a CPU-only wheel index for a small image.
+ARG PIP_EXTRA_INDEX_URL=""
+RUN pip install --no-cache-dir torch==2.13.0
+
+COPY pyproject.toml README.md ./
+COPY embeddings ./embeddings
+COPY service ./service
+COPY seeds ./seeds
+RUN pip install --no-cache-dir '.[postgres]'
+
+EXPOSE 8000
+VOLUME ["/data"]
+CMD ["sh", "-c", "crosscheck ingest --quiet seeds/ && crosscheck serve --host 0.0.0.0 --port 8000"]

@@ -1,0 +1,1 @@
+"""crosscheck service: HTTP API, storage, claim extraction, CLI."""

@@ -1,0 +1,43 @@
+"""FastAPI dependencies: the per-request database session and the objects loaded at start-up."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlmodel import Session
+
+from embeddings import ClaimIndex, TextEncoder
+from service import store
+from service.config import Settings, get_settings
+from service.db import open_session
+from service.models import Source
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    with open_session(request.app.state.engine) as session:
+        yield session
+
+
+def get_encoder(request: Request) -> TextEncoder:
+    encoder: TextEncoder = request.app.state.encoder
+    return encoder
+
+
+def get_index(request: Request) -> ClaimIndex:
+    index: ClaimIndex = request.app.state.index
+    return index
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+EncoderDep = Annotated[TextEncoder, Depends(get_encoder)]
+IndexDep = Annotated[ClaimIndex, Depends(get_index)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def source_or_404(source_id: int, session: SessionDep) -> Source:
+    return store.get_source(session=session, source_id=source_id)
+
+
+SourceDep = Annotated[Source, Depends(source_or_404)]

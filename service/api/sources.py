@@ -1,0 +1,109 @@
+"""/sources: ingest, list, read, delete articles, and their cross-reference report."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query, Response, status
+
+from service import ingest, matching, store
+from service.api.deps import EncoderDep, IndexDep, SessionDep, SettingsDep, SourceDep
+from service.models import Claim, Source
+from service.schemas import (
+    CrossReferenceReport,
+    SourceCreate,
+    SourceDetail,
+    SourcePublic,
+    SourcesPublic,
+    SourceSummary,
+)
+
+router = APIRouter(prefix="/sources", tags=["sources"])
+
+
+def source_public(source: Source, claims: list[Claim]) -> SourcePublic:
+    return SourcePublic(**_source_fields(source, claims))
+
+
+def _source_fields(source: Source, claims: list[Claim]) -> dict[str, Any]:
+    return dict(
+        id=source.id or 0,
+        title=source.title,
+        url=source.url,
+        outlet=source.outlet,
+        author=source.author,
+        published_at=source.published_at,
+        language=source.language,
+        ingested_at=source.ingested_at,
+        claims=[matching.claim_public(c) for c in claims],
+    )
+
+
+# Plain `def` routes: encoding and FAISS work are CPU-bound and must not run on the event loop;
+# FastAPI runs these in its thread pool.
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    responses={200: {"model": SourcePublic, "description": "Already stored; nothing new was created."}},
+)
+def create_source(
+    source_in: SourceCreate,
+    response: Response,
+    session: SessionDep,
+    encoder: EncoderDep,
+    index: IndexDep,
+    settings: SettingsDep,
+) -> SourcePublic:
+    """Ingest an article: extract its claims, embed and index them (200 if the same content or URL exists)."""
+    result = ingest.ingest_source(
+        session=session, encoder=encoder, index=index, settings=settings, source_in=source_in
+    )
+    if not result.created:
+        response.status_code = status.HTTP_200_OK
+    return source_public(result.source, result.claims)
+
+
+@router.get("")
+def list_sources(
+    session: SessionDep,
+    offset: int = Query(default=0, ge=0, le=10_000_000),
+    limit: int = Query(default=50, ge=1, le=500),
+) -> SourcesPublic:
+    """List ingested sources, newest first, with their claim counts."""
+    rows, total = store.list_sources(session=session, offset=offset, limit=limit)
+    data = [
+        SourceSummary(
+            id=s.id or 0,
+            title=s.title,
+            url=s.url,
+            outlet=s.outlet,
+            author=s.author,
+            published_at=s.published_at,
+            language=s.language,
+            ingested_at=s.ingested_at,
+            claim_count=n,
+        )
+        for s, n in rows
+    ]
+    return SourcesPublic(data=data, count=total)
+
+
+@router.get("/{source_id}")
+def read_source(source: SourceDep, session: SessionDep) -> SourceDetail:
+    """One source with its text and all its claims (each claim is text[start:end])."""
+    return SourceDetail(**_source_fields(source, store.claims_of(session=session, source_id=source.id or 0)),
+                        text=source.text)
+
+
+@router.delete("/{source_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_source(source: SourceDep, session: SessionDep, index: IndexDep) -> None:
+    """Delete a source, its claims and their vectors."""
+    ingest.delete_source(session=session, index=index, source_id=source.id or 0)
+
+
+@router.get("/{source_id}/cross-references")
+def cross_references(
+    source: SourceDep, session: SessionDep, index: IndexDep, k: int = Query(default=5, ge=1, le=100)
+) -> CrossReferenceReport:
+    """For every claim of this source, its closest claims in OTHER sources."""
+    return matching.cross_references(session=session, index=index, source=source, k=k)

@@ -1,0 +1,129 @@
+"""The FastAPI application: `create_app()` and its lifespan."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from embeddings import TextEncoder
+from service.api import claims, health, sources
+from service.config import Settings, get_settings
+from service.errors import CrossCheckError
+from service.runtime import Runtime
+
+DESCRIPTION = """\
+**crosscheck** finds which other sources state a claim, in their own words, with outlet, date, URL and
+the exact position in the source text.
+
+Try `POST /claims/match` with the example body, or `GET /sources` then
+`GET /sources/{id}/cross-references` on one of the ingested seed articles.
+"""
+
+
+class BodySizeLimit:
+    """Refuses request bodies over a byte limit with 413, before they are buffered whole.
+
+    A declared Content-Length over the limit is refused at once; a chunked body is counted as it
+    streams, and whatever the app would have answered after the limit was crossed is replaced by 413.
+    """
+
+    def __init__(self, app: ASGIApp, *, max_bytes: Callable[[], int]) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    @staticmethod
+    async def _refuse(send: Send, limit: int) -> None:
+        body = json.dumps(
+            {"detail": f"request body is over the limit of {limit:,} bytes (set CROSSCHECK_MAX_TEXT_BYTES to change it)"}
+        ).encode()
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+        await send({"type": "http.response.start", "status": 413, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.max_bytes()
+        for name, value in scope.get("headers", []):
+            if name == b"content-length" and value.isdigit() and int(value) > limit:
+                await self._refuse(send, limit)
+                return
+        received = 0
+        over = False
+        answered = False
+
+        async def counting_receive() -> Message:
+            nonlocal received, over
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    over = True
+                    # Ends the body here; the app's answer is replaced below.
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal answered
+            if over:
+                if not answered:
+                    answered = True
+                    await self._refuse(send, limit)
+                return
+            await send(message)
+
+        await self.app(scope, counting_receive, guarded_send)
+        if over and not answered:
+            await self._refuse(send, limit)
+
+
+async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, CrossCheckError)
+    return JSONResponse(status_code=exc.status_code, content={"detail": exc.message})
+
+
+def _settings_for(app: FastAPI) -> Settings:
+    # The lifespan honours the same override the routes see, so tests configure both in one place.
+    factory = app.dependency_overrides.get(get_settings, get_settings)
+    settings: Settings = factory()
+    return settings
+
+
+def create_app(*, encoder: TextEncoder | None = None) -> FastAPI:
+    """Builds the app. Nothing is loaded until the lifespan starts.
+
+    Args:
+        encoder: An encoder to use instead of loading the configured model (tests share one).
+    """
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = Runtime.open(_settings_for(app), encoder=encoder)
+        app.state.runtime = runtime
+        app.state.engine = runtime.engine
+        app.state.encoder = runtime.encoder
+        app.state.index = runtime.index
+        try:
+            yield
+        finally:
+            runtime.close()
+
+    app = FastAPI(
+        title="crosscheck",
+        version="0.1.0",
+        summary="Which other sources say this, in what words, and do they agree?",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.add_exception_handler(CrossCheckError, _domain_error)
+    app.add_middleware(BodySizeLimit, max_bytes=lambda: _settings_for(app).max_body_bytes)
+    app.include_router(sources.router)
+    app.include_router(claims.router)
+    app.include_router(health.router)
+    return app

@@ -1,0 +1,134 @@
+"""Data access for sources and claims. Keyword-only arguments, sessions passed in, no HTTP here."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+from sqlalchemy import func
+from sqlmodel import Session, col, delete, select
+
+from service.errors import NotFoundError
+from service.models import Claim, Source, StoreInfo
+
+EMBEDDING_DTYPE = np.dtype("<f4")
+EMBEDDING_MODEL_KEY = "embedding_model"
+
+
+def content_hash(text: str) -> str:
+    """Hash of the article text that ignores line-ending style and surrounding whitespace."""
+    canonical = text.replace("\r\n", "\n").replace("\r", "\n").strip()
+    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def vector_to_bytes(vector: np.ndarray) -> bytes:
+    return np.ascontiguousarray(vector, dtype=EMBEDDING_DTYPE).tobytes()
+
+
+def bytes_to_vectors(blobs: Sequence[bytes], dim: int) -> np.ndarray:
+    if not blobs:
+        return np.zeros((0, dim), dtype=np.float32)
+    return np.frombuffer(b"".join(blobs), dtype=EMBEDDING_DTYPE).reshape(len(blobs), dim).astype(np.float32)
+
+
+def get_store_info(*, session: Session, key: str) -> str | None:
+    row = session.get(StoreInfo, key)
+    return row.value if row else None
+
+
+def set_store_info(*, session: Session, key: str, value: str) -> None:
+    row = session.get(StoreInfo, key)
+    if row is None:
+        session.add(StoreInfo(key=key, value=value))
+    else:
+        row.value = value
+        session.add(row)
+
+
+def find_existing_source(*, session: Session, text_hash: str, url: str | None) -> Source | None:
+    """The source with the same content, or else with the same URL, if any."""
+    found = session.exec(select(Source).where(Source.content_hash == text_hash)).first()
+    if found is None and url:
+        found = session.exec(select(Source).where(Source.url == url).order_by(col(Source.id))).first()
+    return found
+
+
+def get_source(*, session: Session, source_id: int) -> Source:
+    source = session.get(Source, source_id)
+    if source is None:
+        raise NotFoundError(f"no source with id {source_id}")
+    return source
+
+
+def get_claim(*, session: Session, claim_id: int) -> Claim:
+    claim = session.get(Claim, claim_id)
+    if claim is None:
+        raise NotFoundError(f"no claim with id {claim_id}")
+    return claim
+
+
+def claims_of(*, session: Session, source_id: int) -> list[Claim]:
+    return list(session.exec(select(Claim).where(Claim.source_id == source_id).order_by(col(Claim.position))))
+
+
+def claim_ids_of_sources(*, session: Session, source_ids: Sequence[int]) -> list[int]:
+    if not source_ids:
+        return []
+    return list(session.exec(select(Claim.id).where(col(Claim.source_id).in_(list(source_ids)))))  # type: ignore[arg-type]
+
+
+def list_sources(*, session: Session, offset: int, limit: int) -> tuple[list[tuple[Source, int]], int]:
+    """A page of sources (newest first) with their claim counts, and the total number of sources."""
+    total = session.exec(select(func.count()).select_from(Source)).one()
+    counts = (
+        select(Claim.source_id, func.count().label("n")).group_by(col(Claim.source_id)).subquery()
+    )
+    rows = session.exec(
+        select(Source, func.coalesce(counts.c.n, 0))
+        .outerjoin(counts, counts.c.source_id == Source.id)
+        .order_by(col(Source.id).desc())
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    return [(source, int(n)) for source, n in rows], int(total)
+
+
+def delete_source(*, session: Session, source_id: int) -> list[int]:
+    """Deletes a source and its claims in the caller's transaction; returns the deleted claim ids."""
+    source = get_source(session=session, source_id=source_id)
+    claim_ids = claim_ids_of_sources(session=session, source_ids=[source_id])
+    session.exec(delete(Claim).where(col(Claim.source_id) == source_id))  # type: ignore[call-overload]
+    session.delete(source)
+    return [int(i) for i in claim_ids]
+
+
+def count_claims(*, session: Session) -> int:
+    return int(session.exec(select(func.count()).select_from(Claim)).one())
+
+
+def all_claim_ids(*, session: Session) -> np.ndarray:
+    ids = session.exec(select(Claim.id)).all()
+    return np.asarray(ids, dtype=np.int64)
+
+
+def iter_embeddings(
+    *, session: Session, dim: int, ids: np.ndarray | None = None, batch: int = 20_000
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Yields `(ids, vectors)` chunks of stored embeddings, all of them or only the given ids."""
+    if ids is None:
+        last = 0
+        while True:
+            rows = session.exec(
+                select(Claim.id, Claim.embedding).where(col(Claim.id) > last).order_by(col(Claim.id)).limit(batch)
+            ).all()
+            if not rows:
+                return
+            last = int(rows[-1][0])
+            yield np.asarray([r[0] for r in rows], dtype=np.int64), bytes_to_vectors([r[1] for r in rows], dim)
+        return
+    for lo in range(0, len(ids), batch):
+        chunk = [int(i) for i in ids[lo : lo + batch]]
+        rows = session.exec(select(Claim.id, Claim.embedding).where(col(Claim.id).in_(chunk))).all()
+        if rows:
+            yield np.asarray([r[0] for r in rows], dtype=np.int64), bytes_to_vectors([r[1] for r in rows], dim)

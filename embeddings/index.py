@@ -14,6 +14,7 @@ from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import faiss
 import numpy as np
@@ -82,8 +83,9 @@ class _ReadWriteLock:
 
 
 def _as_ids(ids: Collection[int] | np.ndarray) -> np.ndarray:
-    return np.ascontiguousarray(np.fromiter(ids, dtype=np.int64) if not isinstance(ids, np.ndarray) else ids,
-                                dtype=np.int64)
+    return np.ascontiguousarray(
+        np.fromiter(ids, dtype=np.int64) if not isinstance(ids, np.ndarray) else ids, dtype=np.int64
+    )
 
 
 def _manifest_path(path: Path) -> Path:
@@ -200,7 +202,7 @@ class ClaimIndex:
             raise ValueError(f"query dim {q.shape[1]} != index dim {self.dim}")
         if k <= 0 or q.shape[0] == 0:
             return [[] for _ in range(q.shape[0])]
-        selector = None
+        selector: Any = None
         keep_alive: list[object] = []
         if allowed_ids is not None:
             allowed = _as_ids(allowed_ids)
@@ -220,7 +222,7 @@ class ClaimIndex:
                     both = faiss.IDSelectorAnd(selector, not_excluded)
                     keep_alive.append(both)
                     selector = both
-        params = faiss.SearchParameters(sel=selector) if selector is not None else None
+        params = faiss.SearchParameters(sel=selector) if selector is not None else None  # type: ignore[call-arg]
         with self._lock.read():
             kk = min(k, int(self._index.ntotal))
             if kk == 0:
@@ -278,7 +280,7 @@ class ClaimIndex:
             raise IndexLoadError(f"index built for {manifest.model}@{manifest.dim}, encoder is {model_id}")
         try:
             data = np.frombuffer(target.read_bytes(), dtype=np.uint8)
-            raw = faiss.deserialize_index(data)
+            raw: Any = faiss.deserialize_index(data)
         except (OSError, RuntimeError) as exc:
             raise IndexLoadError(f"index file unreadable: {exc}") from exc
         if not isinstance(raw, faiss.IndexIDMap2) and raw.__class__.__name__ != "IndexIDMap2":

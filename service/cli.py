@@ -29,8 +29,11 @@ def _iter_files(paths: Sequence[str]) -> Iterator[Path]:
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            yield from sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in INGEST_SUFFIXES
-                              and p.name.lower() != "readme.md")
+            yield from sorted(
+                p
+                for p in path.rglob("*")
+                if p.is_file() and p.suffix.lower() in INGEST_SUFFIXES and p.name.lower() != "readme.md"
+            )
         else:
             yield path
 
@@ -103,8 +106,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                     summary.present += 1
     finally:
         runtime.close()
-    print(f"new: {summary.new} ({summary.claims} claims), already present: {summary.present}, "
-          f"rejected: {len(summary.rejected)}")
+    print(
+        f"new: {summary.new} ({summary.claims} claims), already present: {summary.present}, "
+        f"rejected: {len(summary.rejected)}"
+    )
     for label, reason in summary.rejected:
         print(f"  rejected {label}: {reason}")
     return 1 if summary.rejected else 0
@@ -158,8 +163,9 @@ def cmd_reindex(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    uvicorn.run("service.main:create_app", factory=True, host=args.host, port=args.port,
-                log_level=get_settings().log_level)
+    uvicorn.run(
+        "service.main:create_app", factory=True, host=args.host, port=args.port, log_level=get_settings().log_level
+    )
     return 0
 
 
@@ -186,15 +192,20 @@ def build_parser() -> argparse.ArgumentParser:
     match.set_defaults(func=cmd_match)
 
     reindex = sub.add_parser("reindex", help="rebuild the FAISS index from the vectors stored in the database")
-    reindex.add_argument("--reencode", action="store_true",
-                         help="re-encode every claim with the configured model (after changing CROSSCHECK_MODEL)")
+    reindex.add_argument(
+        "--reencode",
+        action="store_true",
+        help="re-encode every claim with the configured model (after changing CROSSCHECK_MODEL)",
+    )
     reindex.set_defaults(func=cmd_reindex)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=get_settings().log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    # Libraries (faiss, transformers) log at WARNING; crosscheck's own messages at the configured level.
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("service").setLevel(get_settings().log_level.upper())
     code: int = args.func(args)
     return code
 

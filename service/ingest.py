@@ -60,8 +60,9 @@ def ingest_source(
     url = source_in.url or meta.url
     existing = store.find_existing_source(session=session, text_hash=text_hash, url=url)
     if existing is not None:
-        return IngestResult(source=existing, claims=store.claims_of(session=session, source_id=existing.id or 0),
-                            created=False)
+        return IngestResult(
+            source=existing, claims=store.claims_of(session=session, source_id=existing.id or 0), created=False
+        )
 
     if not extraction.claims:
         raise UnprocessableError(
@@ -113,8 +114,9 @@ def ingest_source(
         existing = store.find_existing_source(session=session, text_hash=text_hash, url=None)
         if existing is None:
             raise
-        return IngestResult(source=existing, claims=store.claims_of(session=session, source_id=existing.id or 0),
-                            created=False)
+        return IngestResult(
+            source=existing, claims=store.claims_of(session=session, source_id=existing.id or 0), created=False
+        )
     index.add(claim_ids, vectors)
     return IngestResult(source=source, claims=claims, created=True)
 

@@ -39,7 +39,10 @@ class BodySizeLimit:
     @staticmethod
     async def _refuse(send: Send, limit: int) -> None:
         body = json.dumps(
-            {"detail": f"request body is over the limit of {limit:,} bytes (set CROSSCHECK_MAX_TEXT_BYTES to change it)"}
+            {
+                "detail": f"request body is over the limit of {limit:,} bytes "
+                "(set CROSSCHECK_MAX_TEXT_BYTES to change it)"
+            }
         ).encode()
         headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
         await send({"type": "http.response.start", "status": 413, "headers": headers})

@@ -135,7 +135,5 @@ def cross_references(*, session: Session, index: ClaimIndex, source: Source, k: 
     )
     return CrossReferenceReport(
         source=source_brief(source),
-        claims=[
-            ClaimCrossReference(claim=claim_public(c), matches=m) for c, m in zip(claims, per_claim, strict=True)
-        ],
+        claims=[ClaimCrossReference(claim=claim_public(c), matches=m) for c, m in zip(claims, per_claim, strict=True)],
     )

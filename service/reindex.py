@@ -26,7 +26,9 @@ def reencode_claims(*, settings: Settings, encoder: TextEncoder) -> int:
             last = 0
             while True:
                 claims = list(
-                    session.exec(select(Claim).where(col(Claim.id) > last).order_by(col(Claim.id)).limit(REENCODE_BATCH))
+                    session.exec(
+                        select(Claim).where(col(Claim.id) > last).order_by(col(Claim.id)).limit(REENCODE_BATCH)
+                    )
                 )
                 if not claims:
                     break

@@ -111,9 +111,7 @@ class MatchQuery(_Strict):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
-            "examples": [
-                {"text": "North Korea sent more than 10,000 soldiers to Kursk", "k": 5, "per_source": True}
-            ]
+            "examples": [{"text": "North Korea sent more than 10,000 soldiers to Kursk", "k": 5, "per_source": True}]
         },
     )
 

@@ -81,9 +81,7 @@ def claim_ids_of_sources(*, session: Session, source_ids: Sequence[int]) -> list
 def list_sources(*, session: Session, offset: int, limit: int) -> tuple[list[tuple[Source, int]], int]:
     """A page of sources (newest first) with their claim counts, and the total number of sources."""
     total = session.exec(select(func.count()).select_from(Source)).one()
-    counts = (
-        select(Claim.source_id, func.count().label("n")).group_by(col(Claim.source_id)).subquery()
-    )
+    counts = select(Claim.source_id, func.count().label("n")).group_by(col(Claim.source_id)).subquery()
     rows = session.exec(
         select(Source, func.coalesce(counts.c.n, 0))
         .outerjoin(counts, counts.c.source_id == Source.id)
@@ -98,7 +96,7 @@ def delete_source(*, session: Session, source_id: int) -> list[int]:
     """Deletes a source and its claims in the caller's transaction; returns the deleted claim ids."""
     source = get_source(session=session, source_id=source_id)
     claim_ids = claim_ids_of_sources(session=session, source_ids=[source_id])
-    session.exec(delete(Claim).where(col(Claim.source_id) == source_id))  # type: ignore[call-overload]
+    session.exec(delete(Claim).where(col(Claim.source_id) == source_id))
     session.delete(source)
     return [int(i) for i in claim_ids]
 
@@ -124,7 +122,7 @@ def iter_embeddings(
             ).all()
             if not rows:
                 return
-            last = int(rows[-1][0])
+            last = int(rows[-1][0] or 0)
             yield np.asarray([r[0] for r in rows], dtype=np.int64), bytes_to_vectors([r[1] for r in rows], dim)
         return
     for lo in range(0, len(ids), batch):

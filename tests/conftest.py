@@ -14,6 +14,7 @@ from service.config import Settings, get_settings
 from service.main import create_app
 from tests.helpers import HashingEncoder
 
+
 @pytest.fixture(scope="session")
 def real_encoder() -> Encoder:
     """The packaged all-MiniLM-L6-v2, loaded once for the whole run."""
@@ -23,8 +24,6 @@ def real_encoder() -> Encoder:
 @pytest.fixture
 def fake_encoder() -> HashingEncoder:
     return HashingEncoder()
-
-
 
 
 @pytest.fixture

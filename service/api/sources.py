@@ -55,9 +55,7 @@ def create_source(
     settings: SettingsDep,
 ) -> SourcePublic:
     """Ingest an article: extract its claims, embed and index them (200 if the same content or URL exists)."""
-    result = ingest.ingest_source(
-        session=session, encoder=encoder, index=index, settings=settings, source_in=source_in
-    )
+    result = ingest.ingest_source(session=session, encoder=encoder, index=index, settings=settings, source_in=source_in)
     if not result.created:
         response.status_code = status.HTTP_200_OK
     return source_public(result.source, result.claims)
@@ -91,8 +89,9 @@ def list_sources(
 @router.get("/{source_id}")
 def read_source(source: SourceDep, session: SessionDep) -> SourceDetail:
     """One source with its text and all its claims (each claim is text[start:end])."""
-    return SourceDetail(**_source_fields(source, store.claims_of(session=session, source_id=source.id or 0)),
-                        text=source.text)
+    return SourceDetail(
+        **_source_fields(source, store.claims_of(session=session, source_id=source.id or 0)), text=source.text
+    )
 
 
 @router.delete("/{source_id}", status_code=status.HTTP_204_NO_CONTENT)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from pathlib import Path
 
@@ -57,12 +58,14 @@ def test_end_to_end_with_real_model(real_encoder, make_client, tmp_path: Path) -
         top = result["matches"]
         assert len({m["source"]["id"] for m in top}) == 5
         stating_numbers = [
-            m for m in top if NUMBER.search(m["claim"]["text"]) and re.search(r"soldier|troop", m["claim"]["text"], re.I)
+            m
+            for m in top
+            if NUMBER.search(m["claim"]["text"]) and re.search(r"soldier|troop", m["claim"]["text"], re.I)
         ]
         assert len({m["source"]["id"] for m in stating_numbers}) >= 3, [m["claim"]["text"] for m in top]
         assert all(m["source"]["outlet"] and m["source"]["url"] and m["source"]["published_at"] for m in top)
         assert [m["rank"] for m in top] == [1, 2, 3, 4, 5]
-        assert all(a["score"] >= b["score"] for a, b in zip(top, top[1:], strict=False))
+        assert all(a["score"] >= b["score"] for a, b in itertools.pairwise(top))
         # Distractor articles (economy, sport, weather, science) are not among the top matches.
         distractors = {ids[name] for name in ids if int(name[:3]) >= 9}
         assert not distractors & {m["source"]["id"] for m in top}
@@ -123,7 +126,9 @@ def test_index_behind_database_is_synced(make_client, tmp_path: Path) -> None:
     encoder = HashingEncoder()
     data_dir = tmp_path / "d"
     with make_client(encoder, data_dir=data_dir) as client:
-        client.post("/sources", json={"text": "The harbour bridge opened to traffic on Friday after four years of work."})
+        client.post(
+            "/sources", json={"text": "The harbour bridge opened to traffic on Friday after four years of work."}
+        )
     with make_client(encoder, data_dir=data_dir) as client:
         # Simulate the crash: store a source, then restore the index file saved before it.
         saved = (data_dir / "index" / "claims.faiss").read_bytes()
@@ -156,7 +161,13 @@ ARTICLE = "The harbour bridge opened to traffic on Friday after four years of co
         ("post", "/sources", {"json": {"text": "x" * 3000}}, 413, "limit is 2,000"),
         ("post", "/sources", {"json": {"text": "# Only a heading\n\n[a link](https://x.example)"}}, 422, "no claim"),
         ("post", "/sources", {"content": b"{not json", "headers": {"content-type": "application/json"}}, 422, "JSON"),
-        ("post", "/sources", {"content": b"x" * 100_000, "headers": {"content-type": "application/json"}}, 413, "limit"),
+        (
+            "post",
+            "/sources",
+            {"content": b"x" * 100_000, "headers": {"content-type": "application/json"}},
+            413,
+            "limit",
+        ),
         ("post", "/claims/match", {"json": {"text": "bridge", "k": 0}}, 422, "greater than or equal to 1"),
         ("post", "/claims/match", {"json": {"text": "bridge", "k": 101}}, 422, "less than or equal to 100"),
         ("post", "/claims/match", {"json": {"text": " "}}, 422, "text is empty"),

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from embeddings import TextEncoder
@@ -117,7 +118,8 @@ def create_app(*, encoder: TextEncoder | None = None) -> FastAPI:
         finally:
             runtime.close()
 
-    app = FastAPI(
+    # Swagger UI and ReDoc served from the package's own static files: /docs works with no internet access.
+    app = FastAPIOffline(
         title="crosscheck",
         version="0.1.0",
         summary="Which other sources say this, in what words, and do they agree?",

@@ -214,3 +214,16 @@ def test_explicit_fields_win_over_text_metadata(make_client) -> None:
             "/sources", json={"text": text, "title": "Mine", "outlet": "Desk", "published_at": "2020-01-02"}
         ).json()
         assert (body["title"], body["outlet"], body["published_at"]) == ("Mine", "Desk", "2020-01-02")
+
+
+def test_swagger_ui_works_without_internet(make_client) -> None:
+    with make_client(HashingEncoder()) as client:
+        page = client.get("/docs")
+        assert page.status_code == 200
+        assets = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+        assert assets and all(a.startswith("/") for a in assets), assets
+        for asset in assets:
+            assert client.get(asset).status_code == 200, asset
+        spec = client.get("/openapi.json").json()
+        example = spec["components"]["schemas"]["MatchQuery"]["examples"][0]
+        assert client.post("/claims/match", json=example).status_code == 200

@@ -1,0 +1,42 @@
+"""Unknown query parameters are an error, as unknown body fields are: `?limt=5` must not silently mean 50."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from fastapi import Request
+from fastapi.dependencies.models import Dependant
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+
+_KNOWN: dict[int, frozenset[str]] = {}
+
+
+def _query_names(dependant: Dependant) -> Iterator[str]:
+    for param in dependant.query_params:
+        yield param.alias
+    for sub in dependant.dependencies:
+        yield from _query_names(sub)
+
+
+def _known_parameters(route: APIRoute) -> frozenset[str]:
+    # Routes are fixed once the app is built; the dependency tree is walked once per route.
+    known = _KNOWN.get(id(route))
+    if known is None:
+        known = _KNOWN[id(route)] = frozenset(_query_names(route.dependant))
+    return known
+
+
+def reject_unknown_query(request: Request) -> None:
+    """App-wide dependency: 422 for a query parameter the route does not declare."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute) or not route.include_in_schema:
+        return
+    unknown = sorted(set(request.query_params.keys()) - _known_parameters(route))
+    if unknown:
+        raise RequestValidationError(
+            [
+                {"type": "extra_forbidden", "loc": ("query", name), "msg": "Unknown query parameter", "input": None}
+                for name in unknown
+            ]
+        )

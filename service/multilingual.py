@@ -1,0 +1,430 @@
+"""Cross-lingual matching: the multilingual encoder's candidates, language detection, anchors, weighting.
+
+The English MiniLM cannot relate a claim to its translation; the multilingual USE can, but alone it ranks a
+same-topic claim with another number about as high as the faithful translation, and in an unweighted
+fusion the English rankers outvote it. So a pair of texts is scored by what is trustworthy for *that*
+pair (see `PairWeights`):
+
+- the languages of query and candidate (py3langid, offline, cached): MiniLM's cosine counts only when both
+  are English; across languages the USE cosine carries the score;
+- language-independent anchors both texts state (`anchors`): numbers with their scale words normalised
+  across languages ("10,000", "10 000", "10.000", "1만", "10 тысяч" are one anchor), years, months and
+  day-month dates. Sharing them is evidence of the same claim, a different figure evidence of another.
+
+`bench/crosslingual.py` measures each of these on `tests/data/crosslingual/` and fitted the weights below.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Final
+
+import numpy as np
+
+from embeddings import ClaimIndex, TextEncoder
+from service.config import Settings
+
+USE_KEY: Final = "use"
+ENGLISH: Final = "en"
+# What the detector may answer: USE's sixteen training languages plus Ukrainian (which USE reads through
+# its Russian vocabulary). A closed list keeps short sentences from being called Latin or Esperanto.
+LANGUAGES: Final = ("ar", "de", "en", "es", "fr", "it", "ja", "ko", "nl", "pl", "pt", "ru", "th", "tr", "uk", "zh")
+
+
+def configured_encoders(settings: Settings) -> dict[str, TextEncoder]:
+    """The additional encoders the settings enable, loaded (the multilingual USE unless disabled)."""
+    if not settings.multilingual:
+        return {}
+    from embeddings.use import MultilingualEncoder
+
+    return {USE_KEY: MultilingualEncoder()}
+
+
+# ---------------------------------------------------------------------------------------------- languages
+
+
+class _Detector:
+    """py3langid restricted to `LANGUAGES`; its model ships inside the package (no download)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._identifier: Any = None
+
+    def __call__(self, text: str) -> str:
+        if self._identifier is None:
+            with self._lock:
+                if self._identifier is None:
+                    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+                    identifier = LanguageIdentifier.from_model_file(MODEL_FILE)
+                    identifier.set_languages(list(LANGUAGES))
+                    self._identifier = identifier
+        lang, _score = self._identifier.classify(text)
+        return str(lang)
+
+
+_detect = _Detector()
+_HANGUL = re.compile(r"[\uac00-\ud7a3]")
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+_UKRAINIAN_ONLY = re.compile(r"[їієґЇІЄҐ]")
+_RUSSIAN_ONLY = re.compile(r"[ыэъёЫЭЪЁ]")
+
+
+@lru_cache(maxsize=65_536)
+def detect_language(text: str) -> str:
+    """The ISO 639-1 code of a claim's language (one of `LANGUAGES`).
+
+    Scripts decide where they can (Hangul is Korean; Cyrillic letters only one of Russian and Ukrainian
+    has settle those two, which the statistical model often confuses on one sentence); otherwise py3langid.
+    """
+    if _HANGUL.search(text):
+        return "ko"
+    if _CYRILLIC.search(text):
+        uk, ru = bool(_UKRAINIAN_ONLY.search(text)), bool(_RUSSIAN_ONLY.search(text))
+        if uk != ru:
+            return "uk" if uk else "ru"
+    return _detect(text)
+
+
+# ------------------------------------------------------------------------------------------------ anchors
+
+# Scale words after a number, per language (lower case, matched as word prefixes where inflected).
+_SCALES: Final[tuple[tuple[str, float], ...]] = (
+    ("thousand", 1e3),
+    ("million", 1e6),
+    ("billion", 1e9),
+    ("trillion", 1e12),
+    ("mille", 1e3),
+    ("milliard", 1e9),
+    ("tausend", 1e3),
+    ("mio", 1e6),
+    ("milliarde", 1e9),
+    ("mrd", 1e9),
+    ("тыс", 1e3),
+    ("тис", 1e3),
+    ("млн", 1e6),
+    ("миллион", 1e6),
+    ("мільйон", 1e6),
+    ("млрд", 1e9),
+    ("миллиард", 1e9),
+    ("мільярд", 1e9),
+    ("трлн", 1e12),
+)
+_SCALE_RE: Final = re.compile(
+    r"\s*(" + "|".join(sorted((re.escape(w) for w, _ in _SCALES), key=len, reverse=True)) + r")\w*\.?",
+    re.IGNORECASE,
+)
+_SCALE_VALUE: Final = dict(_SCALES)
+# A number: digit groups with thousands separators (",", ".", spaces) or a decimal part.
+_NUMBER_RE: Final = re.compile(
+    r"(?<![\w.,])\d{1,3}(?:(?:[,.]|[ \u00a0\u202f])\d{3})+(?![\d])|(?<![\w.,])\d+(?:[.,]\d+)?"
+)
+# Korean writes large numbers with myriad units: 1만 = 10,000, 41만1천 = 411,000, 18억 = 1.8 billion.
+_KOREAN_NUMBER_RE: Final = re.compile(r"(?:\d[\d,.]*\s?[조억만천백십]\s?)+(?:\d+(?![\d]))?")
+_KOREAN_SMALL: Final = {"천": 1e3, "백": 1e2, "십": 1e1}
+_KOREAN_BIG: Final = {"조": 1e12, "억": 1e8, "만": 1e4}
+_KOREAN_DATE_RE: Final = re.compile(r"(\d{1,2})월(?:\s*(\d{1,2})일)?")
+# Month names: whole words in Latin script, stems in Cyrillic (which inflects: "апреля", "квітня").
+_MONTH_WORDS: Final = (
+    "january janvier januar",
+    "february février fevrier februar",
+    "march mars märz",
+    "april avril",
+    "may mai",
+    "june juin juni",
+    "july juillet juli",
+    "august août aout",
+    "september septembre",
+    "october octobre oktober",
+    "november novembre",
+    "december décembre decembre dezember",
+)
+_MONTH_STEMS: Final = (
+    "январ січн",
+    "феврал лютого",
+    "март берез",
+    "апрел квіт",
+    "травн",
+    "июн червн",
+    "июл липн",
+    "август серпн",
+    "сентябр вересн",
+    "октябр жовтн",
+    "ноябр листопад",
+    "декабр грудн",
+)
+# Also ordinary words ("may", "march", "Mars", "Майя"): months only next to a number ("May 2025",
+# "3 mars") or after a preposition of time ("in May", "en mai", "im Mai", "в мае").
+_AMBIGUOUS_MONTHS: Final = frozenset({"may", "march", "mars", "mai", "мая", "май", "мае"})
+_TIME_PREPOSITION: Final = re.compile(r"\b(?:in|since|until|from|by|en|im|seit|ab|в|с|до|к)\s+$", re.IGNORECASE)  # noqa: RUF001
+_MONTHS: Final = {
+    name: number
+    for table in (_MONTH_WORDS, _MONTH_STEMS)
+    for number, names in enumerate(table, start=1)
+    for name in names.split()
+} | {"мая": 5, "май": 5, "мае": 5}
+_MONTH_RE: Final = re.compile(
+    r"\b(?:(" + "|".join([w for ws in _MONTH_WORDS for w in ws.split()] + ["мая", "май", "мае"]) + r")\b"
+    r"|(" + "|".join(w for ws in _MONTH_STEMS for w in ws.split()) + r")\w*)",
+    re.IGNORECASE,
+)
+_DAY_BEFORE: Final = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th|er)?\.?\s+$")
+_NUMBER_AFTER: Final = re.compile(r"^\s+\d")
+
+
+SMALL_NUMBER: Final = 10
+
+
+def _plain_number(token: str) -> float | None:
+    """The value of a digit token, reading "10,000" / "10.000" / "10 000" as thousands and "4,25" as 4.25."""
+    compact = re.sub(r"[ \u00a0\u202f]", "", token)
+    groups = re.split(r"[,.]", compact)
+    if len(groups) > 1 and all(len(g) == 3 for g in groups[1:]) and 1 <= len(groups[0]) <= 3:
+        # A separator followed by exactly three digits: thousands (news rarely has three decimals).
+        return float("".join(groups))
+    try:
+        return float(compact.replace(",", "."))
+    except ValueError:
+        return None
+
+
+def _korean_number(token: str) -> float | None:
+    total = 0.0
+    section = 0.0
+    digits = ""
+    for ch in token:
+        if ch.isdigit() or ch in ".,":
+            digits += ch
+        elif ch in _KOREAN_SMALL:
+            section += (_plain_number(digits) or 1.0) * _KOREAN_SMALL[ch]
+            digits = ""
+        elif ch in _KOREAN_BIG:
+            section += _plain_number(digits) or 0.0
+            total += (section or 1.0) * _KOREAN_BIG[ch]
+            section, digits = 0.0, ""
+    if digits:
+        section += _plain_number(digits) or 0.0
+    value = total + section
+    return value or None
+
+
+def _canonical(value: float) -> str:
+    # 1.8e9 and 1 800 000 000 must meet: round to 4 significant digits, then print without exponent.
+    if value == 0:
+        return "0"
+    digits = 4 - math.floor(math.log10(abs(value))) - 1
+    rounded = round(value, digits)
+    return f"{rounded:.6f}".rstrip("0").rstrip(".")
+
+
+@lru_cache(maxsize=65_536)
+def anchors(text: str) -> frozenset[str]:
+    """The language-independent anchors a claim states: numbers (scaled), month numbers, day-month dates.
+
+    Args:
+        text: One claim, in any language.
+
+    Returns:
+        Tokens such as ``"10000"``, ``"4.25"``, ``"2025"``, ``"month:4"``, ``"date:4-26"``.
+    """
+    found: set[str] = set()
+    rest = text
+    for match in _KOREAN_DATE_RE.finditer(text):
+        month = int(match.group(1))
+        if 1 <= month <= 12:
+            found.add(f"month:{month}")
+            if match.group(2):
+                found.add(f"date:{month}-{int(match.group(2))}")
+    rest = _KOREAN_DATE_RE.sub(" ", rest)
+    for match in _KOREAN_NUMBER_RE.finditer(rest):
+        value = _korean_number(match.group(0))
+        if value is not None:
+            found.add(_canonical(value))
+    rest = _KOREAN_NUMBER_RE.sub(" ", rest)
+    for match in _MONTH_RE.finditer(rest):
+        name = (match.group(1) or match.group(2)).lower()
+        day = _DAY_BEFORE.search(rest[max(0, match.start() - 8) : match.start()])
+        before = rest[max(0, match.start() - 8) : match.start()]
+        after = rest[match.end() : match.end() + 3]
+        if name in _AMBIGUOUS_MONTHS and not (day or _NUMBER_AFTER.match(after) or _TIME_PREPOSITION.search(before)):
+            continue
+        month = _MONTHS[name]
+        found.add(f"month:{month}")
+        if day:
+            found.add(f"date:{month}-{int(day.group(1))}")
+    for match in _NUMBER_RE.finditer(rest):
+        value = _plain_number(match.group(0))
+        if value is None:
+            continue
+        scale = _SCALE_RE.match(rest, match.end())
+        if scale:
+            value *= _SCALE_VALUE.get(scale.group(1).lower(), 1.0)
+        # Small whole numbers are as often spelt out ("four", "третьей") as written in digits: no anchor.
+        if value.is_integer() and value <= SMALL_NUMBER:
+            continue
+        found.add(_canonical(value))
+    # The day of a date is in its date anchor; as a bare number it would only echo it.
+    days = {a.rsplit("-", 1)[1] for a in found if a.startswith("date:")}
+    return frozenset(a for a in found if a not in days)
+
+
+def anchor_agreement(query: frozenset[str], candidate: frozenset[str]) -> float:
+    """Jaccard overlap of two anchor sets: 1 when both state the same figures and dates, 0 when none shared."""
+    if not query or not candidate:
+        return 0.0
+    return len(query & candidate) / len(query | candidate)
+
+
+# ------------------------------------------------------------------------------------------------ scoring
+
+
+@dataclass(frozen=True, slots=True)
+class PairWeights:
+    """How one (query, candidate) pair is scored, by whether their languages differ.
+
+    score = minilm * cos_minilm + use * cos_use + anchors * agreement + offset
+    """
+
+    minilm: float
+    use: float
+    anchors: float
+    offset: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class CrossLingualWeights:
+    """The weights for English pairs (MiniLM is trustworthy), other same-language pairs, and cross-language pairs."""
+
+    # Fitted on the odd-numbered claims of tests/data/crosslingual (`crosscheck bench crosslingual --fit`):
+    # anchors 0.5 and a small bonus across languages, where cosines run lower than within one language.
+    # MiniLM keeps English pairs (on CLEF, USE in an unweighted fusion cost English quality).
+    english: PairWeights = PairWeights(minilm=0.8, use=0.2, anchors=0.5)
+    same_language: PairWeights = PairWeights(minilm=0.2, use=0.8, anchors=0.5)
+    cross_language: PairWeights = PairWeights(minilm=0.0, use=1.0, anchors=0.5, offset=0.05)
+
+    def for_pair(self, query_language: str, candidate_language: str) -> PairWeights:
+        if query_language != candidate_language:
+            return self.cross_language
+        return self.english if query_language == ENGLISH else self.same_language
+
+
+DEFAULT_WEIGHTS: Final = CrossLingualWeights()
+
+
+def pair_scores(
+    *,
+    query_text: str,
+    candidate_texts: Sequence[str],
+    minilm: np.ndarray,
+    use: np.ndarray,
+    weights: CrossLingualWeights = DEFAULT_WEIGHTS,
+    candidate_languages: Sequence[str] | None = None,
+) -> np.ndarray:
+    """Language-aware fused score of each candidate (higher is better).
+
+    Args:
+        query_text: The query claim.
+        candidate_texts: The candidates' texts (for their language and anchors).
+        minilm: MiniLM cosine of each candidate with the query.
+        use: USE cosine of each candidate with the query.
+        weights: The per-pair weights.
+        candidate_languages: Known languages of the candidates (detected when None).
+
+    Returns:
+        One score per candidate.
+    """
+    q_lang = detect_language(query_text)
+    q_anchors = anchors(query_text)
+    langs = candidate_languages or [detect_language(t) for t in candidate_texts]
+    out = np.empty(len(candidate_texts), dtype=np.float64)
+    for row, (text, lang) in enumerate(zip(candidate_texts, langs, strict=True)):
+        w = weights.for_pair(q_lang, lang)
+        agreement = anchor_agreement(q_anchors, anchors(text)) if w.anchors else 0.0
+        out[row] = w.minilm * minilm[row] + w.use * use[row] + w.anchors * agreement + w.offset
+    return out
+
+
+def dense_candidates(
+    *,
+    encoder: TextEncoder,
+    index: ClaimIndex,
+    query_text: str,
+    k: int,
+    excluded_ids: Iterable[int] = (),
+) -> list[tuple[int, float]]:
+    """The `k` nearest claims of one encoder's index: ``(claim_id, cosine)``, best first."""
+    vector = encoder.encode_queries([query_text])
+    excluded = np.fromiter(excluded_ids, dtype=np.int64)
+    [hits] = index.search(vector, k, excluded_ids=excluded if excluded.size else None)
+    return hits
+
+
+def cosines(index: ClaimIndex, vector: np.ndarray, ids: Sequence[int]) -> np.ndarray:
+    """Cosine of the query vector with each claim's stored vector in `index` (0 for ids it lacks)."""
+    out = np.zeros(len(ids), dtype=np.float64)
+    if not ids:
+        return out
+    found, vectors = index.vectors(np.asarray(ids, dtype=np.int64))
+    if found.size:
+        position = {int(i): p for p, i in enumerate(ids)}
+        out[[position[int(i)] for i in found.tolist()]] = vectors @ np.asarray(vector, dtype=np.float32).ravel()
+    return out
+
+
+def languages_of(texts: Mapping[int, str]) -> dict[int, str]:
+    """Detected language of each claim text by id."""
+    return {cid: detect_language(text) for cid, text in texts.items()}
+
+
+def crosslingual_scores(
+    *,
+    query_text: str,
+    candidate_texts: Sequence[str],
+    base: np.ndarray,
+    minilm: np.ndarray,
+    use: np.ndarray,
+    weights: CrossLingualWeights = DEFAULT_WEIGHTS,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Final scores of a hybrid pool once the multilingual encoder is in it.
+
+    When every candidate is in the query's language, `base` is returned unchanged. Otherwise candidates in
+    the query's language keep the order the English pipeline gave them (`base`: the learned
+    reranker or rank fusion, which the multilingual ranker must not outvote); candidates in other languages
+    are placed among them by the language-aware pair score. To interleave the two without mixing scales,
+    the same-language candidates take their own pair scores, re-sorted into `base` order.
+
+    Args:
+        query_text: The query as matched.
+        candidate_texts: Each candidate's claim text.
+        base: The pipeline's score of each candidate (higher is better).
+        minilm: MiniLM cosine of each candidate.
+        use: USE cosine of each candidate.
+        weights: The per-pair weights.
+
+    Returns:
+        ``(scores, pair)``: the final score of each candidate, and its language-aware pair score.
+    """
+    languages = [detect_language(t) for t in candidate_texts]
+    pair = pair_scores(
+        query_text=query_text,
+        candidate_texts=candidate_texts,
+        minilm=minilm,
+        use=use,
+        weights=weights,
+        candidate_languages=languages,
+    )
+    query_language = detect_language(query_text)
+    same = np.flatnonzero([lang == query_language for lang in languages])
+    if same.size == len(languages):
+        # Nothing in another language: the English pipeline's scores stand as they are.
+        return np.asarray(base, dtype=np.float64).copy(), pair
+    scores = pair.copy()
+    if same.size:
+        by_base = same[np.argsort(-np.asarray(base, dtype=np.float64)[same], kind="stable")]
+        scores[by_base] = np.sort(pair[same])[::-1]
+    return scores, pair

@@ -1,0 +1,184 @@
+"""Cross-lingual matching: anchors, language detection, weighting, and the multilingual index end to end."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sqlmodel import Session, select
+
+from service import vectors
+from service.config import Settings
+from service.models import ClaimVector
+from service.multilingual import (
+    LANGUAGES,
+    USE_KEY,
+    anchor_agreement,
+    anchors,
+    crosslingual_scores,
+    detect_language,
+)
+from service.reindex import reindex
+from tests.helpers import REPO, HashingEncoder
+
+SET = REPO / "tests" / "data" / "crosslingual" / "claims.jsonl"
+
+
+@pytest.mark.parametrize(
+    ("texts", "expected"),
+    [
+        (["10,000 soldiers", "10 000 солдат", "10.000 Soldaten", "병력 1만 명", "dix mille: 10 000"], {"10000"}),
+        (["411,000 barrels", "41만1천 배럴", "411 000 баррелей"], {"411000"}),
+        (["1.8 billion euros", "1,8 млрд евро", "18억 유로", "1,8 Milliarden Euro", "1,8 milliard"], {"1800000000"}),
+        (["a rate of 4.25%", "ставка 4,25%", "4,25 Prozent"], {"4.25"}),
+        (
+            ["on 26 April 2025", "26 апреля 2025 года", "2025년 4월 26일", "le 26 avril 2025", "am 26. April 2025"],
+            {"2025", "month:4", "date:4-26"},
+        ),
+        (["in May", "в мае", "5월", "im Mai", "en mai"], {"month:5"}),
+        # Ordinary words are not months, and small numbers are too often spelt out to anchor anything.
+        (["Maia Sandu may win", "Майя Санду", "the march on Mars", "4 people, 3 times"], set()),
+    ],
+)
+def test_anchors_are_language_independent(texts: list[str], expected: set[str]) -> None:
+    for text in texts:
+        assert anchors(text) == expected, text
+
+
+def test_anchor_agreement() -> None:
+    a = anchors("more than 10,000 soldiers in 2024")
+    assert anchor_agreement(a, anchors("1만 명 이상, 2024년")) == 1.0
+    assert anchor_agreement(a, anchors("about 3,000 soldiers in 2024")) == pytest.approx(1 / 3)
+    assert anchor_agreement(a, anchors("no figures here")) == 0.0
+
+
+def test_language_detection() -> None:
+    assert detect_language("North Korea sent more than 10,000 soldiers to Kursk.") == "en"
+    assert detect_language("Северная Корея направила более 10 000 военных.") == "ru"
+    assert detect_language("Північна Корея направила понад 10 000 військових.") == "uk"
+    assert detect_language("북한은 1만 명이 넘는 병력을 보냈다.") == "ko"
+    assert detect_language("La Corée du Nord a envoyé plus de 10 000 soldats.") == "fr"
+    assert detect_language("Nordkorea hat mehr als 10.000 Soldaten geschickt.") == "de"
+    assert set(LANGUAGES) >= {"en", "ru", "uk", "ko", "fr", "de"}
+
+
+def test_same_language_candidates_keep_the_pipeline_order() -> None:
+    texts = [
+        "The senate passed the budget 51 to 49.",  # English, pipeline's second
+        "Le Sénat a adopté le budget par 51 voix contre 49.",  # French translation
+        "The senate rejected the budget 47 to 53.",  # English, pipeline's first
+    ]
+    base = np.array([0.5, 0.0, 0.9])
+    scores, pair = crosslingual_scores(
+        query_text="The senate passed the budget bill 51 to 49.",
+        candidate_texts=texts,
+        base=base,
+        minilm=np.array([0.9, 0.3, 0.8]),
+        use=np.array([0.9, 0.85, 0.7]),
+    )
+    # English order is the pipeline's (2 before 0) whatever the pair scores say ...
+    assert scores[2] > scores[0]
+    # ... and the translation, which shares the figures, lands among them on its own pair score.
+    assert scores[1] == pair[1] > scores[0]
+    # A pool all in the query's language keeps the pipeline's scores untouched.
+    english_only, _ = crosslingual_scores(
+        query_text="The senate passed the budget bill 51 to 49.",
+        candidate_texts=[texts[0], texts[2]],
+        base=base[[0, 2]],
+        minilm=np.array([0.9, 0.8]),
+        use=np.array([0.9, 0.7]),
+    )
+    np.testing.assert_array_equal(english_only, base[[0, 2]])
+
+
+def test_test_set_format() -> None:
+    rows = [json.loads(line) for line in SET.read_text(encoding="utf-8").splitlines()]
+    claims = [r for r in rows if r["kind"] == "claim"]
+    distractors = [r for r in rows if r["kind"] == "distractor"]
+    assert len(claims) >= 60 and len(distractors) >= 40
+    ids = {r["id"] for r in rows}
+    assert len(ids) == len(rows)
+    for claim in claims:
+        assert set(claim["texts"]) == {"en", "ru", "uk", "ko", "fr", "de"}, claim["id"]
+        # Faithful translations state the same figures and dates.
+        assert len({anchors(t) for t in claim["texts"].values()}) == 1, claim["id"]
+    for distractor in distractors:
+        assert distractor["near"] in ids and len(distractor["texts"]) >= 2
+
+
+ARTICLES = {
+    "en": "North Korea has sent more than 10,000 soldiers to fight in the Kursk region, Seoul said on Monday.",
+    "ru": "Сеул заявил, что Северная Корея направила более 10 000 военнослужащих для участия в боях в Курской области.",
+    "ko": "한국 정부는 북한이 쿠르스크 지역 전투에 1만 명이 넘는 병력을 보냈다고 밝혔다.",
+    "other": "The Estmark central bank held its key interest rate at 4.25% for a third meeting in a row.",
+    "other-ru": "Центральный банк Эстмарка снизил ключевую ставку до 4%.",
+}
+
+
+def _match(client, text: str, **body) -> list[dict]:
+    response = client.post("/claims/match", json={"text": text, **body})
+    assert response.status_code == 200, response.text
+    return response.json()["matches"]
+
+
+def test_cross_lingual_end_to_end(real_encoder, use_encoder, make_client, tmp_path: Path) -> None:
+    """Real MiniLM + real USE + FAISS + SQLite: ingest in three languages, match across them, restart, repair."""
+    data_dir = tmp_path / "data"
+    extras = {USE_KEY: use_encoder}
+    with make_client(real_encoder, data_dir=data_dir, extra_encoders=extras) as client:
+        ids = {}
+        for name, text in ARTICLES.items():
+            response = client.post("/sources", json={"text": text, "outlet": name})
+            assert response.status_code == 201, response.text
+            ids[name] = response.json()["id"]
+        runtime = client.app.state.runtime
+        assert len(runtime.extras[USE_KEY].index) == len(runtime.index) == len(ARTICLES)
+        health = client.get("/health").json()
+        assert health["status"] == "ok" and health["indexes"] == {USE_KEY: len(ARTICLES)}
+        assert health["encoders"] == {USE_KEY: str(use_encoder.model_id)}
+
+        matches = _match(client, ARTICLES["en"], k=3, exclude_source_ids=[ids["en"]])
+        assert {m["claim"]["source_id"] for m in matches[:2]} == {ids["ru"], ids["ko"]}
+        assert "crosslingual" in matches[0]["signals"]
+        top = _match(client, ARTICLES["ko"], k=1, exclude_source_ids=[ids["ko"]])[0]
+        assert top["claim"]["source_id"] in {ids["en"], ids["ru"]}
+
+        assert client.delete(f"/sources/{ids['ru']}").status_code == 204
+        assert len(runtime.extras[USE_KEY].index) == len(ARTICLES) - 1
+        with Session(runtime.engine) as session:
+            rows = session.exec(select(ClaimVector)).all()
+            assert len(rows) == len(ARTICLES) - 1 and {r.encoder for r in rows} == {USE_KEY}
+            assert vectors.recorded_encoders(session=session) == {USE_KEY: str(use_encoder.model_id)}
+        before = _match(client, ARTICLES["en"], k=3)
+
+    # The USE index file deleted: rebuilt from the stored vectors at start-up, nothing re-encoded.
+    encoded = use_encoder.documents_encoded
+    (data_dir / "index" / "claims.use.faiss").unlink()
+    with make_client(real_encoder, data_dir=data_dir, extra_encoders=extras) as client:
+        assert client.app.state.runtime.extras[USE_KEY].report.state == "rebuilt"
+        assert _match(client, ARTICLES["en"], k=3) == before
+    assert use_encoder.documents_encoded == encoded
+
+
+def test_reindex_encodes_what_the_multilingual_encoder_missed(use_encoder, make_client, tmp_path: Path) -> None:
+    """Claims stored while the encoder was disabled get their vectors from `crosscheck reindex`, no others."""
+    data_dir = tmp_path / "data"
+    fake = HashingEncoder()
+    with make_client(fake, data_dir=data_dir) as client:  # multilingual off
+        client.post("/sources", json={"text": ARTICLES["en"]})
+        client.post("/sources", json={"text": ARTICLES["other"]})
+    with make_client(fake, data_dir=data_dir, extra_encoders={USE_KEY: use_encoder}) as client:
+        extra = client.app.state.runtime.extras[USE_KEY]
+        assert extra.missing == 2 and len(extra.index) == 0
+        assert client.get("/health").json()["status"] == "degraded"  # until reindex encodes them
+        client.post("/sources", json={"text": ARTICLES["ko"]})  # encoded at ingest
+    settings = Settings(data_dir=data_dir, multilingual=True)
+    report = reindex(settings, encoder=fake, extra_encoders={USE_KEY: use_encoder})
+    assert report["encoders"][USE_KEY] == {"model": str(use_encoder.model_id), "index_size": 3, "encoded": 2}
+    again = reindex(settings, encoder=fake, extra_encoders={USE_KEY: use_encoder})
+    assert again["encoders"][USE_KEY]["encoded"] == 0
+    with make_client(fake, data_dir=data_dir, extra_encoders={USE_KEY: use_encoder}) as client:
+        extra = client.app.state.runtime.extras[USE_KEY]
+        assert extra.missing == 0 and len(extra.index) == 3 and extra.report.state == "loaded"

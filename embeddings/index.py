@@ -234,6 +234,33 @@ class ClaimIndex:
             for id_row, score_row in zip(ids, scores, strict=True)
         ]
 
+    def vectors(self, ids: Collection[int] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Looks up stored vectors by id (used to score candidates another ranker found).
+
+        Args:
+            ids: Claim ids; ids not in the index are skipped.
+
+        Returns:
+            ``(found_ids, vectors)``: the ids present, in the given order, and their rows.
+        """
+        id_arr = _as_ids(ids)
+        with self._lock.read():
+            try:
+                return id_arr, np.asarray(self._index.reconstruct_batch(id_arr), dtype=np.float32).reshape(-1, self.dim)
+            except RuntimeError:
+                pass  # some id is unknown (deleted meanwhile): fall back to one lookup each
+            found: list[int] = []
+            rows: list[np.ndarray] = []
+            for i in id_arr.tolist():
+                try:
+                    rows.append(np.asarray(self._index.reconstruct(i), dtype=np.float32))
+                except RuntimeError:
+                    continue
+                found.append(i)
+        if not rows:
+            return np.zeros(0, dtype=np.int64), np.zeros((0, self.dim), dtype=np.float32)
+        return np.asarray(found, dtype=np.int64), np.vstack(rows).astype(np.float32)
+
     def manifest(self) -> Manifest:
         """Returns the manifest describing the current contents."""
         return Manifest(model=self.model_id.name, dim=self.dim, count=len(self))

@@ -91,6 +91,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                             index=runtime.index,
                             settings=runtime.settings,
                             source_in=source_in,
+                            extras=runtime.extras,
                         )
                 except ValidationError as exc:
                     reason = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
@@ -122,19 +123,20 @@ def _shorten(text: str, width: int) -> str:
 
 def cmd_match(args: argparse.Namespace) -> int:
     from service.db import open_session
-    from service.matching import match_claims
     from service.runtime import Runtime
     from service.schemas import MatchQuery
 
     try:
-        query = MatchQuery(text=args.claim, k=args.k, per_source=args.per_source, min_score=args.min_score)
+        query = MatchQuery(
+            text=args.claim, k=args.k, per_source=args.per_source, min_score=args.min_score, mode=args.mode
+        )
     except ValidationError as exc:
         print(f"error: {exc.errors()[0]['msg']}", file=sys.stderr)
         return 2
     runtime = Runtime.open(get_settings())
     try:
         with open_session(runtime.engine) as session:
-            response = match_claims(session=session, encoder=runtime.encoder, index=runtime.index, query=query)
+            response = runtime.matcher.match(session=session, query=query)
     finally:
         runtime.engine.dispose()
     if args.json:
@@ -152,6 +154,24 @@ def cmd_match(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench_retrieval(args: argparse.Namespace) -> int:
+    from service import bench_retrieval
+
+    return bench_retrieval.main(args)
+
+
+def cmd_bench_crosslingual(args: argparse.Namespace) -> int:
+    from service import bench_crosslingual
+
+    return bench_crosslingual.main(args)
+
+
+def cmd_bench_extraction(args: argparse.Namespace) -> int:
+    from service import bench_extraction
+
+    return bench_extraction.main(args)
+
+
 def cmd_reindex(args: argparse.Namespace) -> int:
     from service.reindex import reindex
 
@@ -163,9 +183,47 @@ def cmd_reindex(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from service.security import bind_refusal
+
+    refusal = bind_refusal(args.host, get_settings())
+    if refusal:
+        print(f"error: {refusal}", file=sys.stderr)
+        return 2
     uvicorn.run(
         "service.main:create_app", factory=True, host=args.host, port=args.port, log_level=get_settings().log_level
     )
+    return 0
+
+
+def cmd_keys_create(args: argparse.Namespace) -> int:
+    from service.security import SETTING, create_key
+
+    token, key = create_key(args.scope)
+    print(f"API key {key.key_id} ({key.scope}). The secret is shown only now; give it to the client:\n")
+    print(f"    {token}\n")
+    print(f"Add this entry to {SETTING} (comma-separated with any others); it holds only a salted hash:\n")
+    print(f"    {key.entry()}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from service.transfer import export_to_path
+
+    report = export_to_path(get_settings(), Path(args.path))
+    print(json.dumps({"exported": str(args.path), "rows": report.counts}))
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from service.transfer import TransferError, import_store
+
+    try:
+        with Path(args.path).open(encoding="utf-8") as source:
+            report = import_store(get_settings(), source)
+    except (OSError, TransferError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps({"imported": str(args.path), "rows": report.counts, "index_size": report.index_size}))
     return 0
 
 
@@ -187,7 +245,8 @@ def build_parser() -> argparse.ArgumentParser:
     match.add_argument("claim")
     match.add_argument("-k", type=int, default=10, help="number of matches (1..100)")
     match.add_argument("--per-source", action="store_true", help="best claim of each source only")
-    match.add_argument("--min-score", type=float, default=None)
+    match.add_argument("--min-score", type=float, default=None, help="drop matches below this cosine")
+    match.add_argument("--mode", choices=["hybrid", "dense", "lexical"], default="hybrid")
     match.add_argument("--json", action="store_true", help="print the API's JSON")
     match.set_defaults(func=cmd_match)
 
@@ -198,6 +257,44 @@ def build_parser() -> argparse.ArgumentParser:
         help="re-encode every claim with the configured model (after changing CROSSCHECK_MODEL)",
     )
     reindex.set_defaults(func=cmd_reindex)
+
+    keys = sub.add_parser("keys", help="API keys for the HTTP API")
+    keys_sub = keys.add_subparsers(dest="keys", required=True)
+    keys_create = keys_sub.add_parser("create", help="make a key: prints the secret once and the entry to configure")
+    keys_create.add_argument("--scope", choices=["write", "read"], default="write", help="write (default) or read")
+    keys_create.set_defaults(func=cmd_keys_create)
+
+    export = sub.add_parser("export", help="write every source and claim (with vectors) to a JSON Lines file")
+    export.add_argument("path")
+    export.set_defaults(func=cmd_export)
+    import_ = sub.add_parser("import", help="restore an export into an empty store (no re-encoding)")
+    import_.add_argument("path")
+    import_.set_defaults(func=cmd_import)
+
+    bench = sub.add_parser("bench", help="benchmarks that print one JSON object")
+    bench_sub = bench.add_subparsers(dest="bench", required=True)
+    retrieval = bench_sub.add_parser(
+        "retrieval", help="CLEF-format retrieval benchmark through the match path (MAP@5, MRR, recall, latency)"
+    )
+    from service.bench_retrieval import add_arguments as add_retrieval_arguments
+
+    add_retrieval_arguments(retrieval)
+    retrieval.set_defaults(func=cmd_bench_retrieval)
+    crosslingual = bench_sub.add_parser(
+        "crosslingual", help="claims and their translations in six languages: Recall@1/@5 both ways, per language"
+    )
+    from service.bench_crosslingual import add_arguments as add_crosslingual_arguments
+
+    add_crosslingual_arguments(crosslingual)
+    crosslingual.set_defaults(func=cmd_bench_crosslingual)
+    extraction = bench_sub.add_parser(
+        "extraction",
+        help="claim extraction against the gold set: claim P/R/F1, speakers, context, check-worthiness, throughput",
+    )
+    from service.bench_extraction import add_arguments as add_extraction_arguments
+
+    add_extraction_arguments(extraction)
+    extraction.set_defaults(func=cmd_bench_extraction)
     return parser
 
 

@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import AliasChoices, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ENV_PREFIX = "CROSSCHECK_"
+# `crosscheck keys create` prints entries of this form: key id, scope, salt, salted SHA-256 of the secret.
+API_KEY_ENTRY = re.compile(r"^[0-9a-f]{8,32}:(read|write):[0-9a-f]{32}:[0-9a-f]{64}$")
+
+
+def _comma_list(value: Any) -> Any:
+    """Lists in the environment are comma-separated (`a,b`); blanks are dropped."""
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
 
 
 class Settings(BaseSettings):
     """Every knob the service reads. The README's configuration table lists them."""
 
-    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
+    # hide_input_in_errors: a mistyped setting may hold a secret (a pasted API key, a database password).
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", hide_input_in_errors=True)
 
     data_dir: Path = Field(default=Path("data"), description="Folder for the SQLite file and the FAISS index.")
     database_url: str | None = Field(
@@ -29,6 +42,48 @@ class Settings(BaseSettings):
     max_claims_per_source: int = Field(default=5_000, ge=1, description="Articles with more claims are refused.")
     max_query_chars: int = Field(default=5_000, ge=1, description="Longest claim text accepted by match.")
     log_level: str = Field(default="info", description="Log level of the service.")
+    multilingual: bool = Field(
+        default=True,
+        description="Also encode claims with the multilingual USE model (own FAISS index) for cross-lingual matches.",
+    )
+    api_keys: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated salted key hashes from `crosscheck keys create`; none: loopback only, no auth.",
+    )
+    reads_require_key: bool = Field(default=False, description="Reads need a key too (read or write scope).")
+    fetch_allow_networks: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated CIDRs that POST /sources/from-url may fetch from although they are not public.",
+    )
+    fetch_timeout_seconds: float = Field(default=15.0, gt=0, le=300, description="Budget of one URL fetch.")
+    fetch_max_bytes: int = Field(default=5_000_000, ge=1, description="Largest page POST /sources/from-url reads.")
+    fetch_max_redirects: int = Field(default=5, ge=0, le=20, description="Redirects followed by a URL fetch.")
+
+    @field_validator("api_keys", "fetch_allow_networks", mode="before")
+    @classmethod
+    def _split_lists(cls, value: Any) -> Any:
+        return _comma_list(value)
+
+    @field_validator("api_keys")
+    @classmethod
+    def _check_keys(cls, value: list[str]) -> list[str]:
+        for position, entry in enumerate(value, start=1):
+            if not API_KEY_ENTRY.match(entry):
+                raise ValueError(
+                    f"CROSSCHECK_API_KEYS entry {position} is not `id:scope:salt:hash` "
+                    "(make entries with `crosscheck keys create`; never put the secret itself here)"
+                )
+        return value
+
+    @field_validator("fetch_allow_networks")
+    @classmethod
+    def _check_networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"CROSSCHECK_FETCH_ALLOW_NETWORKS: {entry!r} is not a CIDR network ({exc})") from exc
+        return value
 
     @property
     def max_body_bytes(self) -> int:
@@ -42,6 +97,10 @@ class Settings(BaseSettings):
     @property
     def index_path(self) -> Path:
         return self.data_dir / "index" / "claims.faiss"
+
+    def encoder_index_path(self, encoder: str) -> Path:
+        """The FAISS file of an additional encoder's index, next to the default one."""
+        return self.index_path.with_name(f"claims.{encoder}.faiss")
 
 
 def env_var_names() -> set[str]:

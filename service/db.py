@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, create_engine
 
@@ -33,7 +33,21 @@ def make_engine(settings: Settings) -> Engine:
     else:
         engine = create_engine(url, pool_pre_ping=True)
     SQLModel.metadata.create_all(engine)
+    _add_missing_claim_columns(engine)
     return engine
+
+
+# Claim columns added after the first release: a store created before them gets them (NULL on old rows).
+_LATER_CLAIM_COLUMNS = {"context_text": "TEXT", "checkworthiness": "FLOAT"}
+
+
+def _add_missing_claim_columns(engine: Engine) -> None:
+    present = {column["name"] for column in inspect(engine).get_columns("claim")}
+    missing = {name: kind for name, kind in _LATER_CLAIM_COLUMNS.items() if name not in present}
+    if missing:
+        with engine.begin() as connection:
+            for name, kind in missing.items():
+                connection.execute(text(f"ALTER TABLE claim ADD COLUMN {name} {kind}"))
 
 
 def open_session(engine: Engine) -> Session:

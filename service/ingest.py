@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -10,11 +11,13 @@ from sqlmodel import Session
 
 from embeddings import ClaimIndex, TextEncoder
 from service import store
+from service.checkworthiness import default_scorer
 from service.config import Settings
 from service.errors import PayloadTooLargeError, UnprocessableError
-from service.extraction import extract, normalize_claim_text
+from service.extraction import extract
 from service.models import Claim, Source
 from service.schemas import SourceCreate
+from service.vectors import EncoderIndex, remove_claims, vectors_to_rows
 
 
 @dataclass(slots=True)
@@ -45,7 +48,13 @@ def check_text_size(text: str, settings: Settings) -> None:
 
 
 def ingest_source(
-    *, session: Session, encoder: TextEncoder, index: ClaimIndex, settings: Settings, source_in: SourceCreate
+    *,
+    session: Session,
+    encoder: TextEncoder,
+    index: ClaimIndex,
+    settings: Settings,
+    source_in: SourceCreate,
+    extras: Mapping[str, EncoderIndex] | None = None,
 ) -> IngestResult:
     """Stores an article with its claims and vectors, or returns the copy already stored.
 
@@ -55,7 +64,9 @@ def ingest_source(
     text = source_in.text
     check_text_size(text, settings)
     text_hash = store.content_hash(text)
-    extraction = extract(text, language=source_in.language or "en")
+    # No language given: the extractor detects it. A publication date sent with the article wins over the
+    # article's own date line for resolving "on Monday" and "last year".
+    extraction = extract(text, language=source_in.language, published_at=source_in.published_at)
     meta = extraction.meta
     url = source_in.url or meta.url
     existing = store.find_existing_source(session=session, text_hash=text_hash, url=url)
@@ -76,14 +87,21 @@ def ingest_source(
         )
 
     # Encoding happens before the transaction opens so a slow model never holds a database lock.
-    vectors = encoder.encode_documents([normalize_claim_text(c.text) for c in extraction.claims])
+    # The context text (pronouns, "the ministry" and relative dates resolved) is what gets embedded: a bare
+    # "He added that ..." or "on Monday" matches nothing useful in other sources.
+    texts = [c.context_text for c in extraction.claims]
+    vectors = encoder.encode_documents(texts)
+    # Scored from the vectors just computed (no second encoding).
+    checkworthiness = default_scorer().score(vectors=vectors, texts=texts, model=encoder.model_id)
+    # Every additional encoder (multilingual) too, so every index can be rebuilt from the database.
+    extra_vectors = {key: extra.encoder.encode_documents(texts) for key, extra in (extras or {}).items()}
     source = Source(
         url=url,
         title=source_in.title or meta.title,
         outlet=source_in.outlet or outlet_from_url(url),
         author=source_in.author or meta.author,
         published_at=source_in.published_at or meta.published_at,
-        language=source_in.language,
+        language=source_in.language or extraction.language,
         text=text,
         content_hash=text_hash,
     )
@@ -95,9 +113,11 @@ def ingest_source(
             end=c.end,
             position=c.position,
             speaker=c.speaker,
+            context_text=c.context_text,
+            checkworthiness=round(float(score), 4),
             embedding=store.vector_to_bytes(vec),
         )
-        for c, vec in zip(extraction.claims, vectors, strict=True)
+        for c, vec, score in zip(extraction.claims, vectors, checkworthiness, strict=True)
     ]
     try:
         session.add(source)
@@ -107,6 +127,8 @@ def ingest_source(
         session.add_all(claims)
         session.flush()
         claim_ids = [claim.id or 0 for claim in claims]
+        for key, extra_vecs in extra_vectors.items():
+            session.add_all(vectors_to_rows(key=key, ids=claim_ids, vectors=extra_vecs))
         session.commit()
     except IntegrityError:
         # A concurrent request stored the same content first: answer with its copy.
@@ -118,12 +140,17 @@ def ingest_source(
             source=existing, claims=store.claims_of(session=session, source_id=existing.id or 0), created=False
         )
     index.add(claim_ids, vectors)
+    for key, extra_vecs in extra_vectors.items():
+        (extras or {})[key].index.add(claim_ids, extra_vecs)
     return IngestResult(source=source, claims=claims, created=True)
 
 
-def delete_source(*, session: Session, index: ClaimIndex, source_id: int) -> int:
+def delete_source(
+    *, session: Session, index: ClaimIndex, source_id: int, extras: Mapping[str, EncoderIndex] | None = None
+) -> int:
     """Deletes a source, its claims and their vectors; returns how many claims went."""
     claim_ids = store.delete_source(session=session, source_id=source_id)
     session.commit()
     index.remove(claim_ids)
+    remove_claims(extras or {}, claim_ids)
     return len(claim_ids)

@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
+import math
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
+from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from embeddings import TextEncoder
 from service.api import claims, health, sources
+from service.api.strict_query import reject_unknown_query
 from service.config import Settings, get_settings
 from service.errors import CrossCheckError
 from service.runtime import Runtime
+from service.schemas import ErrorResponse
+from service.security import LoopbackGuard, authorize
 
 DESCRIPTION = """\
 **crosscheck** finds which other sources state a claim, in their own words, with outlet, date, URL and
@@ -92,6 +98,47 @@ async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(status_code=exc.status_code, content={"detail": exc.message})
 
 
+# Documented on every operation so clients (and schemathesis) know every answer has the `{"detail": ...}` shape.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorResponse, "description": "The body is not parseable JSON."},
+    401: {"model": ErrorResponse, "description": "An API key is needed (keys are configured)."},
+    403: {"model": ErrorResponse, "description": "The API key may not do this (read-only key)."},
+    404: {"model": ErrorResponse, "description": "No such source or claim."},
+    413: {"model": ErrorResponse, "description": "Over a configured limit; the message names the setting."},
+    422: {"model": ErrorResponse, "description": "Invalid input; the message says which field and why."},
+}
+_ECHO_MAX_CHARS = 200
+
+
+def _utf8_safe(text: str) -> str:
+    # A lone surrogate ("\\ud800" in the request's JSON) cannot be encoded in the response: escape it.
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _echo(value: Any) -> Any:
+    """The part of an invalid input that is safe and short enough to send back."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # NaN/Infinity are accepted by Python's JSON parser but cannot be sent back as JSON
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, str):
+        return _utf8_safe(value if len(value) <= _ECHO_MAX_CHARS else value[:_ECHO_MAX_CHARS] + "…")
+    return None
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's 422 shape, without echoing large or non-JSON inputs back."""
+    assert isinstance(exc, RequestValidationError)
+    errors = []
+    for error in exc.errors():
+        loc = [_utf8_safe(part) if isinstance(part, str) else part for part in error["loc"]]
+        item: dict[str, Any] = {"type": error["type"], "loc": loc, "msg": _utf8_safe(error["msg"])}
+        if "input" in error and _echo(error["input"]) is not None:
+            item["input"] = _echo(error["input"])
+        errors.append(item)
+    return JSONResponse(status_code=422, content={"detail": errors})
+
+
 def _settings_for(app: FastAPI) -> Settings:
     # The lifespan honours the same override the routes see, so tests configure both in one place.
     factory = app.dependency_overrides.get(get_settings, get_settings)
@@ -99,20 +146,24 @@ def _settings_for(app: FastAPI) -> Settings:
     return settings
 
 
-def create_app(*, encoder: TextEncoder | None = None) -> FastAPI:
+def create_app(
+    *, encoder: TextEncoder | None = None, extra_encoders: Mapping[str, TextEncoder] | None = None
+) -> FastAPI:
     """Builds the app. Nothing is loaded until the lifespan starts.
 
     Args:
         encoder: An encoder to use instead of loading the configured model (tests share one).
+        extra_encoders: Additional encoders by key instead of those the settings enable (`{}`: none).
     """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime = Runtime.open(_settings_for(app), encoder=encoder)
+        runtime = Runtime.open(_settings_for(app), encoder=encoder, extra_encoders=extra_encoders)
         app.state.runtime = runtime
         app.state.engine = runtime.engine
         app.state.encoder = runtime.encoder
         app.state.index = runtime.index
+        app.state.matcher = runtime.matcher
         try:
             yield
         finally:
@@ -125,9 +176,15 @@ def create_app(*, encoder: TextEncoder | None = None) -> FastAPI:
         summary="Which other sources say this, in what words, and do they agree?",
         description=DESCRIPTION,
         lifespan=lifespan,
+        # Every route passes through authorize() (API keys, when configured: service/security.py), then
+        # refuses query parameters it does not declare, as bodies refuse unknown fields.
+        dependencies=[Depends(authorize), Depends(reject_unknown_query)],
+        responses=ERROR_RESPONSES,
     )
     app.add_exception_handler(CrossCheckError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_middleware(BodySizeLimit, max_bytes=lambda: _settings_for(app).max_body_bytes)
+    app.add_middleware(LoopbackGuard, settings=lambda: _settings_for(app))
     app.include_router(sources.router)
     app.include_router(claims.router)
     app.include_router(health.router)

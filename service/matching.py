@@ -1,16 +1,32 @@
-"""The match path: a claim (or stored claim vectors) -> nearest claims of other sources."""
+"""The match path: a claim (or stored claim vectors) -> nearest claims of other sources.
+
+`Matcher.match` is the one function behind ``POST /claims/match``, ``crosscheck match`` and the retrieval
+benchmark. It runs a list of named *rankers* -- dense encoders over their FAISS indexes, BM25 over the FTS5
+index -- and, in hybrid mode, pools their candidates and orders them with the learned reranker
+(`service.rerank`), whose features are each ranker's signals: another encoder is one more `DenseRanker` in
+the list (and a retrained reranker), not a new code path.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Literal, Protocol
 
 import numpy as np
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from embeddings import ClaimIndex, TextEncoder
-from service import store
+from service import lexical as lexical_mod
+from service import multilingual, store
 from service.extraction import normalize_claim_text
+from service.lexical import LexicalHits, LexicalIndex
 from service.models import Claim, Source
+from service.querytext import clean_social_post
+from service.rerank import CandidateText, Reranker, ranker_features, rrf, text_features
 from service.schemas import (
     ClaimCrossReference,
     ClaimPublic,
@@ -20,10 +36,19 @@ from service.schemas import (
     MatchResponse,
     SourceBrief,
 )
+from service.vectors import EncoderIndex
+
+logger = logging.getLogger(__name__)
 
 # per_source needs more raw neighbours than k because several may come from one source; the search
 # widens by this factor until k sources are found or the index is exhausted.
 PER_SOURCE_OVERFETCH = 4
+# Hybrid search pools this many candidates from each ranker (or k, if larger) for the reranker.
+CANDIDATE_DEPTH = 50
+# BM25 scores are read for the query's best this-many claims; a candidate further down scores 0.
+LEXICAL_SCORE_DEPTH = 1000
+
+RankerKind = Literal["dense", "lexical"]
 
 
 def claim_public(claim: Claim) -> ClaimPublic:
@@ -35,6 +60,8 @@ def claim_public(claim: Claim) -> ClaimPublic:
         end=claim.end,
         position=claim.position,
         speaker=claim.speaker,
+        context_text=claim.context_text,
+        checkworthiness=claim.checkworthiness,
     )
 
 
@@ -52,6 +79,18 @@ def _hydrate(*, session: Session, ids: Sequence[int]) -> dict[int, tuple[Claim, 
         select(Claim, Source).join(Source, col(Source.id) == Claim.source_id).where(col(Claim.id).in_(list(ids)))
     ).all()
     return {claim.id or 0: (claim, source) for claim, source in rows}
+
+
+def _candidate_rows(*, session: Session, ids: Sequence[int]) -> dict[int, tuple[int, str, str | None]]:
+    """`claim id -> (source id, claim text, source title)`: what ranking needs, without building ORM objects."""
+    if not ids:
+        return {}
+    rows = session.exec(
+        select(Claim.id, Claim.source_id, Claim.text, Source.title)
+        .join(Source, col(Source.id) == Claim.source_id)
+        .where(col(Claim.id).in_(list(ids)))
+    ).all()
+    return {int(cid or 0): (int(sid), str(txt), title) for cid, sid, txt, title in rows}
 
 
 def _select(
@@ -110,30 +149,456 @@ def search_vectors(
         fetch *= PER_SOURCE_OVERFETCH
 
 
-def match_claims(*, session: Session, encoder: TextEncoder, index: ClaimIndex, query: MatchQuery) -> MatchResponse:
-    """Answers POST /claims/match: the claims of other sources closest to the query."""
-    vector = encoder.encode_queries([normalize_claim_text(query.text)])
-    exclude = store.claim_ids_of_sources(session=session, source_ids=query.exclude_source_ids)
-    [matches] = search_vectors(
-        session=session,
-        index=index,
-        vectors=vector,
-        k=query.k,
-        exclude_claim_ids=exclude,
-        min_score=query.min_score,
-        per_source=query.per_source,
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Which claims a query may return: `allowed` (None = all) minus `excluded`."""
+
+    allowed: np.ndarray | None
+    excluded: np.ndarray
+
+    @property
+    def empty(self) -> bool:
+        return self.allowed is not None and self.allowed.size == 0
+
+
+@dataclass(frozen=True, slots=True)
+class Ranked:
+    """One ranker's list for a query: claim ids best first, with that ranker's main score."""
+
+    ids: np.ndarray
+    scores: np.ndarray
+
+
+class RankerQuery(Protocol):
+    """A ranker bound to one query text (so the query is encoded or parsed once)."""
+
+    def retrieve(self, n: int, scope: Scope) -> Ranked: ...
+
+    def signals(self, ids: np.ndarray) -> dict[str, np.ndarray]:
+        """Named signals (``"<ranker>:<signal>"``, higher is better) for any claim ids, 0 where none applies."""
+        ...
+
+
+class Ranker(Protocol):
+    name: str
+    kind: RankerKind
+    main_signal: str
+
+    @property
+    def available(self) -> bool: ...
+
+    @property
+    def identity(self) -> str:
+        """What a reranker trained on this ranker's signals must find again (model, index version)."""
+        ...
+
+    def start(self, *, session: Session, text: str) -> RankerQuery: ...
+
+
+class _DenseQuery:
+    def __init__(self, ranker: DenseRanker, text: str) -> None:
+        self._ranker = ranker
+        self._text = text
+        self._vector: np.ndarray | None = None
+
+    @property
+    def vector(self) -> np.ndarray:
+        if self._vector is None:
+            self._vector = self._ranker.encoder.encode_queries([self._text])[0]
+        return self._vector
+
+    def retrieve(self, n: int, scope: Scope) -> Ranked:
+        [hits] = self._ranker.index.search(
+            self.vector, n, allowed_ids=scope.allowed, excluded_ids=scope.excluded if scope.excluded.size else None
+        )
+        return Ranked(
+            ids=np.fromiter((i for i, _ in hits), dtype=np.int64, count=len(hits)),
+            scores=np.fromiter((s for _, s in hits), dtype=np.float64, count=len(hits)),
+        )
+
+    def signals(self, ids: np.ndarray) -> dict[str, np.ndarray]:
+        out = np.zeros(ids.size, dtype=np.float64)
+        found, vectors = self._ranker.index.vectors(ids)
+        if found.size:
+            position = {int(i): p for p, i in enumerate(ids.tolist())}
+            rows = [position[int(i)] for i in found.tolist()]
+            out[rows] = vectors @ self.vector
+        return {self._ranker.main_signal: out}
+
+
+class DenseRanker:
+    """Cosine similarity of sentence embeddings (unit vectors: inner product = cosine) over a FAISS index."""
+
+    kind: RankerKind = "dense"
+
+    def __init__(self, name: str, encoder: TextEncoder, index: ClaimIndex) -> None:
+        self.name = name
+        self.encoder = encoder
+        self.index = index
+        self.main_signal = f"{name}:cos"
+
+    @property
+    def available(self) -> bool:
+        return True
+
+    @property
+    def identity(self) -> str:
+        return str(self.encoder.model_id)
+
+    def start(self, *, session: Session, text: str) -> RankerQuery:
+        return _DenseQuery(self, text)
+
+
+class _LexicalQuery:
+    """Fetches the query's BM25 list once; retrieval filters it, candidates of other rankers look it up."""
+
+    def __init__(self, ranker: LexicalRanker, session: Session, text: str) -> None:
+        self._ranker = ranker
+        self._session = session
+        self._text = text
+        self._hits: LexicalHits | None = None
+        self._limit: int | None = None  # the limit self._hits was fetched with (None: every match)
+
+    def _fetch(self, limit: int | None) -> LexicalHits:
+        if self._hits is not None:
+            holds_all = self._limit is None or len(self._hits) < self._limit
+            if holds_all or (limit is not None and limit <= self._limit):  # type: ignore[operator]
+                return self._hits
+        self._hits = self._ranker.lexical.search(session=self._session, query=self._text, limit=limit)
+        self._limit = limit
+        return self._hits
+
+    def retrieve(self, n: int, scope: Scope) -> Ranked:
+        # A filtered query may need to look past the best SCORE_DEPTH claims to find n allowed ones.
+        limit = None if scope.allowed is not None else max(n + scope.excluded.size, LEXICAL_SCORE_DEPTH)
+        hits = self._fetch(limit)
+        keep = np.ones(len(hits), dtype=bool)
+        if scope.allowed is not None:
+            keep &= np.isin(hits.ids, scope.allowed)
+        if scope.excluded.size:
+            keep &= ~np.isin(hits.ids, scope.excluded)
+        rows = np.flatnonzero(keep)[:n]
+        return Ranked(ids=hits.ids[rows], scores=hits.score[rows])
+
+    def signals(self, ids: np.ndarray) -> dict[str, np.ndarray]:
+        # Claims outside the query's best LEXICAL_SCORE_DEPTH count as 0, in training and serving alike.
+        hits = self._fetch(LEXICAL_SCORE_DEPTH) if self._hits is None else self._hits
+        name = self._ranker.name
+        position = {int(i): p for p, i in enumerate(hits.ids.tolist())}
+        rows = np.asarray([position.get(int(i), -1) for i in ids.tolist()], dtype=np.int64)
+        present = rows >= 0
+        out = {}
+        for signal, values in (("bm25", hits.score), ("text", hits.text_score), ("title", hits.title_score)):
+            column = np.zeros(ids.size, dtype=np.float64)
+            column[present] = values[rows[present]]
+            out[f"{name}:{signal}"] = column
+        return out
+
+
+class LexicalRanker:
+    """BM25 over claim text and source title (SQLite FTS5); unavailable on other databases."""
+
+    kind: RankerKind = "lexical"
+
+    def __init__(self, lexical: LexicalIndex, name: str = "lexical") -> None:
+        self.name = name
+        self.lexical = lexical
+        self.main_signal = f"{name}:bm25"
+
+    @property
+    def available(self) -> bool:
+        return self.lexical.available
+
+    @property
+    def identity(self) -> str:
+        lex = lexical_mod
+        return f"{lex.SCHEMA_VERSION}/q{lex.QUERY_VERSION}/w={lex.TEXT_WEIGHT:g},{lex.TITLE_WEIGHT:g}"
+
+    def start(self, *, session: Session, text: str) -> RankerQuery:
+        return _LexicalQuery(self, session, text)
+
+
+@dataclass(frozen=True, slots=True)
+class MatchOptions:
+    """Pipeline switches that are not part of the public API: the benchmark's ablations turn them."""
+
+    clean_query: bool = True
+    rerank: bool = True
+    depth: int = CANDIDATE_DEPTH
+    rankers: tuple[str, ...] | None = None  # restrict to these ranker names (None: all of the mode's)
+
+
+DEFAULT_OPTIONS = MatchOptions()
+
+
+@dataclass(slots=True)
+class Pool:
+    """The candidates of one query with every signal the reranker reads (also what training stores)."""
+
+    ids: np.ndarray
+    ranks: dict[str, np.ndarray]
+    signals: dict[str, np.ndarray]
+    texts: list[CandidateText]
+    source_ids: np.ndarray
+    dropped: int = 0  # retrieved ids no longer in the database
+
+    def features(self, query_text: str) -> dict[str, np.ndarray]:
+        return {**ranker_features(self.signals, self.ranks), **text_features(query_text, self.texts)}
+
+
+def build_scope(*, session: Session, query: MatchQuery) -> Scope:
+    """Claim ids the filters of the query allow (None when it has no filter) and the excluded sources' claims."""
+    excluded = np.asarray(
+        store.claim_ids_of_sources(session=session, source_ids=query.exclude_source_ids), dtype=np.int64
     )
-    return MatchResponse(query=query.text, matches=matches)
+    conditions = []
+    if query.published_after is not None:
+        conditions.append(col(Source.published_at) >= query.published_after)
+    if query.published_before is not None:
+        conditions.append(col(Source.published_at) <= query.published_before)
+    if query.outlets:
+        conditions.append(func.lower(col(Source.outlet)).in_([o.lower() for o in query.outlets]))
+    if query.languages:
+        conditions.append(func.lower(col(Source.language)).in_([lang.lower() for lang in query.languages]))
+    if query.min_checkworthiness is not None:
+        # Unscored claims (NULL) never pass: the comparison is not true for them.
+        conditions.append(col(Claim.checkworthiness) >= query.min_checkworthiness)
+    if not conditions:
+        return Scope(allowed=None, excluded=excluded)
+    ids = session.exec(select(Claim.id).join(Source, col(Source.id) == Claim.source_id).where(*conditions)).all()
+    return Scope(allowed=np.asarray(ids, dtype=np.int64), excluded=excluded)
 
 
-def cross_references(*, session: Session, index: ClaimIndex, source: Source, k: int) -> CrossReferenceReport:
-    """For every claim of a source, its best matches among the OTHER sources (stored vectors, no encoding)."""
+class Matcher:
+    """Answers match queries with a list of named rankers and, in hybrid mode, the learned reranker."""
+
+    def __init__(
+        self,
+        *,
+        rankers: Sequence[Ranker],
+        reranker: Reranker | None = None,
+        clean: Callable[[str], str] = clean_social_post,
+    ) -> None:
+        names = [r.name for r in rankers]
+        if len(set(names)) != len(names) or not any(r.kind == "dense" for r in rankers):
+            raise ValueError(f"rankers need distinct names and at least one dense ranker, got {names}")
+        self.rankers = list(rankers)
+        self.clean = clean
+        self._side = ThreadPoolExecutor(max_workers=2, thread_name_prefix="crosscheck-lexical")
+        self.reranker: Reranker | None = None
+        if reranker is not None:
+            why = reranker.usable_with({r.name: r.identity for r in self.rankers if r.available})
+            if why is None:
+                self.reranker = reranker
+            else:
+                logger.warning("reranker not used (%s): hybrid search uses reciprocal-rank fusion", why)
+
+    @property
+    def dense(self) -> Ranker:
+        """The first dense ranker: its cosine is what `min_score` and cross-references use."""
+        return next(r for r in self.rankers if r.kind == "dense")
+
+    @property
+    def lexical_status(self) -> str:
+        statuses = [r.lexical.status for r in self.rankers if isinstance(r, LexicalRanker)]
+        return statuses[0] if statuses else "not configured"
+
+    def _active(self, mode: str, options: MatchOptions) -> list[Ranker]:
+        chosen = [
+            r
+            for r in self.rankers
+            if r.available
+            and (mode == "hybrid" or r.kind == mode)
+            and (options.rankers is None or r.name in options.rankers)
+        ]
+        return chosen
+
+    def gather(
+        self, *, session: Session, text: str, mode: str, depth: int, scope: Scope, options: MatchOptions
+    ) -> tuple[Pool, bool, dict[str, RankerQuery]]:
+        """Candidates from every active ranker with all their signals.
+
+        Returns:
+            The pool, whether every ranker's list ran dry (asking for more would find nothing new), and the
+            per-ranker query objects.
+        """
+        active = self._active(mode, options)
+        queries = {r.name: r.start(session=session, text=text) for r in active}
+        # BM25 is SQLite work and dense retrieval is torch + FAISS work; both release the GIL, so the lexical
+        # lists are fetched on a helper thread while this one encodes. The session is never used by both at
+        # once: dense retrieval does not touch the database.
+        side = [name for name, r in zip(queries, active, strict=True) if r.kind != "dense"]
+        pending = {name: self._side.submit(queries[name].retrieve, depth, scope) for name in side}
+        lists = {name: q.retrieve(depth, scope) for name, q in queries.items() if name not in pending}
+        lists |= {name: future.result() for name, future in pending.items()}
+        exhausted = all(lst.ids.size < depth for lst in lists.values())
+        order: dict[int, None] = {}
+        for lst in lists.values():
+            order.update(dict.fromkeys(lst.ids.tolist()))
+        rows = _candidate_rows(session=session, ids=list(order))
+        # Ids deleted while we searched do not come back from the database.
+        ids = np.fromiter((i for i in order if i in rows), dtype=np.int64)
+        ranks: dict[str, np.ndarray] = {}
+        for name, lst in lists.items():
+            pos = {int(i): p + 1 for p, i in enumerate(lst.ids.tolist())}
+            ranks[name] = np.asarray([pos.get(i, 0) for i in ids.tolist()], dtype=np.float64)
+        signals: dict[str, np.ndarray] = {}
+        for q in queries.values():
+            signals.update(q.signals(ids))
+        pool = Pool(
+            ids=ids,
+            ranks=ranks,
+            signals=signals,
+            texts=[CandidateText(text=rows[i][1], title=rows[i][2]) for i in ids.tolist()],
+            source_ids=np.asarray([rows[i][0] for i in ids.tolist()], dtype=np.int64),
+            dropped=len(order) - ids.size,
+        )
+        return pool, exhausted, queries
+
+    def match(self, *, session: Session, query: MatchQuery, options: MatchOptions = DEFAULT_OPTIONS) -> MatchResponse:
+        """Answers POST /claims/match: the claims of other sources that best match the query."""
+        text = self.clean(query.text) if options.clean_query else normalize_claim_text(query.text)
+        scope = build_scope(session=session, query=query)
+        mode = query.mode
+        if scope.empty or not self._active(mode, options):
+            return MatchResponse(query=query.text, matches=[])
+        depth = max(options.depth, query.k) if mode == "hybrid" else query.k
+        if query.per_source:
+            depth *= PER_SOURCE_OVERFETCH
+        while True:
+            pool, exhausted, queries = self.gather(
+                session=session, text=text, mode=mode, depth=depth, scope=scope, options=options
+            )
+            if query.min_score is not None and self.dense.main_signal not in pool.signals:
+                dense_query = queries.get(self.dense.name) or self.dense.start(session=session, text=text)
+                pool.signals.update(dense_query.signals(pool.ids))
+            scores, extra = self._score(pool, text=text, mode=mode, options=options)
+            matches = self._select(session, pool, scores, extra, query=query)
+            # Short because sources repeat (per_source) or claims vanished mid-search: look deeper.
+            short = len(matches) < query.k and (query.per_source or pool.dropped > 0)
+            if exhausted or not short:
+                return MatchResponse(query=query.text, matches=matches)
+            depth *= PER_SOURCE_OVERFETCH
+
+    def _score(
+        self, pool: Pool, *, text: str, mode: str, options: MatchOptions
+    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """The ranking score of each candidate and the extra signals to report with it."""
+        scores, extra = self._base_score(pool, text=text, mode=mode, options=options)
+        # Cross-lingual: the multilingual ranker only places other-language candidates among the
+        # English pipeline's (service/multilingual.py); it never reorders same-language ones.
+        use_signal = f"{multilingual.USE_KEY}:cos"
+        if use_signal in pool.signals and self.dense.main_signal in pool.signals and pool.ids.size:
+            scores, pair = multilingual.crosslingual_scores(
+                query_text=text,
+                candidate_texts=[t.text for t in pool.texts],
+                base=scores,
+                minilm=pool.signals[self.dense.main_signal],
+                use=pool.signals[use_signal],
+            )
+            extra = {**extra, "crosslingual": pair}
+        return scores, extra
+
+    def _base_score(
+        self, pool: Pool, *, text: str, mode: str, options: MatchOptions
+    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        # The multilingual ranker's list stays out of the English fusion (it would outvote the rest).
+        ranks = {name: r for name, r in pool.ranks.items() if name != multilingual.USE_KEY} or pool.ranks
+        if len(ranks) == 1:
+            [name] = ranks
+            ranker = next(r for r in self.rankers if r.name == name)
+            return pool.signals[ranker.main_signal], {}
+        if mode == "hybrid" and options.rerank and self.reranker is not None:
+            probability = self.reranker.score(pool.features(text))
+            return probability, {"rerank": probability}
+        fused = rrf(ranks)
+        return fused, {"rrf": fused}
+
+    def _select(
+        self,
+        session: Session,
+        pool: Pool,
+        scores: np.ndarray,
+        extra: Mapping[str, np.ndarray],
+        *,
+        query: MatchQuery,
+    ) -> list[Match]:
+        reported = {r.name: pool.signals[r.main_signal] for r in self.rankers if r.main_signal in pool.signals} | dict(
+            extra
+        )
+        cosine = pool.signals.get(self.dense.main_signal)
+        # Stable sort: ties keep the order in which the rankers listed the candidates.
+        chosen: list[int] = []
+        seen_sources: set[int] = set()
+        for row in np.argsort(-scores, kind="stable").tolist():
+            if query.min_score is not None and cosine is not None and cosine[row] < query.min_score:
+                continue
+            if query.per_source:
+                source_id = int(pool.source_ids[row])
+                if source_id in seen_sources:
+                    continue
+                seen_sources.add(source_id)
+            chosen.append(row)
+            if len(chosen) == query.k:
+                break
+        found = _hydrate(session=session, ids=[int(pool.ids[row]) for row in chosen])
+        matches: list[Match] = []
+        for row in chosen:
+            pair = found.get(int(pool.ids[row]))
+            if pair is None:  # deleted a moment ago
+                continue
+            claim, source = pair
+            matches.append(
+                Match(
+                    rank=len(matches) + 1,
+                    score=round(float(scores[row]), 6),
+                    claim=claim_public(claim),
+                    source=source_brief(source),
+                    signals={name: round(float(values[row]), 6) for name, values in reported.items()},
+                )
+            )
+        return matches
+
+
+def build_matcher(
+    *,
+    encoder: TextEncoder,
+    index: ClaimIndex,
+    lexical: LexicalIndex,
+    reranker: Reranker | None,
+    extras: Mapping[str, EncoderIndex] | None = None,
+) -> Matcher:
+    """The production matcher: MiniLM cosine + BM25, fused by the learned reranker.
+
+    Each additional encoder (the multilingual USE, key "use") is one more dense ranker; see `_score`.
+    """
+    rankers: list[Ranker] = [DenseRanker("dense", encoder, index), LexicalRanker(lexical)]
+    rankers += [DenseRanker(key, extra.encoder, extra.index) for key, extra in (extras or {}).items()]
+    return Matcher(rankers=rankers, reranker=reranker)
+
+
+def cross_references(
+    *, session: Session, index: ClaimIndex, source: Source, k: int, min_checkworthiness: float | None = None
+) -> CrossReferenceReport:
+    """For every claim of a source, its best matches among the OTHER sources (stored vectors, no encoding).
+
+    With `min_checkworthiness`, only claims at least that check-worthy are reported or matched.
+    """
     claims = store.claims_of(session=session, source_id=source.id or 0)
+    excluded = [c.id or 0 for c in claims]
+    if min_checkworthiness is not None:
+        claims = [c for c in claims if c.checkworthiness is not None and c.checkworthiness >= min_checkworthiness]
+        excluded += _claim_ids_below(session=session, minimum=min_checkworthiness)
     vectors = store.bytes_to_vectors([c.embedding for c in claims], index.dim)
-    per_claim = search_vectors(
-        session=session, index=index, vectors=vectors, k=k, exclude_claim_ids=[c.id or 0 for c in claims]
-    )
+    per_claim = search_vectors(session=session, index=index, vectors=vectors, k=k, exclude_claim_ids=excluded)
     return CrossReferenceReport(
         source=source_brief(source),
         claims=[ClaimCrossReference(claim=claim_public(c), matches=m) for c, m in zip(claims, per_claim, strict=True)],
     )
+
+
+def _claim_ids_below(*, session: Session, minimum: float) -> list[int]:
+    """Ids of claims less check-worthy than `minimum`, unscored ones included."""
+    score = col(Claim.checkworthiness)
+    rows = session.exec(select(Claim.id).where((score < minimum) | score.is_(None))).all()
+    return [int(i or 0) for i in rows]

@@ -12,8 +12,16 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+# Ids are never reused (SQLite AUTOINCREMENT; PostgreSQL sequences never go back): a deleted source's URL
+# must not come to name another article, and a claim id still in a stale index file after a crash must not
+# name a newer claim, which the start-up repair (it compares ids) could not tell apart.
+_NEVER_REUSE_IDS = {"sqlite_autoincrement": True}
+
+
 class Source(SQLModel, table=True):
     """One ingested article."""
+
+    __table_args__ = _NEVER_REUSE_IDS
 
     id: int | None = Field(default=None, primary_key=True)
     url: str | None = Field(default=None, index=True, max_length=2048)
@@ -30,6 +38,8 @@ class Source(SQLModel, table=True):
 class Claim(SQLModel, table=True):
     """A sentence-level claim; `source.text[start:end] == text`."""
 
+    __table_args__ = _NEVER_REUSE_IDS
+
     id: int | None = Field(default=None, primary_key=True)
     source_id: int = Field(foreign_key="source.id", index=True, ondelete="CASCADE")
     text: str = Field(sa_column=Column(Text, nullable=False))
@@ -37,8 +47,26 @@ class Claim(SQLModel, table=True):
     end: int
     position: int
     speaker: str | None = Field(default=None, max_length=512)
+    # The claim on its own: pronouns, "the ministry" and relative dates resolved in [brackets]
+    # (service/extraction/context.py). This, not `text`, is what `embedding` encodes.
+    context_text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # 0..1, how much the claim is worth checking (service/checkworthiness.py); NULL on rows older than it.
+    checkworthiness: float | None = Field(default=None, index=True)
     # float32 little-endian, unit length, of the model named in StoreInfo("embedding_model").
     embedding: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class ClaimVector(SQLModel, table=True):
+    """A claim's vector from an additional encoder (e.g. the multilingual one); see service/vectors.py.
+
+    `Claim.embedding` stays the default model's; each further encoder a deployment enables keeps one row
+    per claim here, under its key, and its own FAISS index is rebuilt from these rows.
+    """
+
+    claim_id: int = Field(foreign_key="claim.id", primary_key=True, ondelete="CASCADE")
+    encoder: str = Field(primary_key=True, max_length=32)
+    # float32 little-endian, unit length, of the model named in StoreInfo("encoder.<encoder>").
+    vector: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
 class StoreInfo(SQLModel, table=True):

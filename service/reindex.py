@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlmodel import col, select
 
 from embeddings import Encoder, TextEncoder
 from service import store
+from service.checkworthiness import default_scorer
 from service.config import Settings
 from service.db import make_engine, open_session
 from service.extraction import normalize_claim_text
@@ -32,9 +34,14 @@ def reencode_claims(*, settings: Settings, encoder: TextEncoder) -> int:
                 )
                 if not claims:
                     break
-                vectors = encoder.encode_documents([normalize_claim_text(c.text) for c in claims])
-                for claim, vec in zip(claims, vectors, strict=True):
+                # The context text is what ingest embeds; rows from before it existed have only the text.
+                texts = [c.context_text or normalize_claim_text(c.text) for c in claims]
+                vectors = encoder.encode_documents(texts)
+                # Another model changes which head of the check-worthiness scorer applies.
+                scores = default_scorer().score(vectors=vectors, texts=texts, model=encoder.model_id)
+                for claim, vec, score in zip(claims, vectors, scores, strict=True):
                     claim.embedding = store.vector_to_bytes(vec)
+                    claim.checkworthiness = round(float(score), 4)
                     session.add(claim)
                 last = claims[-1].id or last
                 done += len(claims)
@@ -46,9 +53,23 @@ def reencode_claims(*, settings: Settings, encoder: TextEncoder) -> int:
     return done
 
 
-def reindex(settings: Settings, *, reencode: bool = False, encoder: TextEncoder | None = None) -> dict[str, Any]:
-    """Rebuilds the saved index from the stored vectors (re-encoding first if asked)."""
+def reindex(
+    settings: Settings,
+    *,
+    reencode: bool = False,
+    encoder: TextEncoder | None = None,
+    extra_encoders: Mapping[str, TextEncoder] | None = None,
+) -> dict[str, Any]:
+    """Rebuilds the saved indexes from the stored vectors (re-encoding first if asked).
+
+    Each enabled additional encoder (the multilingual one) first encodes the stored claim texts it has no
+    vector for -- all of them with `reencode` -- so enabling it on an existing store is one reindex away.
+    """
+    from service import vectors
+    from service.multilingual import configured_encoders
+
     enc = encoder if encoder is not None else Encoder(settings.model)
+    extras = configured_encoders(settings) if extra_encoders is None else extra_encoders
     reencoded = reencode_claims(settings=settings, encoder=enc) if reencode else 0
     engine = make_engine(settings)
     try:
@@ -57,6 +78,14 @@ def reindex(settings: Settings, *, reencode: bool = False, encoder: TextEncoder 
         check_store_model(engine=engine, model_id=enc.model_id)
         index = rebuild_index(engine=engine, model_id=enc.model_id)
         index.save(settings.index_path)
+        report: dict[str, Any] = {}
+        for key, extra in extras.items():
+            if not reencode:
+                vectors.check_encoder_model(engine=engine, key=key, model_id=extra.model_id)
+            encoded = vectors.encode_missing(engine=engine, key=key, encoder=extra, reencode=reencode)
+            extra_index = vectors.rebuild_index(engine=engine, key=key, model_id=extra.model_id)
+            extra_index.save(settings.encoder_index_path(key))
+            report[key] = {"model": str(extra.model_id), "index_size": len(extra_index), "encoded": encoded}
     finally:
         engine.dispose()
-    return {"model": str(enc.model_id), "index_size": len(index), "reencoded": reencoded}
+    return {"model": str(enc.model_id), "index_size": len(index), "reencoded": reencoded, "encoders": report}

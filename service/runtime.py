@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
 
@@ -11,6 +12,10 @@ from embeddings import ClaimIndex, Encoder, TextEncoder
 from service.config import Settings
 from service.db import make_engine
 from service.indexing import IndexReport, check_store_model, open_index
+from service.lexical import open_lexical
+from service.matching import Matcher, build_matcher
+from service.rerank import load_reranker
+from service.vectors import EncoderIndex, open_encoder_index
 
 logger = logging.getLogger(__name__)
 
@@ -22,23 +27,56 @@ class Runtime:
     encoder: TextEncoder
     index: ClaimIndex
     index_report: IndexReport
+    matcher: Matcher
+    # Additional encoders (the multilingual one) with their own indexes, by key; see service/vectors.py.
+    extras: dict[str, EncoderIndex] = field(default_factory=dict)
 
     @classmethod
-    def open(cls, settings: Settings, *, encoder: TextEncoder | None = None) -> Runtime:
-        """Opens the database, loads the encoder, and loads (or repairs) the index from the database."""
+    def open(
+        cls,
+        settings: Settings,
+        *,
+        encoder: TextEncoder | None = None,
+        extra_encoders: Mapping[str, TextEncoder] | None = None,
+    ) -> Runtime:
+        """Opens the database, loads the encoders, and loads (or repairs) the indexes from the database.
+
+        `extra_encoders` replaces the additional encoders the settings enable (tests share loaded ones).
+        """
         engine = make_engine(settings)
         try:
             enc = encoder if encoder is not None else Encoder(settings.model)
             check_store_model(engine=engine, model_id=enc.model_id)
             index, report = open_index(engine=engine, path=settings.index_path, model_id=enc.model_id)
+            # FTS5 index and triggers (created and filled here if missing); logs once if unavailable.
+            lexical = open_lexical(engine)
+            if extra_encoders is None:
+                from service.multilingual import configured_encoders
+
+                extra_encoders = configured_encoders(settings)
+            extras = {
+                key: open_encoder_index(engine=engine, key=key, encoder=extra, path=settings.encoder_index_path(key))
+                for key, extra in extra_encoders.items()
+            }
         except BaseException:
             engine.dispose()
             raise
         logger.info("index %s: %d vectors %s", report.state, report.size, report.reason)
-        return cls(settings=settings, engine=engine, encoder=enc, index=index, index_report=report)
+        matcher = build_matcher(encoder=enc, index=index, lexical=lexical, reranker=load_reranker(), extras=extras)
+        return cls(
+            settings=settings,
+            engine=engine,
+            encoder=enc,
+            index=index,
+            index_report=report,
+            matcher=matcher,
+            extras=extras,
+        )
 
     def save_index(self) -> None:
         self.index.save(self.settings.index_path)
+        for extra in self.extras.values():
+            extra.save()
 
     def close(self) -> None:
         """Saves the index (a cache of the database) and releases the database."""

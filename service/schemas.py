@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+import re
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
@@ -17,11 +19,38 @@ SEED_EXAMPLE_TEXT = (
 
 ShortStr = Annotated[str, StringConstraints(strip_whitespace=True, max_length=512)]
 MAX_K = 100
+MatchMode = Literal["hybrid", "dense", "lexical"]
+
+
+# C0 control characters other than tab/LF/CR, and lone UTF-16 surrogates (JSON "\\ud800"): neither belongs in
+# an article, NUL cannot be stored in PostgreSQL text, and a surrogate cannot be encoded as UTF-8 at all.
+_FORBIDDEN_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+MAX_URL_CHARS = 2048
+
+
+def _check_chars(value: Any) -> None:
+    if isinstance(value, str):
+        bad = _FORBIDDEN_CHARS.search(value)
+        if bad:
+            kind = "a lone surrogate" if "\ud800" <= bad.group() <= "\udfff" else "a control character"
+            raise ValueError(
+                f"contains {kind} (U+{ord(bad.group()):04X}) at character {bad.start()}: "
+                "only tab, line feed and carriage return are accepted among control characters"
+            )
+    elif isinstance(value, list | tuple | set):
+        for item in value:
+            _check_chars(item)
 
 
 class _Strict(BaseModel):
     # Unknown fields are an error: a typo such as "outet" should not be silently dropped.
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _printable(cls, value: Any) -> Any:
+        _check_chars(value)
+        return value
 
 
 class SourceCreate(_Strict):
@@ -48,14 +77,41 @@ class SourceCreate(_Strict):
         return value
 
 
+class SourceFromUrl(_Strict):
+    """A web page to fetch, extract and ingest. Fields sent here win over what the page says."""
+
+    url: str = Field(
+        min_length=1,
+        max_length=MAX_URL_CHARS,
+        description="An http(s) URL of a public web page (private and loopback addresses are refused).",
+    )
+    outlet: ShortStr | None = Field(default=None, description="Outlet name; default: the site's own name.")
+    language: Annotated[str, StringConstraints(strip_whitespace=True, max_length=16)] | None = None
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"url": "https://news.example/a"}]})
+
+
+class ErrorResponse(BaseModel):
+    """Every error: a message, or for invalid fields a list of {loc, msg, type}."""
+
+    detail: str | list[dict[str, Any]]
+
+
 class ClaimPublic(BaseModel):
     id: int
     source_id: int
-    text: str
+    text: str = Field(description="The sentence exactly as in the source: source.text[start:end].")
     start: int
     end: int
     position: int
-    speaker: str | None
+    speaker: str | None = Field(description="Who asserts the claim (a person or an organisation), if the text says.")
+    context_text: str | None = Field(
+        description="The claim on its own, for reading and matching: the sentence with the referents of pronouns, "
+        "'the ministry' etc. and the dates of 'on Monday', 'last year' etc. in [brackets]."
+    )
+    checkworthiness: float | None = Field(
+        description="0..1, how much the claim is worth checking (factual, specific, checkable); null if unscored."
+    )
 
 
 class SourceBrief(BaseModel):
@@ -107,6 +163,22 @@ class MatchQuery(_Strict):
     min_score: float | None = Field(default=None, ge=-1.0, le=1.0, description="Drop matches below this cosine.")
     exclude_source_ids: list[int] = Field(default_factory=list, max_length=10_000)
     per_source: bool = Field(default=False, description="Keep only the best claim of each source.")
+    mode: MatchMode = Field(
+        default="hybrid",
+        description="hybrid: dense and BM25 candidates ordered by the learned reranker; dense: embedding cosine "
+        "only; lexical: BM25 over claim text and source title only.",
+    )
+    published_after: dt.date | None = Field(default=None, description="Only sources published on or after.")
+    published_before: dt.date | None = Field(default=None, description="Only sources published on or before.")
+    outlets: list[ShortStr] | None = Field(
+        default=None, max_length=1_000, description="Only these outlets (case-insensitive)."
+    )
+    languages: list[Annotated[str, StringConstraints(strip_whitespace=True, max_length=16)]] | None = Field(
+        default=None, max_length=100, description="Only sources recorded in these languages (e.g. en, ru)."
+    )
+    min_checkworthiness: float | None = Field(
+        default=None, ge=0.0, le=1.0, description="Only claims at least this check-worthy (0..1; unscored claims drop)."
+    )
 
     model_config = ConfigDict(
         extra="forbid",
@@ -125,9 +197,16 @@ class MatchQuery(_Strict):
 
 class Match(BaseModel):
     rank: int
-    score: float = Field(description="Cosine similarity of the query and the claim, -1..1.")
+    score: float = Field(
+        description="What the mode ranks by: reranker probability 0..1 (hybrid), cosine -1..1 (dense), "
+        "BM25 (lexical). Higher is better."
+    )
     claim: ClaimPublic
     source: SourceBrief
+    signals: dict[str, float] | None = Field(
+        default=None,
+        description="Each signal behind the rank, for transparency: dense (cosine), lexical (BM25), rerank.",
+    )
 
 
 class MatchResponse(BaseModel):
@@ -152,10 +231,29 @@ class Health(BaseModel):
     claims: int
     index_size: int
     database: str
+    lexical: str = Field(default="not configured", description="BM25 index state; without it hybrid is dense only.")
+    encoders: dict[str, str] = Field(
+        default_factory=dict,
+        description="Additional encoders (multilingual `use`): key -> model@dim; their index sizes in `indexes`.",
+    )
+    indexes: dict[str, int] = Field(
+        default_factory=dict,
+        description="Vectors in each additional encoder's index; fewer than `claims`: run `crosscheck reindex`.",
+    )
 
     @classmethod
-    def build(cls, *, model_id: ModelId, claims: int, index_size: int, database: str) -> Health:
-        ok = database == "ok" and claims == index_size
+    def build(
+        cls,
+        *,
+        model_id: ModelId,
+        claims: int,
+        index_size: int,
+        database: str,
+        lexical: str = "not configured",
+        extras: Mapping[str, tuple[ModelId, int]] | None = None,
+    ) -> Health:
+        extras = extras or {}
+        ok = database == "ok" and claims == index_size and all(size == claims for _, size in extras.values())
         return cls(
             status="ok" if ok else "degraded",
             model=model_id.name,
@@ -163,4 +261,7 @@ class Health(BaseModel):
             claims=claims,
             index_size=index_size,
             database=database,
+            lexical=lexical,
+            encoders={key: str(model) for key, (model, _) in extras.items()},
+            indexes={key: size for key, (_, size) in extras.items()},
         )

@@ -54,15 +54,27 @@ def find_existing_source(*, session: Session, text_hash: str, url: str | None) -
     return found
 
 
+def find_source_by_url(*, session: Session, url: str) -> Source | None:
+    return session.exec(select(Source).where(Source.url == url).order_by(col(Source.id))).first()
+
+
+# Primary keys are 64-bit; a larger id from a request cannot exist, and the driver would overflow binding it.
+MAX_ID = 2**63 - 1
+
+
+def valid_id(value: int) -> bool:
+    return 0 < value <= MAX_ID
+
+
 def get_source(*, session: Session, source_id: int) -> Source:
-    source = session.get(Source, source_id)
+    source = session.get(Source, source_id) if valid_id(source_id) else None
     if source is None:
         raise NotFoundError(f"no source with id {source_id}")
     return source
 
 
 def get_claim(*, session: Session, claim_id: int) -> Claim:
-    claim = session.get(Claim, claim_id)
+    claim = session.get(Claim, claim_id) if valid_id(claim_id) else None
     if claim is None:
         raise NotFoundError(f"no claim with id {claim_id}")
     return claim
@@ -73,6 +85,7 @@ def claims_of(*, session: Session, source_id: int) -> list[Claim]:
 
 
 def claim_ids_of_sources(*, session: Session, source_ids: Sequence[int]) -> list[int]:
+    source_ids = [i for i in source_ids if valid_id(i)]
     if not source_ids:
         return []
     return list(session.exec(select(Claim.id).where(col(Claim.source_id).in_(list(source_ids)))))  # type: ignore[arg-type]

@@ -12,7 +12,10 @@ from embeddings import ClaimIndex, TextEncoder
 from service import store
 from service.config import Settings, get_settings
 from service.db import open_session
+from service.fetch import Fetcher
+from service.matching import Matcher
 from service.models import Source
+from service.vectors import EncoderIndex
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -30,9 +33,22 @@ def get_index(request: Request) -> ClaimIndex:
     return index
 
 
+def get_extras(request: Request) -> dict[str, EncoderIndex]:
+    """The additional encoders with their indexes (the multilingual one), by key."""
+    extras: dict[str, EncoderIndex] = request.app.state.runtime.extras
+    return extras
+
+
+def get_matcher(request: Request) -> Matcher:
+    matcher: Matcher = request.app.state.matcher
+    return matcher
+
+
 SessionDep = Annotated[Session, Depends(get_session)]
+MatcherDep = Annotated[Matcher, Depends(get_matcher)]
 EncoderDep = Annotated[TextEncoder, Depends(get_encoder)]
 IndexDep = Annotated[ClaimIndex, Depends(get_index)]
+ExtrasDep = Annotated[dict[str, EncoderIndex], Depends(get_extras)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
@@ -41,3 +57,11 @@ def source_or_404(source_id: int, session: SessionDep) -> Source:
 
 
 SourceDep = Annotated[Source, Depends(source_or_404)]
+
+
+def get_fetcher(settings: SettingsDep) -> Fetcher:
+    """The URL fetcher of POST /sources/from-url; tests override it with a fake resolver and transport."""
+    return Fetcher(settings)
+
+
+FetcherDep = Annotated[Fetcher, Depends(get_fetcher)]

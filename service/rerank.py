@@ -1,0 +1,211 @@
+"""The learned reranker: features of (query, candidate) pairs and the small model that scores them.
+
+Hybrid search gathers candidates from every ranker (dense encoders, BM25), then scores each candidate
+with a logistic model over:
+
+- every ranker's signals (``dense:cos``, ``lexical:bm25``, ...), each also as its gap to the query's best
+  candidate and as the reciprocal of the candidate's rank in that ranker's list (0 if that ranker did not
+  retrieve it) -- so fusion weights are learned, and a new ranker is a new set of feature columns;
+- text overlap that embeddings blur: shared content words, names (capitalised words), numbers and years,
+  with the claim and with the source's title;
+- the claim's length.
+
+The model is a JSON file (``service/data/reranker.json``) written by ``bench/train_reranker.py`` from the
+CLEF2020 *train* split only. It names the features it was trained on and the rankers it needs; if the
+running matcher cannot produce them (another embedding model, no FTS5), hybrid search falls back to
+reciprocal-rank fusion rather than feeding the model features it never saw.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+
+from service.lexical import STOPWORDS
+
+logger = logging.getLogger(__name__)
+
+MODEL_PATH: Final = Path(__file__).resolve().parent / "data" / "reranker.json"
+FORMAT_VERSION: Final = 1
+RRF_K: Final = 60
+
+_WORD: Final = re.compile(r"\w+", re.UNICODE)
+_NAME: Final = re.compile(r"\b[A-Z][\w'\u2019-]*[a-z][\w'\u2019-]*\b|\b[A-Z]{2,}\b")
+_NUMBER: Final = re.compile(r"\d[\d,.]*\d|\d")
+_YEAR: Final = re.compile(r"\b(?:1[89]|20)\d{2}\b")
+
+
+@dataclass(frozen=True, slots=True)
+class CandidateText:
+    """What the overlap features read of a candidate."""
+
+    text: str
+    title: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Terms:
+    words: frozenset[str]
+    names: frozenset[str]
+    numbers: frozenset[str]
+    years: frozenset[str]
+    length: int
+
+
+def _stem(word: str) -> str:
+    # A crude plural/verb-ending fold so "soldiers" meets "soldier"; the ranking signals do the real work.
+    for suffix in ("ing", "ed", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
+
+
+@lru_cache(maxsize=65_536)
+def _terms(text: str) -> _Terms:
+    words = [w.lower() for w in _WORD.findall(text)]
+    content = frozenset(_stem(w) for w in words if w not in STOPWORDS and not w.isdigit() and len(w) > 1)
+    names = frozenset(n.lower() for n in _NAME.findall(text))
+    numbers = frozenset(n.replace(",", "").rstrip(".") for n in _NUMBER.findall(text))
+    return _Terms(words=content, names=names, numbers=numbers, years=frozenset(_YEAR.findall(text)), length=len(words))
+
+
+def _share(part: frozenset[str], whole: frozenset[str]) -> float:
+    return len(part & whole) / len(part) if part else 0.0
+
+
+def text_features(query: str, candidates: Sequence[CandidateText]) -> dict[str, np.ndarray]:
+    """Overlap and length features of each candidate against the query."""
+    q = _terms(query)
+    n = len(candidates)
+    out = {
+        name: np.zeros(n)
+        for name in (
+            "overlap:words",
+            "overlap:title",
+            "overlap:names",
+            "overlap:numbers",
+            "overlap:years",
+            "claim:log_len",
+        )
+    }
+    for row, cand in enumerate(candidates):
+        c = _terms(cand.text)
+        t = _terms(cand.title or "")
+        doc_words = c.words | t.words
+        out["overlap:words"][row] = _share(q.words, doc_words)
+        out["overlap:title"][row] = _share(t.words, q.words)
+        out["overlap:names"][row] = _share(q.names, c.names | t.names | doc_words)
+        out["overlap:numbers"][row] = _share(q.numbers, c.numbers | t.numbers)
+        out["overlap:years"][row] = _share(q.years, c.years | t.years)
+        out["claim:log_len"][row] = math.log1p(c.length)
+    return out
+
+
+def ranker_features(signals: Mapping[str, np.ndarray], ranks: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Each signal, its gap to the query's best candidate, and each ranker's reciprocal rank (0 = not retrieved).
+
+    Args:
+        signals: ``"ranker:signal"`` -> one value per candidate (higher is better).
+        ranks: ranker name -> 1-based rank of each candidate in that ranker's list, 0 if absent.
+    """
+    out: dict[str, np.ndarray] = {}
+    for name, values in signals.items():
+        v = np.asarray(values, dtype=np.float64)
+        out[name] = v
+        out[f"{name}:gap"] = v - (v.max() if v.size else 0.0)
+    for ranker, rank in ranks.items():
+        r = np.asarray(rank, dtype=np.float64)
+        out[f"{ranker}:rrank"] = np.where(r > 0, 1.0 / np.maximum(r, 1.0), 0.0)
+    return out
+
+
+def rrf(ranks: Mapping[str, np.ndarray], weights: Mapping[str, float] | None = None) -> np.ndarray:
+    """Weighted reciprocal-rank fusion; a candidate a ranker did not retrieve gets nothing from it."""
+    total: np.ndarray | None = None
+    for ranker, rank in ranks.items():
+        r = np.asarray(rank, dtype=np.float64)
+        part = np.where(r > 0, 1.0 / (RRF_K + r), 0.0) * (weights or {}).get(ranker, 1.0)
+        total = part if total is None else total + part
+    return total if total is not None else np.zeros(0)
+
+
+@dataclass(frozen=True, slots=True)
+class Reranker:
+    """A standardised logistic model over named features; ``score`` is the probability of a match."""
+
+    features: tuple[str, ...]
+    mean: np.ndarray
+    scale: np.ndarray
+    coef: np.ndarray
+    intercept: float
+    requires: Mapping[str, str]
+    info: Mapping[str, Any]
+
+    def score(self, columns: Mapping[str, np.ndarray]) -> np.ndarray:
+        """Probability of a match for each candidate.
+
+        Raises:
+            KeyError: If a feature the model needs is missing.
+        """
+        x = np.column_stack([np.asarray(columns[name], dtype=np.float64) for name in self.features])
+        z = ((x - self.mean) / self.scale) @ self.coef + self.intercept
+        return 1.0 / (1.0 + np.exp(-z))
+
+    def usable_with(self, available: Mapping[str, str]) -> str | None:
+        """None if every ranker the model needs runs with the same identity, else why not."""
+        for ranker, identity in self.requires.items():
+            have = available.get(ranker)
+            if have != identity:
+                return f"needs {ranker}={identity}, matcher has {have or 'nothing'}"
+        return None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT_VERSION,
+            "kind": "logistic",
+            "features": list(self.features),
+            "mean": [float(v) for v in self.mean],
+            "scale": [float(v) for v in self.scale],
+            "coef": [float(v) for v in self.coef],
+            "intercept": float(self.intercept),
+            "requires": dict(self.requires),
+            "info": dict(self.info),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Reranker:
+        if data.get("format") != FORMAT_VERSION or data.get("kind") != "logistic":
+            raise ValueError(f"unsupported reranker file (format {data.get('format')}, kind {data.get('kind')})")
+        features = tuple(data["features"])
+        arrays = [np.asarray(data[key], dtype=np.float64) for key in ("mean", "scale", "coef")]
+        if any(a.shape != (len(features),) for a in arrays):
+            raise ValueError("reranker file: mean/scale/coef do not match the feature list")
+        return cls(
+            features=features,
+            mean=arrays[0],
+            scale=arrays[1],
+            coef=arrays[2],
+            intercept=float(data["intercept"]),
+            requires=dict(data.get("requires", {})),
+            info=dict(data.get("info", {})),
+        )
+
+
+def load_reranker(path: Path = MODEL_PATH) -> Reranker | None:
+    """The packaged model, or None (logged) if it is missing or unreadable: hybrid then uses RRF."""
+    try:
+        return Reranker.from_json(json.loads(path.read_text(encoding="utf-8")))
+    except FileNotFoundError:
+        logger.warning("no reranker model at %s: hybrid search uses reciprocal-rank fusion", path)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        logger.warning("reranker model %s unusable (%s): hybrid search uses reciprocal-rank fusion", path, exc)
+    return None

@@ -1,0 +1,73 @@
+"""The retrieval benchmark end to end on a tiny CLEF-format corpus (fast encoder, temp cache)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from service import bench_retrieval
+from tests.helpers import HashingEncoder
+
+CORPUS = [
+    ("10", "The harbour bridge in Velmont opened after four years of work.", "Velmont bridge opens"),
+    ("11", "Quarry workers in Dunmore voted to strike over pay.", "Dunmore quarry strike"),
+    ("12", "A storm warning was issued for the Halden coast on Sunday.", "Storm warning for Halden"),
+    ("13", "The central bank of Estmark held its interest rate at four percent.", "Estmark holds rates"),
+]
+QUERIES = [
+    ("1", "Velmont's harbour bridge is finally open https://t.co/x #Velmont — Ann Lee (@ann) May 2, 2025"),
+    ("2", "Estmark central bank keeps interest rate at 4 percent"),
+    ("3", "storm warning Halden coast"),
+]
+QRELS = [("1", "10"), ("2", "13"), ("3", "12")]
+
+
+def _dataset(root: Path) -> Path:
+    (root / "dev").mkdir(parents=True)
+    docs = "\tvclaim\ttitle\n" + "".join(f"{i}\t{t}\t{title}\n" for i, t, title in CORPUS)
+    (root / "verified_claims.docs.tsv").write_text(docs, encoding="utf-8")
+    queries = "\ttweet_content\n" + "".join(f"{i}\t{t}\n" for i, t in QUERIES)
+    (root / "dev" / "tweets.queries.tsv").write_text(queries, encoding="utf-8")
+    (root / "dev" / "tweet-vclaim-pairs.qrels").write_text("".join(f"{q}\t0\t{d}\t1\n" for q, d in QRELS))
+    return root / "verified_claims.docs.tsv"
+
+
+def _args(corpus: Path, tmp_path: Path, **overrides: object) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    bench_retrieval.add_arguments(parser)
+    args = parser.parse_args(["--corpus", str(corpus), "--cache-dir", str(tmp_path / "cache"), "--quiet"])
+    for key, value in overrides.items():
+        setattr(args, key, value)
+    return args
+
+
+def test_benchmark_reports_metrics_writes_the_run_and_reuses_its_store(tmp_path: Path) -> None:
+    corpus = _dataset(tmp_path / "data")
+    run_path = tmp_path / "run.tsv"
+    encoder = HashingEncoder()
+    first = bench_retrieval.run_benchmark(_args(corpus, tmp_path, run_out=run_path), encoder=encoder, extra_encoders={})
+    assert first["n_queries"] == 3 and first["corpus_size"] == 4 and not first["store_cached"]
+    assert first["map@5"] == 1.0 and first["recall@10"] == 1.0, first
+    assert {"map@1", "mrr", "recall@100", "ms_p50", "ms_p95", "index_build_s"} <= set(first)
+    json.dumps(first)
+
+    lines = [line.split() for line in run_path.read_text().splitlines()]
+    assert {line[0] for line in lines} == {"1", "2", "3"}
+    assert next(line[2] for line in lines if line[0] == "2") == "13"  # the dataset's ids come back out
+    assert all(line[1] == "Q0" and line[5] == "crosscheck-hybrid" for line in lines)
+
+    encoded = encoder.documents_encoded
+    again = bench_retrieval.run_benchmark(
+        _args(corpus, tmp_path, mode="lexical", limit_queries=2), encoder=encoder, extra_encoders={}
+    )
+    assert again["store_cached"] and encoder.documents_encoded == encoded  # nothing re-encoded
+    assert again["n_queries"] == 2 and again["mode"] == "lexical"
+
+
+def test_scaled_store_copies_rows_with_noisy_vectors(tmp_path: Path) -> None:
+    corpus = _dataset(tmp_path / "data")
+    report = bench_retrieval.run_benchmark(
+        _args(corpus, tmp_path, scale=3, mode="dense"), encoder=HashingEncoder(), extra_encoders={}
+    )
+    assert report["corpus_size"] == 12

@@ -210,5 +210,5 @@ def open_lexical(engine: Engine) -> LexicalIndex:
 
 
 def check_integrity(*, session: Session) -> None:
-    """Raises if the FTS5 index disagrees with the claims it indexes (for tests and `reindex`)."""
+    """Raises if the FTS5 index disagrees with the claims it indexes (FTS5's own integrity check)."""
     session.connection().exec_driver_sql(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rank) VALUES ('integrity-check', 1)")

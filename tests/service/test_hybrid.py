@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
+from sqlmodel import Session
 
 from service import lexical
 from tests.helpers import HashingEncoder
@@ -52,11 +53,10 @@ def _match(client: TestClient, **body: object) -> list[dict]:
 
 
 def _integrity(data_dir: Path) -> None:
+    """FTS5's own check that the index holds exactly what the content view says (raises otherwise)."""
     engine = create_engine(f"sqlite:///{data_dir / 'crosscheck.db'}")
-    with engine.begin() as conn:
-        conn.exec_driver_sql(
-            f"INSERT INTO {lexical.FTS_TABLE}({lexical.FTS_TABLE}, rank) VALUES ('integrity-check', 1)"
-        )
+    with Session(engine) as session:
+        lexical.check_integrity(session=session)
     engine.dispose()
 
 

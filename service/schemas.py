@@ -199,7 +199,9 @@ class Match(BaseModel):
     rank: int
     score: float = Field(
         description="What the mode ranks by: reranker probability 0..1 (hybrid), cosine -1..1 (dense), "
-        "BM25 (lexical). Higher is better."
+        "BM25 (lexical). When the pool holds claims in another language than the query, hybrid ranks by the "
+        "language-aware pair score instead (multilingual cosine plus shared numbers and dates; may exceed 1). "
+        "Higher is better; compare scores within one response, not across modes."
     )
     claim: ClaimPublic
     source: SourceBrief

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,7 +93,49 @@ def normalize_rows(vectors: np.ndarray) -> np.ndarray:
     return out
 
 
-class Encoder:
+class BaseEncoder(ABC):
+    """The half every encoder shares: the model id, the two entry points, and counters of texts
+    encoded (tests use them to prove a repair re-encoded nothing). Subclasses implement `_encode`."""
+
+    def __init__(self, model_id: ModelId) -> None:
+        self._model_id = model_id
+        self.documents_encoded = 0
+        self.queries_encoded = 0
+
+    @property
+    def model_id(self) -> ModelId:
+        return self._model_id
+
+    @abstractmethod
+    def _encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Encodes texts alike, whatever their role; unit rows, float32."""
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Encodes search queries.
+
+        Args:
+            texts: The queries.
+
+        Returns:
+            An array of shape ``(len(texts), dim)``, float32, unit rows.
+        """
+        self.queries_encoded += len(texts)
+        return self._encode(texts)
+
+    def encode_documents(self, texts: Sequence[str]) -> np.ndarray:
+        """Encodes claims to be indexed.
+
+        Args:
+            texts: The claim texts.
+
+        Returns:
+            An array of shape ``(len(texts), dim)``, float32, unit rows.
+        """
+        self.documents_encoded += len(texts)
+        return self._encode(texts)
+
+
+class Encoder(BaseEncoder):
     """A sentence-transformers model loaded from local files.
 
     Queries and documents have separate entry points so an asymmetric model (one that wants a
@@ -125,16 +168,10 @@ class Encoder:
         dim = get_dim()
         if dim is None:
             raise RuntimeError(f"model {path} does not declare an embedding dimension")
-        self._model_id = ModelId(name=name, dim=int(dim))
+        super().__init__(ModelId(name=name, dim=int(dim)))
         self._batch_size = batch_size
         # torch modules are not documented as safe for concurrent forward passes; serialise them.
         self._lock = threading.Lock()
-        self.documents_encoded = 0
-        self.queries_encoded = 0
-
-    @property
-    def model_id(self) -> ModelId:
-        return self._model_id
 
     def _encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
@@ -148,27 +185,3 @@ class Encoder:
                 show_progress_bar=False,
             )
         return normalize_rows(vectors)
-
-    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
-        """Encodes search queries.
-
-        Args:
-            texts: The queries.
-
-        Returns:
-            An array of shape ``(len(texts), dim)``, float32, unit rows.
-        """
-        self.queries_encoded += len(texts)
-        return self._encode(texts)
-
-    def encode_documents(self, texts: Sequence[str]) -> np.ndarray:
-        """Encodes claims to be indexed.
-
-        Args:
-            texts: The claim texts.
-
-        Returns:
-            An array of shape ``(len(texts), dim)``, float32, unit rows.
-        """
-        self.documents_encoded += len(texts)
-        return self._encode(texts)

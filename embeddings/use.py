@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from embeddings.encoder import ModelId, normalize_rows
+from embeddings.encoder import BaseEncoder, ModelId, normalize_rows
 
 # "+ukfold": Ukrainian text is read with Russian spelling (see `fold_ukrainian`); part of the vector space.
 USE_MODEL_NAME = "use-multilingual-v3+ukfold"
@@ -38,7 +38,7 @@ def fold_ukrainian(text: str) -> str:
     return text.translate(_UKRAINIAN_FOLD)
 
 
-class MultilingualEncoder:
+class MultilingualEncoder(BaseEncoder):
     """USE multilingual v3 behind the `TextEncoder` protocol (queries and documents are encoded alike)."""
 
     def __init__(self, *, threads: int = 1) -> None:
@@ -60,16 +60,10 @@ class MultilingualEncoder:
         # The package loads lazily; load now so the first request does not pay for it and so two
         # threads never race to initialise it.
         self._use.encode(["warm-up"])
-        self._model_id = ModelId(name=USE_MODEL_NAME, dim=USE_DIM)
+        super().__init__(ModelId(name=USE_MODEL_NAME, dim=USE_DIM))
         # The package limits BLAS threads with a process-wide threadpoolctl context per call; two
         # overlapping contexts could restore the wrong limit, so calls are serialised.
         self._lock = threading.Lock()
-        self.documents_encoded = 0
-        self.queries_encoded = 0
-
-    @property
-    def model_id(self) -> ModelId:
-        return self._model_id
 
     def _encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
@@ -78,27 +72,3 @@ class MultilingualEncoder:
         with self._lock:
             vectors = self._use.encode(prepared)
         return normalize_rows(np.asarray(vectors).reshape(len(texts), USE_DIM))
-
-    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
-        """Encodes search queries.
-
-        Args:
-            texts: The queries, in any of the model's languages.
-
-        Returns:
-            An array of shape ``(len(texts), 512)``, float32, unit rows.
-        """
-        self.queries_encoded += len(texts)
-        return self._encode(texts)
-
-    def encode_documents(self, texts: Sequence[str]) -> np.ndarray:
-        """Encodes claims to be indexed.
-
-        Args:
-            texts: The claim texts.
-
-        Returns:
-            An array of shape ``(len(texts), 512)``, float32, unit rows.
-        """
-        self.documents_encoded += len(texts)
-        return self._encode(texts)

@@ -42,6 +42,12 @@ def _check_chars(value: Any) -> None:
             _check_chars(item)
 
 
+def _require_text(value: str, hint: str) -> str:
+    if not value.strip():
+        raise ValueError(f"text is empty: {hint}")
+    return value
+
+
 class _Strict(BaseModel):
     # Unknown fields are an error: a typo such as "outet" should not be silently dropped.
     model_config = ConfigDict(extra="forbid")
@@ -72,9 +78,7 @@ class SourceCreate(_Strict):
     @field_validator("text")
     @classmethod
     def _text_not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("text is empty: send the article's text")
-        return value
+        return _require_text(value, "send the article's text")
 
 
 class SourceFromUrl(_Strict):
@@ -190,9 +194,7 @@ class MatchQuery(_Strict):
     @field_validator("text")
     @classmethod
     def _text_not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("text is empty: send the claim to match")
-        return value
+        return _require_text(value, "send the claim to match")
 
 
 class Match(BaseModel):

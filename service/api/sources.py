@@ -29,7 +29,8 @@ def source_public(source: Source, claims: list[Claim]) -> SourcePublic:
     return SourcePublic(**_source_fields(source, claims))
 
 
-def _source_fields(source: Source, claims: list[Claim]) -> dict[str, Any]:
+def _source_meta(source: Source) -> dict[str, Any]:
+    """The source's own fields, shared by the list, detail and ingest responses."""
     return dict(
         id=source.id or 0,
         title=source.title,
@@ -39,12 +40,13 @@ def _source_fields(source: Source, claims: list[Claim]) -> dict[str, Any]:
         published_at=source.published_at,
         language=source.language,
         ingested_at=source.ingested_at,
-        claims=[matching.claim_public(c) for c in claims],
     )
 
 
-# Plain `def` routes: encoding and FAISS work are CPU-bound and must not run on the event loop;
-# FastAPI runs these in its thread pool.
+def _source_fields(source: Source, claims: list[Claim]) -> dict[str, Any]:
+    return {**_source_meta(source), "claims": [matching.claim_public(c) for c in claims]}
+
+
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
@@ -125,20 +127,7 @@ def list_sources(
 ) -> SourcesPublic:
     """List ingested sources, newest first, with their claim counts."""
     rows, total = store.list_sources(session=session, offset=offset, limit=limit)
-    data = [
-        SourceSummary(
-            id=s.id or 0,
-            title=s.title,
-            url=s.url,
-            outlet=s.outlet,
-            author=s.author,
-            published_at=s.published_at,
-            language=s.language,
-            ingested_at=s.ingested_at,
-            claim_count=n,
-        )
-        for s, n in rows
-    ]
+    data = [SourceSummary(**_source_meta(s), claim_count=n) for s, n in rows]
     return SourcesPublic(data=data, count=total)
 
 

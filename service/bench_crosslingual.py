@@ -38,7 +38,6 @@ from sqlmodel import select
 from service.config import Settings
 from service.db import open_session
 from service.extraction import normalize_claim_text
-from service.ingest import ingest_source
 from service.lexical import open_lexical
 from service.matching import build_matcher
 from service.models import Claim
@@ -90,15 +89,7 @@ def ingest_set(runtime: Runtime, records: Sequence[Mapping[str, Any]]) -> dict[t
     stored: dict[tuple[str, str], tuple[int, list[int]]] = {}
     for record in records:
         for language, text in record["texts"].items():
-            with open_session(runtime.engine) as session:
-                result = ingest_source(
-                    session=session,
-                    encoder=runtime.encoder,
-                    index=runtime.index,
-                    settings=runtime.settings,
-                    source_in=SourceCreate(text=text, outlet=f"{record['id']}-{language}"),
-                    extras=runtime.extras,
-                )
+            result = runtime.ingest(SourceCreate(text=text, outlet=f"{record['id']}-{language}"))
             stored[(record["id"], language)] = (result.source.id or 0, [c.id or 0 for c in result.claims])
     return stored
 

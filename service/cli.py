@@ -63,9 +63,7 @@ def _records(path: Path) -> Iterator[tuple[str, dict[str, object] | str]]:
 def cmd_ingest(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from service.db import open_session
     from service.errors import CrossCheckError
-    from service.ingest import ingest_source
     from service.runtime import Runtime
     from service.schemas import SourceCreate
 
@@ -83,16 +81,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                     summary.rejected.append((label, record))
                     continue
                 try:
-                    source_in = SourceCreate.model_validate(record)
-                    with open_session(runtime.engine) as session:
-                        result = ingest_source(
-                            session=session,
-                            encoder=runtime.encoder,
-                            index=runtime.index,
-                            settings=runtime.settings,
-                            source_in=source_in,
-                            extras=runtime.extras,
-                        )
+                    result = runtime.ingest(SourceCreate.model_validate(record))
                 except ValidationError as exc:
                     reason = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
                     summary.rejected.append((label, reason))

@@ -10,11 +10,13 @@ from sqlalchemy.engine import Engine
 
 from embeddings import ClaimIndex, Encoder, TextEncoder
 from service.config import Settings
-from service.db import make_engine
+from service.db import make_engine, open_session
 from service.indexing import IndexReport, check_store_model, open_index
+from service.ingest import IngestResult, ingest_source
 from service.lexical import open_lexical
 from service.matching import Matcher, build_matcher
 from service.rerank import load_reranker
+from service.schemas import SourceCreate
 from service.vectors import EncoderIndex, open_encoder_index
 
 logger = logging.getLogger(__name__)
@@ -72,6 +74,18 @@ class Runtime:
             matcher=matcher,
             extras=extras,
         )
+
+    def ingest(self, source_in: SourceCreate) -> IngestResult:
+        """Ingests one article in its own session, with every enabled encoder (CLI and benches)."""
+        with open_session(self.engine) as session:
+            return ingest_source(
+                session=session,
+                encoder=self.encoder,
+                index=self.index,
+                settings=self.settings,
+                source_in=source_in,
+                extras=self.extras,
+            )
 
     def save_index(self) -> None:
         self.index.save(self.settings.index_path)

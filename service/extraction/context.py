@@ -551,7 +551,7 @@ class ArticleContext:
 
     def _speaker_name(self, phrase: str, flat: str) -> tuple[str, str]:
         # A person: "Defence Minister Lee Jae-sung", "lead author Dr. Ingrid Holm of the University of Bergen",
-        # "Russian Chief of the General Staff Valery Gerasimov".
+        # "Chief of Staff General Ivan Petrov".
         before_of = _OF_INSTITUTION.split(phrase)[0]
         for candidate in (before_of, phrase):
             name = _strip_titles(candidate)

@@ -12,7 +12,7 @@ from service import store
 from service.checkworthiness import default_scorer
 from service.config import Settings
 from service.db import make_engine, open_session
-from service.extraction import normalize_claim_text
+from service.extraction import embedding_input
 from service.indexing import rebuild_index
 from service.models import Claim
 
@@ -34,8 +34,7 @@ def reencode_claims(*, settings: Settings, encoder: TextEncoder) -> int:
                 )
                 if not claims:
                     break
-                # The context text is what ingest embeds; rows from before it existed have only the text.
-                texts = [c.context_text or normalize_claim_text(c.text) for c in claims]
+                texts = [embedding_input(text=c.text, context_text=c.context_text) for c in claims]
                 vectors = encoder.encode_documents(texts)
                 # Another model changes which head of the check-worthiness scorer applies.
                 scores = default_scorer().score(vectors=vectors, texts=texts, model=encoder.model_id)

@@ -23,7 +23,7 @@ from sqlmodel import Session, col, delete, select
 from embeddings import ClaimIndex, IndexLoadError, ModelId, TextEncoder
 from service import store
 from service.errors import StoreMismatchError
-from service.extraction import normalize_claim_text
+from service.extraction import embedding_input
 from service.indexing import IndexReport
 from service.models import Claim, ClaimVector, StoreInfo
 
@@ -200,7 +200,7 @@ def encode_missing(*, engine: Engine, key: str, encoder: TextEncoder, reencode: 
         last = 0
         while True:
             rows = session.exec(
-                select(Claim.id, Claim.text)
+                select(Claim.id, Claim.text, Claim.context_text)
                 .where(col(Claim.id) > last, col(Claim.id).not_in(has))
                 .order_by(col(Claim.id))
                 .limit(ENCODE_BATCH)
@@ -208,7 +208,7 @@ def encode_missing(*, engine: Engine, key: str, encoder: TextEncoder, reencode: 
             if not rows:
                 break
             ids = [int(r[0] or 0) for r in rows]
-            vectors = encoder.encode_documents([normalize_claim_text(r[1]) for r in rows])
+            vectors = encoder.encode_documents([embedding_input(text=r[1], context_text=r[2]) for r in rows])
             session.add_all(vectors_to_rows(key=key, ids=ids, vectors=vectors))
             session.flush()
             last = ids[-1]

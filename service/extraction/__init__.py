@@ -20,6 +20,7 @@ from service.extraction.language import detect_language
 from service.extraction.model import ArticleMeta, ExtractedClaim, Extraction
 from service.extraction.pipeline import (
     MIN_CLAIM_WORDS,
+    embedding_input,
     extract,
     extract_claims,
     normalize_claim_text,
@@ -32,6 +33,7 @@ __all__ = [
     "ExtractedClaim",
     "Extraction",
     "detect_language",
+    "embedding_input",
     "extract",
     "extract_claims",
     "normalize_claim_text",

@@ -49,6 +49,20 @@ def normalize_claim_text(text: str) -> str:
     return " ".join(text.split())
 
 
+def embedding_input(*, text: str, context_text: str | None) -> str:
+    """What gets embedded for a stored claim: its context text, or its flattened text for claims stored
+    before context texts existed. Ingest, reindex and every extra encoder use this one rule.
+
+    Args:
+        text: The claim's verbatim text.
+        context_text: Its decontextualized text, if any.
+
+    Returns:
+        The text to encode.
+    """
+    return context_text or normalize_claim_text(text)
+
+
 def parse_metadata(text: str) -> ArticleMeta:
     """Read title, author, publication date and canonical URL from an article.
 

@@ -267,9 +267,12 @@ _RU_ORG: Final = re.compile(
 )
 # "cloud provider Stratus Compute", "grid operator Nordnett", "state news agency KCNA", "The developer,
 # Greystone Homes,": a descriptor that says what kind of organisation the name is.
+_DESCRIPTOR_WORDS: Final = (
+    r"company|firm|operator|provider|developer|maker|carrier|airline|group|agency|fund|bank"
+    r"|lender|insurer|broadcaster|regulator|union|agence|syndicat|compagnie|entreprise|société|groupe"
+)
 _DESCRIBED_ORG: Final = re.compile(
-    r"\b(?P<descriptor>company|firm|operator|provider|developer|maker|carrier|airline|group|agency|fund|bank"
-    r"|lender|insurer|broadcaster|regulator|union|agence|syndicat|compagnie|entreprise|société|groupe)"
+    rf"\b(?P<descriptor>{_DESCRIPTOR_WORDS})"
     rf",?[ \t]+(?P<org>[{_UP}][\w\-]{{1,40}}(?:[ \t]+(?:[{_UP}][\w\-]{{1,40}}|publique|de|du)){{0,6}})"
 )
 # "Baltic Air today announced ...": the opening of a press release names the company.
@@ -283,10 +286,7 @@ _ORG_HEADS: Final = re.compile(
     r"|Party|Union|Fund|Telecom|Energy|Group|Inc|Ltd|Corp|Holdings|Technologies|Airlines|Chiefs|Министерств"
     r"|Минобороны|Центральн"
 )
-_DESCRIPTORS: Final = re.compile(
-    r"company|firm|operator|provider|developer|maker|carrier|airline|group|agency|fund|bank|lender|insurer"
-    r"|broadcaster|regulator|union|agence|syndicat|compagnie|entreprise|société|groupe"
-)
+_DESCRIPTORS: Final = re.compile(_DESCRIPTOR_WORDS)
 _ACRONYM_ORG: Final = re.compile(rf"\b(?:la|le|l['’])[ \t]*(?P<org>[{_UP}]{{3,8}})\b")
 
 _SUBJECT_PRONOUNS: Final = {

@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import re
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Final
@@ -349,21 +349,6 @@ def pair_scores(
     return out
 
 
-def dense_candidates(
-    *,
-    encoder: TextEncoder,
-    index: ClaimIndex,
-    query_text: str,
-    k: int,
-    excluded_ids: Iterable[int] = (),
-) -> list[tuple[int, float]]:
-    """The `k` nearest claims of one encoder's index: ``(claim_id, cosine)``, best first."""
-    vector = encoder.encode_queries([query_text])
-    excluded = np.fromiter(excluded_ids, dtype=np.int64)
-    [hits] = index.search(vector, k, excluded_ids=excluded if excluded.size else None)
-    return hits
-
-
 def cosines(index: ClaimIndex, vector: np.ndarray, ids: Sequence[int]) -> np.ndarray:
     """Cosine of the query vector with each claim's stored vector in `index` (0 for ids it lacks)."""
     out = np.zeros(len(ids), dtype=np.float64)
@@ -374,11 +359,6 @@ def cosines(index: ClaimIndex, vector: np.ndarray, ids: Sequence[int]) -> np.nda
         position = {int(i): p for p, i in enumerate(ids)}
         out[[position[int(i)] for i in found.tolist()]] = vectors @ np.asarray(vector, dtype=np.float32).ravel()
     return out
-
-
-def languages_of(texts: Mapping[int, str]) -> dict[int, str]:
-    """Detected language of each claim text by id."""
-    return {cid: detect_language(text) for cid, text in texts.items()}
 
 
 def crosslingual_scores(

@@ -12,6 +12,8 @@ COPY embeddings ./embeddings
 COPY service ./service
 COPY seeds ./seeds
 RUN pip install --no-cache-dir '.[postgres]'
+# The default encoder backend (ONNX int8) is made once at build time, so a container never exports on start.
+RUN python -m embeddings.onnx export
 
 EXPOSE 8000
 VOLUME ["/data"]

@@ -6,13 +6,15 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install demo serve test lint bench-retrieval clean
+.PHONY: install demo serve test test-postgres lint bench-retrieval clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	# torch first and pinned: this CPU wheel is the tested one; a looser spec pulls a multi-GB CUDA build.
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e '.[dev]'
+	# The default encoder backend is ONNX int8: export and quantise the packaged model once, here, not at first start.
+	$(BIN)/python -m embeddings.onnx export
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -25,8 +27,23 @@ demo: $(STAMP)
 serve: $(STAMP)
 	$(BIN)/crosscheck serve --host $(HOST) --port $(PORT)
 
+# SQLite first; then, when CROSSCHECK_TEST_DATABASE_URL names a PostgreSQL database (.ci/run sets it), the
+# whole suite again on PostgreSQL (a fresh schema per test). `make test-postgres` starts a throwaway cluster.
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	env -u CROSSCHECK_TEST_DATABASE_URL $(BIN)/python -m pytest -q
+	@if [ -n "$$CROSSCHECK_TEST_DATABASE_URL" ]; then \
+		echo "== the same suite on PostgreSQL"; \
+		$(BIN)/python -m pytest -q; \
+	else \
+		echo "(PostgreSQL pass skipped: set CROSSCHECK_TEST_DATABASE_URL, or run make test-postgres)"; \
+	fi
+
+PG_DIR ?= /tmp/crosscheck-test-pg
+PG_PORT ?= 5433
+test-postgres: $(STAMP)
+	url=$$(.ci/postgres start $(PG_DIR) $(PG_PORT)) && \
+	CROSSCHECK_TEST_DATABASE_URL=$$url $(BIN)/python -m pytest -q; \
+	status=$$?; .ci/postgres stop $(PG_DIR); exit $$status
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -8,16 +8,27 @@ import os
 # An explicit setting in the environment still wins.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from embeddings.encoder import DEFAULT_MODEL_NAME, Encoder, ModelId, TextEncoder, default_model_path
-from embeddings.index import ClaimIndex, IndexLoadError, Manifest
+from embeddings.encoder import (
+    DEFAULT_MODEL_NAME,
+    ENCODER_BACKENDS,
+    Encoder,
+    ModelId,
+    TextEncoder,
+    default_model_path,
+    load_encoder,
+)
+from embeddings.index import ClaimIndex, IndexLoadError, IndexOptions, Manifest
 
 __all__ = [
     "DEFAULT_MODEL_NAME",
+    "ENCODER_BACKENDS",
     "ClaimIndex",
     "Encoder",
     "IndexLoadError",
+    "IndexOptions",
     "Manifest",
     "ModelId",
     "TextEncoder",
     "default_model_path",
+    "load_encoder",
 ]

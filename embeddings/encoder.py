@@ -6,6 +6,7 @@ similarity. Models are only ever loaded from local files: nothing here may reach
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from abc import ABC, abstractmethod
@@ -17,6 +18,8 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 DEFAULT_MODEL_NAME = "all-MiniLM-L6-v2"
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,3 +188,38 @@ class Encoder(BaseEncoder):
                 show_progress_bar=False,
             )
         return normalize_rows(vectors)
+
+
+ENCODER_BACKENDS = ("torch", "onnx")
+
+
+def load_encoder(model: str | os.PathLike[str] | None = None, *, backend: str = "torch") -> BaseEncoder:
+    """The configured sentence encoder: sentence-transformers on torch, or the int8 ONNX graph of the same model.
+
+    If the ONNX graph cannot be made or loaded (no onnxruntime, an export that fails, an unwritable cache, a
+    model the ONNX path cannot run), the torch model stands in, with a warning, as long as both backends share
+    a vector space (`embeddings.onnx.SHARES_TORCH_SPACE`).
+
+    Args:
+        model: A local model directory; ``None`` means the packaged all-MiniLM-L6-v2.
+        backend: ``"torch"`` or ``"onnx"`` (`embeddings.onnx`: onnxruntime, never imports torch at run time).
+
+    Returns:
+        The loaded encoder.
+
+    Raises:
+        ValueError: If the backend is unknown.
+    """
+    if backend == "onnx":
+        from embeddings import onnx
+
+        try:
+            return onnx.OnnxEncoder(model)
+        except (ImportError, RuntimeError, OSError) as exc:
+            if not onnx.SHARES_TORCH_SPACE:
+                raise
+            # Same vector space (same ModelId), so torch can stand in without touching the store: slower, not wrong.
+            logger.warning("ONNX encoder unavailable (%s): running the model on torch instead", exc)
+    if backend in ("torch", "onnx"):
+        return Encoder(model)
+    raise ValueError(f"unknown encoder backend {backend!r}: use one of {', '.join(ENCODER_BACKENDS)}")

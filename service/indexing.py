@@ -14,8 +14,9 @@ import numpy as np
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from embeddings import ClaimIndex, IndexLoadError, ModelId
+from embeddings import ClaimIndex, IndexLoadError, IndexOptions, ModelId
 from service import store
+from service.config import Settings, get_settings
 from service.errors import StoreMismatchError
 
 logger = logging.getLogger(__name__)
@@ -51,10 +52,23 @@ def check_store_model(*, engine: Engine, model_id: ModelId) -> None:
         )
 
 
-def rebuild_index(*, engine: Engine, model_id: ModelId) -> ClaimIndex:
-    """A fresh index holding every stored claim vector."""
-    index = ClaimIndex(model_id)
-    with Session(engine) as session:
+def index_options(settings: Settings | None = None) -> IndexOptions:
+    """The FAISS index kind and tuning the settings ask for (CROSSCHECK_INDEX_*)."""
+    settings = settings or get_settings()
+    return IndexOptions(kind=settings.index_kind, threshold=settings.index_threshold, mmap=settings.index_mmap)
+
+
+def rebuild_index(
+    *, engine: Engine, model_id: ModelId, options: IndexOptions | None = None, serve_first: bool = False
+) -> ClaimIndex:
+    """A fresh index holding every stored claim vector.
+
+    With `serve_first` (server start-up) the vectors go into an exact index, which is quick to fill, and
+    an approximate one the options call for is built in the background; otherwise (reindex, import) the
+    final kind is built directly.
+    """
+    index = ClaimIndex(model_id, options or index_options())
+    with Session(engine) as session, index.bulk(0 if serve_first else len(store.all_claim_ids(session=session))):
         for ids, vectors in store.iter_embeddings(session=session, dim=model_id.dim):
             index.add(ids, vectors)
     return index
@@ -79,15 +93,18 @@ def sync_index(*, engine: Engine, index: ClaimIndex) -> tuple[int, int]:
     return added, removed
 
 
-def open_index(*, engine: Engine, path: Path, model_id: ModelId) -> tuple[ClaimIndex, IndexReport]:
+def open_index(
+    *, engine: Engine, path: Path, model_id: ModelId, options: IndexOptions | None = None
+) -> tuple[ClaimIndex, IndexReport]:
     """Loads the saved index and brings it in line with the database, rebuilding it if it is unusable."""
+    options = options or index_options()
     try:
         if not path.exists():
             raise IndexLoadError(f"no saved index at {path}")
-        index = ClaimIndex.load(path, model_id)
+        index = ClaimIndex.load(path, model_id, options)
     except IndexLoadError as exc:
         logger.log(logging.WARNING if path.exists() else logging.INFO, "building the index from the database: %s", exc)
-        index = rebuild_index(engine=engine, model_id=model_id)
+        index = rebuild_index(engine=engine, model_id=model_id, options=options, serve_first=True)
         return index, IndexReport(state="rebuilt", size=len(index), reason=str(exc))
     added, removed = sync_index(engine=engine, index=index)
     if added or removed:

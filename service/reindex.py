@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from embeddings import Encoder, TextEncoder
+from embeddings import TextEncoder, load_encoder
 from service import store
 from service.checkworthiness import default_scorer
 from service.config import Settings
@@ -67,7 +67,7 @@ def reindex(
     from service import vectors
     from service.multilingual import configured_encoders
 
-    enc = encoder if encoder is not None else Encoder(settings.model)
+    enc = encoder if encoder is not None else load_encoder(settings.model, backend=settings.encoder_backend)
     extras = configured_encoders(settings) if extra_encoders is None else extra_encoders
     reencoded = reencode_claims(settings=settings, encoder=enc) if reencode else 0
     engine = make_engine(settings)

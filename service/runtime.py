@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
 
-from embeddings import ClaimIndex, Encoder, TextEncoder
+from embeddings import ClaimIndex, TextEncoder, load_encoder
 from service.config import Settings
 from service.db import make_engine, open_session
-from service.indexing import IndexReport, check_store_model, open_index
+from service.indexing import IndexReport, check_store_model, index_options, open_index
 from service.ingest import IngestResult, ingest_source
 from service.lexical import open_lexical
 from service.matching import Matcher, build_matcher
@@ -47,17 +47,20 @@ class Runtime:
         """
         engine = make_engine(settings)
         try:
-            enc = encoder if encoder is not None else Encoder(settings.model)
+            enc = encoder if encoder is not None else load_encoder(settings.model, backend=settings.encoder_backend)
             check_store_model(engine=engine, model_id=enc.model_id)
-            index, report = open_index(engine=engine, path=settings.index_path, model_id=enc.model_id)
+            options = index_options(settings)
+            index, report = open_index(engine=engine, path=settings.index_path, model_id=enc.model_id, options=options)
             # FTS5 index and triggers (created and filled here if missing); logs once if unavailable.
-            lexical = open_lexical(engine)
+            lexical = open_lexical(engine, sidecar=settings.lexical_path)
             if extra_encoders is None:
                 from service.multilingual import configured_encoders
 
                 extra_encoders = configured_encoders(settings)
             extras = {
-                key: open_encoder_index(engine=engine, key=key, encoder=extra, path=settings.encoder_index_path(key))
+                key: open_encoder_index(
+                    engine=engine, key=key, encoder=extra, path=settings.encoder_index_path(key), options=options
+                )
                 for key, extra in extra_encoders.items()
             }
         except BaseException:

@@ -20,11 +20,11 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, delete, select
 
-from embeddings import ClaimIndex, IndexLoadError, ModelId, TextEncoder
+from embeddings import ClaimIndex, IndexLoadError, IndexOptions, ModelId, TextEncoder
 from service import store
 from service.errors import StoreMismatchError
 from service.extraction import embedding_input
-from service.indexing import IndexReport
+from service.indexing import IndexReport, index_options
 from service.models import Claim, ClaimVector, StoreInfo
 
 logger = logging.getLogger(__name__)
@@ -128,10 +128,12 @@ def count_missing(*, session: Session, key: str) -> int:
     return int(session.exec(select(func.count()).select_from(Claim).where(col(Claim.id).not_in(has))).one())
 
 
-def rebuild_index(*, engine: Engine, key: str, model_id: ModelId) -> ClaimIndex:
-    """A fresh index holding every stored vector of this encoder."""
-    index = ClaimIndex(model_id)
-    with Session(engine) as session:
+def rebuild_index(
+    *, engine: Engine, key: str, model_id: ModelId, options: IndexOptions | None = None, serve_first: bool = False
+) -> ClaimIndex:
+    """A fresh index holding every stored vector of this encoder (`serve_first`: see `indexing.rebuild_index`)."""
+    index = ClaimIndex(model_id, options or index_options())
+    with Session(engine) as session, index.bulk(0 if serve_first else len(stored_ids(session=session, key=key))):
         for ids, vectors in iter_vectors(session=session, key=key, dim=model_id.dim):
             index.add(ids, vectors)
     return index
@@ -152,19 +154,22 @@ def sync_index(*, engine: Engine, key: str, index: ClaimIndex) -> tuple[int, int
     return added, removed
 
 
-def open_encoder_index(*, engine: Engine, key: str, encoder: TextEncoder, path: Path) -> EncoderIndex:
+def open_encoder_index(
+    *, engine: Engine, key: str, encoder: TextEncoder, path: Path, options: IndexOptions | None = None
+) -> EncoderIndex:
     """Checks the recorded model, loads the saved index and repairs it from the database (never re-encodes)."""
     model_id = encoder.model_id
+    options = options or index_options()
     check_encoder_model(engine=engine, key=key, model_id=model_id)
     try:
         if not path.exists():
             raise IndexLoadError(f"no saved index at {path}")
-        index = ClaimIndex.load(path, model_id)
+        index = ClaimIndex.load(path, model_id, options)
     except IndexLoadError as exc:
         logger.log(
             logging.WARNING if path.exists() else logging.INFO, "building the %s index from the database: %s", key, exc
         )
-        index = rebuild_index(engine=engine, key=key, model_id=model_id)
+        index = rebuild_index(engine=engine, key=key, model_id=model_id, options=options, serve_first=True)
         report = IndexReport(state="rebuilt", size=len(index), reason=str(exc))
     else:
         added, removed = sync_index(engine=engine, key=key, index=index)

@@ -1,0 +1,67 @@
+"""The service with an HNSW index: settings reach the index, deletes hold, a restart loads the same kind."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from service.config import Settings, get_settings
+from service.indexing import index_options
+from tests.helpers import HashingEncoder, seed_files
+
+
+@pytest.fixture
+def hnsw_from_20_claims(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    # The runtime reads the index settings from the environment (service.indexing.index_options).
+    monkeypatch.setenv("CROSSCHECK_INDEX_KIND", "auto")
+    monkeypatch.setenv("CROSSCHECK_INDEX_THRESHOLD", "20")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def test_settings_map_to_index_options() -> None:
+    options = index_options(Settings(index_kind="hnsw", index_threshold=123, index_mmap=True))
+    assert (options.kind, options.threshold, options.mmap) == ("hnsw", 123, True)
+    with pytest.raises(ValueError, match="index_kind"):
+        Settings(index_kind="ivf")  # type: ignore[arg-type]
+
+
+def test_service_switches_to_hnsw_and_keeps_deletes(make_client, tmp_path: Path, hnsw_from_20_claims: None) -> None:
+    data = tmp_path / "data"
+    encoder = HashingEncoder()
+    with make_client(encoder, data_dir=data, multilingual=False) as client:
+        for path in seed_files():
+            assert client.post("/sources", json={"text": path.read_text()}).status_code == 201
+        index = client.app.state.index
+        assert index.wait_for_rebuild(timeout=60)
+        assert index.kind == "hnsw" and index.last_rebuild_error is None
+        body = {"text": "North Korea sent more than 10,000 soldiers to Kursk", "k": 10, "mode": "dense"}
+        before = client.post("/claims/match", json=body).json()["matches"]
+        assert len(before) == 10
+        gone = before[0]["source"]["id"]
+        gone_claims = {c["id"] for c in client.get(f"/sources/{gone}").json()["claims"]}
+        assert before[0]["claim"]["id"] in gone_claims
+        stored = len(index)
+        assert client.delete(f"/sources/{gone}").status_code == 204
+        assert len(index) == stored - len(gone_claims)
+        after = client.post("/claims/match", json=body).json()["matches"]
+        assert len(after) == 10 and not gone_claims & {m["claim"]["id"] for m in after}
+        assert index.wait_for_rebuild(timeout=60)
+        size = len(index)
+    with make_client(encoder, data_dir=data, multilingual=False) as client:
+        index = client.app.state.index
+        assert index.kind == "hnsw" and len(index) == size
+        again = client.post("/claims/match", json=body).json()["matches"]
+        assert [m["claim"]["id"] for m in again] == [m["claim"]["id"] for m in after]
+    for saved in (data / "index").iterdir():
+        saved.unlink()
+    # No saved index: start-up fills an exact one from the database and builds HNSW behind it.
+    with make_client(encoder, data_dir=data, multilingual=False) as client:
+        index = client.app.state.index
+        assert len(index) == size
+        assert index.wait_for_rebuild(timeout=60) and index.kind == "hnsw" and len(index) == size
+        rebuilt = client.post("/claims/match", json=body).json()["matches"]
+        assert not gone_claims & {m["claim"]["id"] for m in rebuilt}

@@ -1,0 +1,365 @@
+"""Agreement and conflict signals between a query claim and a matched claim (issue 5).
+
+``compare(query, match, similarity=...)`` says whether the match states the *same* fact, a
+*conflicting* version of it, or something *related* but different, with explainable signals:
+
+- ``number``: figures normalised (``numbers``) and paired by what they count;
+- ``date``: dates and times as intervals, resolved relative dates included (``dates``);
+- ``negation``: denial and opposite predicates (``negation``);
+- ``entity``: a different country, person, place or organisation in the same slot (``entities``);
+- ``attribution``: who asserts it (``attribution``).
+
+Every threshold and lexicon lives in ``rules``. Per-text analysis is cached, so a stored claim
+compared many times is parsed once.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime
+import functools
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from service.relations import attribution, entities, negation, rules
+from service.relations.dates import DateMention, find_dates, overlaps
+from service.relations.numbers import NumberMention, alignment, comparable, compatible, describe, find_numbers
+from service.relations.text import Token, content_stems, dice, guess_language, tokenize
+
+__all__ = ["ClaimFacts", "Relation", "Signal", "SignalKind", "Verdict", "clear_caches", "compare", "compare_many"]
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimFacts:
+    """What the engine knows about one side of a comparison."""
+
+    text: str  # the sentence as in the source
+    context_text: str | None = None  # decontextualized version (pronouns resolved, [dates] resolved)
+    speaker: str | None = None  # who asserts it, from extraction
+    published_at: datetime.date | None = None
+    language: str | None = None  # 'en', 'ru', 'fr', 'uk', 'ko', 'de' ... or None (guessed)
+
+
+SignalKind = Literal["number", "date", "negation", "entity", "attribution"]
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    """One explainable difference between two claims.
+
+    ``conflicting`` is False for a difference that does not contradict (two organisations giving the
+    same figure, a detail of a related but different event); the explanation says so.
+    """
+
+    kind: SignalKind
+    query_value: str | None
+    match_value: str | None
+    explanation: str  # a sentence a fact-checker understands
+    conflicting: bool = True
+
+
+Relation = Literal["same", "conflict", "related"]
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The relation of a match to the query and the signals behind it."""
+
+    relation: Relation
+    signals: tuple[Signal, ...]
+
+
+# --------------------------------------------------------------------------- per-text analysis
+
+_BRACKET = re.compile(r"\s*\[[^\[\]]*\]")
+
+
+@dataclass(frozen=True, slots=True)
+class _Analysis:
+    language: str
+    numbers: tuple[NumberMention, ...]
+    dates: tuple[DateMention, ...]
+    negation: negation.NegationFacts
+    tokens: tuple[Token, ...]  # of the text without bracketed insertions (for the entity diff)
+    value_tokens: frozenset[int]  # indexes of ``tokens`` inside figures and dates
+    topic: frozenset[str]  # content stems: what the claim is about
+    speaker: str | None
+
+
+@functools.lru_cache(maxsize=16384)
+def _analyse(
+    text: str,
+    context_text: str | None,
+    published_at: datetime.date | None,
+    language: str | None,
+    speaker: str | None,
+) -> _Analysis:
+    base = " ".join((context_text or text).split())
+    lang = language or guess_language(base)
+    tokens = tokenize(base)
+    brackets = tuple(m.span() for m in _BRACKET.finditer(base))
+    dates = find_dates(
+        base, published_at=published_at, language=lang, resolve_relative=context_text is None, tokens=tokens
+    )
+    numbers = find_numbers(base, lang, tuple((d.start, d.end) for d in dates) + brackets, tokens=tokens)
+    # The entity diff reads the sentence as written: bracketed insertions out, figures and dates marked.
+    words = tuple(t for t in tokens if not any(a <= t.start < b for a, b in brackets))
+    values = [(n.start, n.end) for n in numbers] + [(d.start, d.end) for d in dates]
+    value_tokens = _overlapping(words, values)
+    neg = negation.analyse(base, words)
+    skip_words = frozenset(w.lower() for hit in neg.cues for w in hit.text.split()) | rules.ATTRIBUTION_VERBS
+    topic = content_stems(tuple(t for i, t in enumerate(words) if i not in value_tokens), skip_words)
+    return _Analysis(
+        language=lang,
+        numbers=numbers,
+        dates=dates,
+        negation=neg,
+        tokens=words,
+        value_tokens=value_tokens,
+        topic=topic,
+        speaker=speaker or attribution.detect_speaker(_BRACKET.sub("", base)),
+    )
+
+
+def _overlapping(tokens: tuple[Token, ...], spans: list[tuple[int, int]]) -> frozenset[int]:
+    """Indexes of the tokens that overlap any of ``spans``."""
+    ends = [t.end for t in tokens]
+    found: set[int] = set()
+    for a, b in spans:
+        i = bisect.bisect_right(ends, a)
+        while i < len(tokens) and tokens[i].start < b:
+            found.add(i)
+            i += 1
+    return frozenset(found)
+
+
+def _analysis(facts: ClaimFacts) -> _Analysis:
+    return _analyse(facts.text, facts.context_text, facts.published_at, facts.language, facts.speaker)
+
+
+def clear_caches() -> None:
+    """Forget every per-text analysis (the benchmark times cold comparisons with it)."""
+    _analyse.cache_clear()
+
+
+# --------------------------------------------------------------------------- signals
+
+
+def _number_signals(q: _Analysis, m: _Analysis) -> list[Signal]:
+    signals: list[Signal] = []
+    for qn in q.numbers:
+        candidates = [mn for mn in m.numbers if comparable(qn, mn)]
+        if not candidates or any(compatible(qn, mn) for mn in candidates):
+            continue
+        best = max(candidates, key=lambda mn: alignment(qn, mn))
+        note = ""
+        if qn.qualifier in {"lower", "upper"} or best.qualifier in {"lower", "upper"}:
+            note = " (a bound on one side: both may be true, but the sources give different figures)"
+        signals.append(
+            Signal(
+                "number",
+                describe(qn),
+                describe(best),
+                f"numbers differ: {describe(qn)} vs {describe(best)}{note}",
+            )
+        )
+    # One signal per figure of the match: the best-aligned query figure.
+    seen: set[str | None] = set()
+    unique = []
+    for s in signals:
+        if s.match_value not in seen:
+            seen.add(s.match_value)
+            unique.append(s)
+    return unique
+
+
+def _granularity(d: DateMention) -> str:
+    days = d.last - d.first + 1
+    if d.kind == "time" or days == 1:
+        return "exact"
+    if 28 <= days <= 31:
+        return "month"
+    if 365 <= days <= 366:
+        return "year"
+    return "period"
+
+
+def _date_signals(q: _Analysis, m: _Analysis, topic_overlap: float) -> list[Signal]:
+    signals: list[Signal] = []
+    for qd in q.dates:
+        candidates = [md for md in m.dates if md.kind == qd.kind]
+        if not candidates or any(overlaps(qd, md) for md in candidates):
+            continue
+
+        def score(md: DateMention, qd: DateMention = qd) -> float:
+            if not qd.context and not md.context:
+                return 0.0
+            return 2 * len(qd.context & md.context) / (len(qd.context) + len(md.context))
+
+        best = max(candidates, key=score)
+        if qd.statement or best.statement:
+            # Two statements made on different days do not contradict each other, unless the same
+            # source (or two unnamed ones) dates the same statement differently.
+            same_source = (q.speaker is None and m.speaker is None) or (
+                q.speaker is not None and m.speaker is not None and attribution.same_speaker(q.speaker, m.speaker)
+            )
+            if not (qd.statement and best.statement and same_source):
+                signals.append(
+                    Signal(
+                        "date",
+                        qd.display,
+                        best.display,
+                        f"stated on different dates: {qd.display} vs {best.display} (not a contradiction)",
+                        conflicting=False,
+                    )
+                )
+                continue
+        single = len([d for d in q.dates if d.kind == qd.kind]) == 1 and len(candidates) == 1
+        same_precision = _granularity(qd) == _granularity(best)
+        aligned = score(best) >= rules.DATE_MIN_ALIGNMENT or (
+            single and (same_precision or topic_overlap >= rules.DATE_SINGLE_MIN_OVERLAP)
+        )
+        what = "times" if qd.kind == "time" else "dates"
+        signals.append(
+            Signal(
+                "date",
+                qd.display,
+                best.display,
+                f"{what} differ: {qd.display} vs {best.display}",
+                conflicting=aligned,
+            )
+        )
+    return signals
+
+
+def _negation_signals(q: _Analysis, m: _Analysis) -> list[Signal]:
+    found = negation.opposition(q.negation, m.negation)
+    if found is None:
+        return []
+    return [
+        Signal(
+            "negation",
+            found.query_words,
+            found.match_words,
+            f"one claim denies or reverses the other: “{found.query_words}” vs “{found.match_words}”",
+        )
+    ]
+
+
+def _entity_signals(q: _Analysis, m: _Analysis) -> list[Signal]:
+    found = entities.swap(q.tokens, m.tokens, query_skip=q.value_tokens, match_skip=m.value_tokens)
+    if found is None:
+        return []
+    q_name, m_name = found
+    # The same words said by someone else is an attribution matter, reported there.
+    for speaker, name in ((q.speaker, q_name), (m.speaker, m_name)):
+        if speaker and attribution.same_speaker(speaker, name):
+            return []
+    return [Signal("entity", q_name, m_name, f"a different name in the same place: {q_name} vs {m_name}")]
+
+
+def _attribution_signals(q: _Analysis, m: _Analysis) -> list[Signal]:
+    if q.speaker and m.speaker:
+        if attribution.same_speaker(q.speaker, m.speaker):
+            return []
+        if attribution.is_person(q.speaker) and attribution.is_person(m.speaker):
+            return [
+                Signal(
+                    "attribution",
+                    q.speaker,
+                    m.speaker,
+                    f"the same statement is attributed to different people: {q.speaker} vs {m.speaker}",
+                )
+            ]
+        return [
+            Signal(
+                "attribution",
+                q.speaker,
+                m.speaker,
+                f"different sources state it: {q.speaker} vs {m.speaker} (not a contradiction)",
+                conflicting=False,
+            )
+        ]
+    if q.speaker or m.speaker:
+        who = q.speaker or m.speaker
+        side = "the query" if q.speaker else "the match"
+        return [
+            Signal(
+                "attribution",
+                q.speaker,
+                m.speaker,
+                f"only {side} attributes it (to {who}); the other states it without a source",
+                conflicting=False,
+            )
+        ]
+    return []
+
+
+# --------------------------------------------------------------------------- decision
+
+
+def _disjoint_dates(q: _Analysis, m: _Analysis) -> bool:
+    q_days = [d for d in q.dates if d.kind == "day"]
+    m_days = [d for d in m.dates if d.kind == "day"]
+    return bool(q_days and m_days) and not any(overlaps(a, b) for a in q_days for b in m_days)
+
+
+def _english(q: _Analysis, m: _Analysis) -> bool:
+    return q.language == "en" and m.language == "en"
+
+
+def compare(query: ClaimFacts, match: ClaimFacts, *, similarity: float) -> Verdict:
+    """Say whether ``match`` states the same fact as ``query``, a conflicting version of it, or a related one.
+
+    Args:
+        query: The claim being checked.
+        match: One claim found for it.
+        similarity: The all-MiniLM-L6-v2 cosine of the two (of their context texts when present).
+
+    Returns:
+        The relation and the signals behind it ("conflict" always carries a conflicting signal).
+    """
+    q, m = _analysis(query), _analysis(match)
+    english = _english(q, m)
+    floor = min(rules.RELATED_MAX_SIMILARITY, rules.OPPOSITION_MIN_SIMILARITY)
+    if similarity < (floor if english else rules.OTHER_LANGUAGE_MIN_SIMILARITY):
+        return Verdict("related", ())
+    overlap = dice(q.topic, m.topic)
+    opposite = negation.opposition(q.negation, m.negation)
+    signals = (
+        _number_signals(q, m)
+        + _date_signals(q, m, overlap)
+        + _negation_signals(q, m)
+        + _entity_signals(q, m)
+        + _attribution_signals(q, m)
+    )
+    conflicting = any(s.conflicting for s in signals)
+    if english:
+        same_fact = similarity >= rules.SAME_FACT_SIMILARITY or (
+            similarity >= rules.RELATED_MAX_SIMILARITY and overlap >= rules.SAME_FACT_MIN_OVERLAP
+        )
+        if opposite is not None and opposite.opposite_pair:
+            same_fact = same_fact or (
+                similarity >= rules.OPPOSITION_MIN_SIMILARITY and overlap >= rules.OPPOSITION_MIN_OVERLAP
+            )
+    else:
+        same_fact = similarity >= rules.SAME_FACT_SIMILARITY or overlap >= rules.OTHER_LANGUAGE_MIN_OVERLAP
+    if same_fact and not conflicting and similarity < rules.DIFFERENT_TIME_MIN_SIMILARITY and _disjoint_dates(q, m):
+        same_fact = False  # the same kind of fact at different times: a different event
+    if not same_fact:
+        informative = tuple(Signal(s.kind, s.query_value, s.match_value, s.explanation, False) for s in signals)
+        return Verdict("related", informative)
+    return Verdict("conflict" if conflicting else "same", tuple(signals))
+
+
+def compare_many(query: ClaimFacts, matches: Sequence[ClaimFacts], similarities: Sequence[float]) -> list[Verdict]:
+    """Compare one query with many matches (the query is analysed once; stored claims are cached).
+
+    Raises:
+        ValueError: If ``matches`` and ``similarities`` differ in length.
+    """
+    if len(matches) != len(similarities):
+        raise ValueError(f"{len(matches)} matches but {len(similarities)} similarities")
+    return [compare(query, m, similarity=s) for m, s in zip(matches, similarities, strict=True)]

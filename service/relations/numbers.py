@@ -1,0 +1,471 @@
+"""Numbers in a claim, normalised: "10,000", "10 000", "10.000" (de), "ten thousand", "1.2 million",
+"more than 10,000", "about 14,000", "10,000-12,000", "between X and Y", "4.1%", "$2.3 billion", "9 to 2",
+number words in English, French, German, Russian, Ukrainian and Korean digit + 천/만/억.
+
+Each number becomes a :class:`NumberMention` with the interval it stands for (see ``rules`` for the
+tolerances of exact, approximate and bounded figures), a unit class and the words around it, so that
+the numbers of two claims can be paired by what they count.
+"""
+
+# ruff: noqa: RUF001
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Final, Literal
+
+from service.relations import rules
+from service.relations.text import STOPWORDS, Token, index_at, neighbours, stem, tokenize
+
+Qualifier = Literal["exact", "approx", "lower", "upper", "range", "tally"]
+
+
+@dataclass(frozen=True, slots=True)
+class NumberMention:
+    """A figure of a claim and what it stands for."""
+
+    value: float  # the figure as written (the lower end of a range, the first of a tally)
+    low: float  # the interval the figure stands for
+    high: float
+    qualifier: Qualifier
+    unit: str | None  # a unit class ("percent", "people", "usd", ...) or the stem of the counted word
+    display: str  # "more than 10,000 soldiers": what a fact-checker reads in the explanation
+    start: int
+    end: int
+    context: frozenset[str]  # stems of the words around the figure
+    second: float | None = None  # the upper end of a range, the second of a tally
+
+
+# --------------------------------------------------------------------------- language data
+
+_SCALES: Final[dict[str, float]] = {
+    "thousand": 1e3, "thousands": 1e3, "k": 1e3, "million": 1e6, "millions": 1e6, "mn": 1e6, "m": 1e6,
+    "billion": 1e9, "billions": 1e9, "bn": 1e9, "trillion": 1e12,
+    "mille": 1e3, "milliers": 1e3, "milliard": 1e9, "milliards": 1e9, "md": 1e9,
+    "tausend": 1e3, "millionen": 1e6, "mio": 1e6, "milliarde": 1e9, "milliarden": 1e9, "mrd": 1e9,
+    "тысяча": 1e3, "тысячи": 1e3, "тысяч": 1e3, "тыс": 1e3, "миллион": 1e6, "миллиона": 1e6,
+    "миллионов": 1e6, "млн": 1e6, "миллиард": 1e9, "миллиарда": 1e9, "миллиардов": 1e9, "млрд": 1e9,
+    "тисяча": 1e3, "тисячі": 1e3, "тисяч": 1e3, "тис": 1e3, "мільйон": 1e6, "мільйона": 1e6, "мільйони": 1e6,
+    "мільйонів": 1e6, "мільярд": 1e9, "мільярда": 1e9, "мільярди": 1e9, "мільярдів": 1e9,
+}  # fmt: skip
+_KO_SCALES: Final[dict[str, float]] = {"백": 1e2, "천": 1e3, "만": 1e4, "억": 1e8}
+
+# Number words: value, and whether the word multiplies what precedes it (hundred) or adds to it.
+_WORDS: Final[dict[str, float]] = {
+    # English ("one" and "a" only count in front of a scale word: "one million")
+    "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+    "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
+    "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
+    "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "dozen": 12, "hundred": 100, "hundreds": 100,
+    # French
+    "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "sept": 7, "huit": 8, "neuf": 9, "dix": 10,
+    "onze": 11, "douze": 12, "treize": 13, "quatorze": 14, "quinze": 15, "seize": 16, "vingt": 20, "vingts": 20,
+    "trente": 30, "quarante": 40, "cinquante": 50, "soixante": 60, "cent": 100, "cents": 100,
+    # Russian (nominative and genitive)
+    "два": 2, "две": 2, "двух": 2, "три": 3, "трёх": 3, "трех": 3, "четыре": 4, "четырёх": 4, "четырех": 4,
+    "пять": 5, "пяти": 5, "шесть": 6, "шести": 6, "семь": 7, "семи": 7, "восемь": 8, "восьми": 8,
+    "девять": 9, "девяти": 9, "десять": 10, "десяти": 10, "двадцать": 20, "двадцати": 20, "тридцать": 30,
+    "сорок": 40, "пятьдесят": 50, "шестьдесят": 60, "семьдесят": 70, "восемьдесят": 80, "девяносто": 90,
+    "сто": 100, "ста": 100, "двести": 200, "двухсот": 200, "триста": 300, "трёхсот": 300, "трехсот": 300,
+    "четыреста": 400, "пятьсот": 500, "пятисот": 500, "шестьсот": 600, "семьсот": 700, "восемьсот": 800,
+    "девятьсот": 900,
+    # Ukrainian
+    "дві": 2, "двох": 2, "трьох": 3, "чотири": 4, "чотирьох": 4, "п'ять": 5, "п’ять": 5, "п'яти": 5,
+    "шість": 6, "сім": 7, "вісім": 8, "дев'ять": 9, "дев’ять": 9, "двадцять": 20, "тридцять": 30,
+    "п'ятдесят": 50, "двісті": 200, "двохсот": 200, "трьохсот": 300, "чотириста": 400, "п'ятсот": 500,
+    "п'ятисот": 500,
+}  # fmt: skip
+_ONE_WORDS: Final = frozenset({"one", "a", "an", "un", "une", "ein", "eine", "один", "одна", "одну"})
+# German number words are written as one word ("zehntausend", "fünfundzwanzig"): read them morpheme by morpheme.
+_DE_MORPHEMES: Final[dict[str, float]] = {
+    "eins": 1, "ein": 1, "zwei": 2, "drei": 3, "vier": 4, "fünf": 5, "sechs": 6, "sieben": 7, "sieb": 7,
+    "acht": 8, "neun": 9, "zehn": 10, "elf": 11, "zwölf": 12, "zwanzig": 20, "dreißig": 30, "vierzig": 40,
+    "fünfzig": 50, "sechzig": 60, "siebzig": 70, "achtzig": 80, "neunzig": 90, "hundert": 100,
+    "tausend": 1000, "und": 0,
+}  # fmt: skip
+_DE_WORD = re.compile("(?:" + "|".join(sorted(map(re.escape, _DE_MORPHEMES), key=len, reverse=True)) + ")+")
+_DE_SPLIT = re.compile("|".join(sorted(map(re.escape, _DE_MORPHEMES), key=len, reverse=True)))
+
+# Qualifiers in front of (or, in Korean, after) a figure. Longest first.
+_QUALIFIERS: Final[dict[str, Qualifier]] = {
+    "more than": "lower", "over": "lower", "at least": "lower", "upwards of": "lower", "in excess of": "lower",
+    "no fewer than": "lower", "no less than": "lower", "above": "lower",
+    "up to": "upper", "as many as": "upper", "fewer than": "upper", "less than": "upper", "under": "upper",
+    "nearly": "approx", "almost": "approx", "about": "approx", "around": "approx", "roughly": "approx",
+    "some": "approx", "approximately": "approx", "an estimated": "approx", "estimated": "approx",
+    "close to": "approx", "circa": "approx", "just over": "approx", "just under": "approx",
+    "plus de": "lower", "au moins": "lower", "moins de": "upper", "jusqu'à": "upper", "environ": "approx",
+    "près de": "approx", "quelque": "approx", "quelques": "approx",
+    "mehr als": "lower", "über": "lower", "mindestens": "lower", "weniger als": "upper", "bis zu": "upper",
+    "etwa": "approx", "rund": "approx", "fast": "approx", "knapp": "approx", "ungefähr": "approx",
+    "более": "lower", "больше": "lower", "свыше": "lower", "не менее": "lower", "менее": "upper",
+    "меньше": "upper", "около": "approx", "почти": "approx", "примерно": "approx", "порядка": "approx",
+    "приблизительно": "approx",
+    "понад": "lower", "більше": "lower", "щонайменше": "lower", "менше": "upper", "близько": "approx",
+    "майже": "approx", "приблизно": "approx",
+    "약": "approx",
+}  # fmt: skip
+_QUALIFIER_AFTER_KO: Final[dict[str, Qualifier]] = {"이상": "lower", "이하": "upper", "여": "approx", "가량": "approx"}
+_RANGE_JOINERS: Final = frozenset({"-", "–", "—", "to", "à", "bis", "до", "і", "and", "et", "und", "и", "~"})
+_RANGE_OPENERS: Final = frozenset({"between", "from", "entre", "de", "zwischen", "von", "от", "від", "anywhere"})
+_TALLY_CUES: Final = frozenset({"vote", "votes", "voted", "won", "win", "beat", "lost", "score", "scored", "victory"})
+
+# Unit classes: words that count the same kind of thing (stems would miss soldiers ~ troops).
+_UNIT_CLASSES: Final[dict[str, tuple[str, ...]]] = {
+    "percent": ("%", "percent", "per cent", "pct", "pour cent", "prozent", "процент", "процента", "процентов",
+                "відсотк", "відсот", "퍼센트"),
+    "people": ("people", "persons", "person", "residents", "inhabitants", "civilians", "visitors", "spectators",
+               "fans", "voters", "workers", "employees", "staff", "soldiers", "troops", "fighters", "servicemen",
+               "personnel", "reinforcements", "casualties", "patients", "children", "migrants", "refugees",
+               "protesters", "demonstrators", "marchers", "climbers", "miners", "volunteers", "respondents",
+               "personnes", "manifestants", "soldats", "militaires", "menschen", "soldaten", "personen",
+               "человек", "людей", "военных", "солдат", "военнослужащих", "людей", "осіб", "людей", "військових",
+               "солдатів", "명", "병력", "군인", "주민"),
+    "homes": ("households", "homes", "houses", "foyers", "haushalte"),
+    "jobs": ("jobs", "positions", "posts", "stellen", "emplois", "рабочих"),
+    "usd": ("$", "dollars", "dollar", "usd", "долларов", "доларів"),
+    "eur": ("€", "euros", "euro", "eur", "евро", "євро"),
+    "gbp": ("£", "pounds", "gbp"),
+    "rub": ("₽", "рублей", "рубля", "руб", "rubles", "roubles"),
+    "uah": ("₴", "гривень", "гривні", "грн", "hryvnias"),
+    "krw": ("₩", "won", "원"),
+    "speed": ("km/h", "kilometres per hour", "kilometers per hour", "kph", "mph", "км/ч", "км/год"),
+    "km": ("km", "kilometres", "kilometers", "км", "kilomètres"),
+    "metres": ("metres", "meters", "m", "mètres", "метров", "метрів"),
+    "hectares": ("hectares", "ha", "гектаров", "гектарів"),
+    "degrees": ("degrees", "°c", "°", "degrés", "grad", "градусов", "градусів"),
+    "days": ("days", "day", "jours", "tage", "tagen", "дней", "днів", "일"),
+    "weeks": ("weeks", "week", "semaines", "wochen", "недель", "тижнів"),
+    "minutes": ("minutes", "minute", "minuten", "минут", "хвилин", "분"),
+    "duration": ("h:mm",),
+}  # fmt: skip
+_UNIT_OF: Final[dict[str, str]] = {word: cls for cls, words in _UNIT_CLASSES.items() for word in words}
+_MULTIWORD_UNITS: Final = tuple(sorted((w for w in _UNIT_OF if " " in w or "/" in w), key=len, reverse=True))
+_CURRENCY_SIGNS: Final = {"$": "usd", "€": "eur", "£": "gbp", "₽": "rub", "₴": "uah", "₩": "krw"}
+
+_DIGITS_EN = re.compile(
+    r"(?<![\w.,:/])(?<![^\W\d_]-)(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+(?:\.\d+)?)(?![\d:])"
+)
+_DIGITS_OTHER = re.compile(
+    r"(?<![\w.,:/])(?<![^\W\d_]-)(\d{1,3}(?:[ \u00a0\u202f.]\d{3})+(?:,\d+)?|\d+(?:,\d+)?)(?![\d:]|\.\d)"
+)
+_CLOCK = re.compile(r"(?<![\w:])(\d{1,2}):(\d{2})(?::(\d{2}))?(?![\d:])")
+_KO_NUMBER = re.compile(r"(\d+(?:[.,]\d+)?)(?:\s*)([백천만억])")
+_SUFFIX_SCALE = re.compile(r"^(bn|m|k|mn)\b", re.IGNORECASE)
+
+
+def _digit_value(raw: str, language: str) -> float:
+    if language in {"en", "ko"}:
+        return float(re.sub(r"[,\s\u00a0\u202f]", "", raw))
+    cleaned = re.sub(r"[\s\u00a0\u202f.]", "", raw) if re.search(r"[.\s\u00a0\u202f]\d{3}(?!\d)", raw) else raw
+    return float(cleaned.replace(",", "."))
+
+
+def _de_word_value(word: str) -> float | None:
+    if not _DE_WORD.fullmatch(word) or word in {"und", "ein", "eine"}:
+        return None
+    total, current = 0.0, 0.0
+    for piece in _DE_SPLIT.findall(word):
+        value = _DE_MORPHEMES[piece]
+        if value == 100:
+            current = (current or 1) * 100
+        elif value == 1000:
+            total += (current or 1) * 1000
+            current = 0
+        else:
+            current += value
+    return total + current
+
+
+def _word_value(tok: Token, language: str = "en") -> float | None:
+    if tok.lower in _WORDS:
+        return _WORDS[tok.lower]
+    if language == "de" and len(tok.lower) > 3:
+        return _de_word_value(tok.lower)
+    return None
+
+
+@dataclass(slots=True)
+class _Raw:
+    start: int
+    end: int
+    value: float
+    first_token: int  # index of the first token after the figure (scale, unit)
+    is_clock: bool = False
+
+
+def _token_index_at(tokens: tuple[Token, ...], offset: int) -> int:
+    return index_at(tokens, offset)
+
+
+def _raw_numbers(text: str, tokens: tuple[Token, ...], language: str) -> list[_Raw]:
+    found: list[_Raw] = []
+    taken: list[tuple[int, int]] = []
+
+    def free(a: int, b: int) -> bool:
+        # Bounded: at most rules.MAX_VALUES_PER_CLAIM figures are kept.
+        return len(found) < rules.MAX_VALUES_PER_CLAIM and all(b <= s or a >= e for s, e in taken)
+
+    for m in _CLOCK.finditer(text):
+        if not free(*m.span()):
+            break
+        h, mi, s = int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)
+        found.append(_Raw(m.start(), m.end(), h * 3600 + mi * 60 + s, _token_index_at(tokens, m.end()), True))
+        taken.append(m.span())
+    if language == "ko":
+        for m in _KO_NUMBER.finditer(text):
+            if free(*m.span()):
+                value = float(m.group(1).replace(",", ".")) * _KO_SCALES[m.group(2)]
+                found.append(_Raw(m.start(), m.end(), value, _token_index_at(tokens, m.end())))
+                taken.append(m.span())
+    pattern = _DIGITS_EN if language in {"en", "ko"} else _DIGITS_OTHER
+    for m in pattern.finditer(text):
+        if len(found) >= rules.MAX_VALUES_PER_CLAIM:
+            break
+        if not free(*m.span(1)):
+            continue
+        raw = m.group(1)
+        found.append(_Raw(m.start(1), m.end(1), _digit_value(raw, language), _token_index_at(tokens, m.end(1))))
+        taken.append(m.span(1))
+    # Number words: a run of number words (and "and"/"-" between them), maybe led by "one"/"a".
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        word_value = _word_value(tok, language)
+        leading_one = tok.lower in _ONE_WORDS and i + 1 < len(tokens) and tokens[i + 1].lower in _SCALES
+        if (word_value is None and not leading_one) or not free(tok.start, tok.end):
+            i += 1
+            continue
+        total, current, j = 0.0, 0.0, i
+        if leading_one:
+            current = 1.0
+            j = i + 1
+        while j < len(tokens):
+            word = tokens[j].lower
+            v = _word_value(tokens[j], language) if not (leading_one and j == i) else None
+            if word in _SCALES and _SCALES[word] >= 1e3:
+                total += (current or 1) * _SCALES[word]
+                current = 0
+            elif v is not None and v == 100 and word in {"hundred", "hundreds", "cent", "cents"}:
+                current = (current or 1) * 100
+            elif v is not None:
+                current += v
+            elif word == "and" and j + 1 < len(tokens) and _word_value(tokens[j + 1], language) is not None and current:
+                pass
+            else:
+                break
+            j += 1
+        value_total = total + current
+        end = tokens[j - 1].end
+        if value_total > 0 and free(tok.start, end):
+            found.append(_Raw(tok.start, end, value_total, j))
+            taken.append((tok.start, end))
+        i = max(j, i + 1)
+    found.sort(key=lambda r: r.start)
+    return found
+
+
+def _unit_after(text: str, tokens: tuple[Token, ...], index: int, end: int) -> tuple[str | None, str, int]:
+    """The unit class (or counted word's stem) after a figure, its surface form, and where it ends."""
+    rest = text[end : end + 40].lower()
+    stripped = rest.lstrip()
+    for word in _MULTIWORD_UNITS:
+        if stripped.startswith(word):
+            offset = end + (len(rest) - len(stripped)) + len(word)
+            return _UNIT_OF[word], text[offset - len(word) : offset], offset
+    if stripped[:1] in {"%", "°"} or stripped.startswith("°c"):
+        sign = "°C" if stripped.startswith("°c") else stripped[:1]
+        return _UNIT_OF[sign.lower()], sign, end + (len(rest) - len(stripped)) + len(sign)
+    if stripped[:1] == "명":
+        return "people", "명", end + (len(rest) - len(stripped)) + 1
+    window = [t for t in tokens[index : index + 4] if t.start - end <= 40]
+    for tok in window:
+        word = re.sub(r"^[dl]['’]", "", tok.lower)
+        if word in _UNIT_OF:
+            return _UNIT_OF[word], tok.text, tok.end
+        if word.startswith(("відсот", "процент")):
+            return "percent", tok.text, tok.end
+    for k, tok in enumerate(window):
+        word = re.sub(r"^[dl]['’]", "", tok.lower)
+        if word in STOPWORDS or not word.isalpha() or tok.text[:1].isupper() or _word_value(tok) is not None:
+            continue
+        if k >= 2:
+            break
+        return stem(word), tok.text, tok.end
+    return None, "", end
+
+
+def _qualifier_before(text: str, start: int) -> tuple[Qualifier, str]:
+    head = text[max(0, start - 30) : start].rstrip()
+    if head[-1:] in _CURRENCY_SIGNS:
+        head = head[:-1].rstrip()
+    words = head.split()[-3:]
+    for k in (3, 2, 1):
+        if len(words) >= k:
+            phrase = " ".join(words[-k:])
+            qualifier = _QUALIFIERS.get(phrase.lower())
+            if qualifier is not None:
+                return qualifier, phrase
+    return "exact", ""
+
+
+def _interval(value: float, qualifier: Qualifier, second: float | None) -> tuple[float, float]:
+    if qualifier == "approx":
+        return value * (1 - rules.APPROXIMATE_TOLERANCE), value * (1 + rules.APPROXIMATE_TOLERANCE)
+    if qualifier == "lower":
+        return value, value * (1 + rules.BOUND_TOLERANCE)
+    if qualifier == "upper":
+        return value * (1 - rules.BOUND_TOLERANCE), value
+    if qualifier == "range" and second is not None:
+        return value * (1 - rules.EXACT_TOLERANCE), second * (1 + rules.EXACT_TOLERANCE)
+    return value * (1 - rules.EXACT_TOLERANCE), value * (1 + rules.EXACT_TOLERANCE)
+
+
+def _context(tokens: tuple[Token, ...], start: int, end: int) -> frozenset[str]:
+    window = rules.NUMBER_CONTEXT_WINDOW
+    near = neighbours(tokens, start, end, window, window)
+    return frozenset(stem(t.lower) for t in near if t.lower.isalpha() and t.lower not in STOPWORDS)
+
+
+def _fmt(value: float) -> str:
+    if value == int(value):
+        return f"{int(value):,}"
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
+def find_numbers(
+    text: str, language: str, skip: tuple[tuple[int, int], ...] = (), *, tokens: tuple[Token, ...] | None = None
+) -> tuple[NumberMention, ...]:
+    """The figures of ``text`` (years and spans in ``skip``, e.g. dates, left out).
+
+    Args:
+        text: The claim.
+        language: 'en', 'fr', 'de', 'ru', 'uk' or 'ko' (decides "10.000" and "2,4").
+        skip: Character spans that are not figures (dates found by ``dates``, bracketed insertions).
+        tokens: ``tokenize(text)``, if the caller has it.
+
+    Returns:
+        The figures in text order.
+    """
+    tokens = tokenize(text) if tokens is None else tokens
+    raws = [r for r in _raw_numbers(text, tokens, language) if all(r.end <= a or r.start >= b for a, b in skip)]
+    mentions: list[NumberMention] = []
+    i = 0
+    while i < len(raws):
+        r = raws[i]
+        surface = text[r.start : r.end]
+        # A year is a date; a letter-glued figure ("G7", "COVID-19") is a name.
+        if not r.is_clock and re.fullmatch(r"\d{4}", surface) and rules.YEAR_MIN <= r.value <= rules.YEAR_MAX:
+            i += 1
+            continue
+        value, index, end = r.value, r.first_token, r.end
+        # Scale word after the figure ("1.2 million", "5 миллиардов", "$4bn").
+        if (
+            index < len(tokens)
+            and tokens[index].lower in _SCALES
+            and tokens[index].start - end <= 1
+            and (tokens[index].lower not in {"m", "k"} or tokens[index].start == end)
+        ):
+            value *= _SCALES[tokens[index].lower]
+            end = tokens[index].end
+            index += 1
+        # A second figure joined as a range or a tally.
+        second: float | None = None
+        qualifier: Qualifier = "exact"
+        if i + 1 < len(raws):
+            nxt = raws[i + 1]
+            between = text[end : nxt.start].strip().lower()
+            if between in _RANGE_JOINERS and nxt.start - end <= 5:
+                second_value, second_end, second_index = nxt.value, nxt.end, nxt.first_token
+                if second_index < len(tokens) and tokens[second_index].lower in _SCALES:
+                    scale = _SCALES[tokens[second_index].lower]
+                    second_value *= scale
+                    second_end = tokens[second_index].end
+                    second_index += 1
+                    if value < scale:
+                        value *= scale
+                before_words = {t.lower for t in neighbours(tokens, r.start, r.start, 6, 0)}
+                if second_value < value or (between in {"-", "–", "to"} and before_words & _TALLY_CUES):
+                    qualifier = "tally"
+                else:
+                    qualifier = "range"
+                second, end, index = second_value, second_end, second_index
+                i += 1
+        if qualifier == "exact":
+            qualifier, qual_text = _qualifier_before(text, r.start)
+        else:
+            qual_text = ""
+        # Currency sign in front.
+        unit: str | None = None
+        unit_text = ""
+        sign = text[max(0, r.start - 1) : r.start]
+        if sign in _CURRENCY_SIGNS:
+            unit, unit_text = _CURRENCY_SIGNS[sign], sign
+        if r.is_clock:
+            unit = "duration"
+        else:
+            after_unit, after_text, after_end = _unit_after(text, tokens, index, end)
+            if unit is None:
+                unit, unit_text = after_unit, after_text
+                if after_unit is not None and after_end > end and after_unit in _UNIT_CLASSES:
+                    end = after_end
+        # Korean qualifier after the figure.
+        if language == "ko" and qualifier == "exact":
+            tail = text[end : end + 4]
+            for word, q in _QUALIFIER_AFTER_KO.items():
+                if word in tail:
+                    qualifier = q
+        low, high = _interval(value, qualifier, second)
+        if r.is_clock and qualifier == "exact":
+            low, high = value - 0.5, value + 0.5  # a race time is exact to the second
+        start = r.start - (1 if sign in _CURRENCY_SIGNS else 0)
+        figure = text[start:end]
+        shown = " ".join(part for part in (qual_text, figure) if part)
+        if unit_text and unit_text not in figure:
+            shown = f"{shown} {unit_text}"
+        mentions.append(
+            NumberMention(
+                value=value,
+                low=low,
+                high=high,
+                qualifier=qualifier,
+                unit=unit,
+                display=" ".join(shown.split()),
+                start=start,
+                end=end,
+                context=_context(tokens, start, end),
+                second=second,
+            )
+        )
+        i += 1
+    return tuple(mentions)
+
+
+def comparable(a: NumberMention, b: NumberMention) -> bool:
+    """Whether two figures count the same kind of thing (a figure without a unit is comparable to any)."""
+    if (a.qualifier == "tally") != (b.qualifier == "tally"):
+        return False
+    if a.unit is None or b.unit is None:
+        return a.unit == b.unit or (a.unit not in {"percent", "duration"} and b.unit not in {"percent", "duration"})
+    return a.unit == b.unit
+
+
+def compatible(a: NumberMention, b: NumberMention) -> bool:
+    """Whether two comparable figures can describe the same quantity."""
+    if a.qualifier == "tally" or b.qualifier == "tally":
+        return math.isclose(a.value, b.value) and math.isclose(a.second or 0, b.second or 0)
+    return a.low <= b.high and b.low <= a.high
+
+
+def alignment(a: NumberMention, b: NumberMention) -> float:
+    """How likely two comparable figures describe the same quantity: shared unit and shared words."""
+    score = 1.0 if a.unit is not None and a.unit == b.unit else 0.0
+    if a.context or b.context:
+        score += 2 * len(a.context & b.context) / (len(a.context) + len(b.context))
+    return score
+
+
+def describe(value: NumberMention) -> str:
+    return value.display or _fmt(value.value)

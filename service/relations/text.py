@@ -1,0 +1,117 @@
+"""Shared text helpers of the relations engine: tokens, crude stems, content words, language guess."""
+
+# ruff: noqa: RUF001
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass
+from typing import Final
+
+
+def word_set(words: str) -> frozenset[str]:
+    """The whitespace-separated words of a string, as a set (for long word lists)."""
+    return frozenset(words.split())
+
+
+TOKEN = re.compile(r"\w+(?:['’]\w+)*|[%$€£₽₴₩¥]", re.UNICODE)
+_HANGUL = re.compile(r"[\uac00-\ud7a3]")
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+_UKRAINIAN_LETTERS = re.compile(r"[іїєґІЇЄҐ]")
+_FRENCH_WORDS: Final = word_set("""le la les des du une est et à au aux été sont dans pour avec sur qui""")
+_GERMAN_WORDS: Final = word_set("""der die das und ist nicht hat den dem im am von zu mit auf ein eine wurde""")
+
+# Function words of the supported languages: they say nothing about which fact a claim states.
+STOPWORDS: Final[frozenset[str]] = word_set(
+    """a an the and or but of to in on at by for from with as into onto about over after before since during
+    than then that this these those there here it its it's is are was were be been being has have had do
+    does did will would shall should can could may might must not no also still only just very more most
+    less least some any all each both many much such so if when while which who whom whose what where why
+    how he she they them his her their our we us you your i me my one s le la les l un une des du de d et ou
+    en au aux à a est sont été être avoir ont qui que qu ce cette ces il elle ils elles son sa ses leur
+    leurs pour par sur dans avec pas ne n plus se s der die das den dem des ein eine einer einen einem und
+    oder ist sind war waren wurde wurden hat haben zu im am vom von mit auf für nicht es er sie bei aus nach
+    и в во на с со к по о об от до за из у не что это как а но же ли бы был была были было будет его её их
+    він вона воно вони та і й з із до на у в що це як але від за про при"""
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """One word (or currency / percent sign) with its character span."""
+
+    text: str
+    lower: str
+    start: int
+    end: int
+
+
+def tokenize(text: str) -> tuple[Token, ...]:
+    """Words and currency / percent signs of ``text`` with their spans."""
+    return tuple(Token(m.group(0), m.group(0).lower(), m.start(), m.end()) for m in TOKEN.finditer(text))
+
+
+def stem(word: str) -> str:
+    """A crude, language-blind stem: the first five letters of a lower-case word (soldiers ~ soldier).
+
+    Good enough to tell whether two claims talk about the same things; no dictionary needed.
+    """
+    word = word.lower().replace("’", "'")
+    if word.endswith("'s"):
+        word = word[:-2]
+    if _HANGUL.match(word):
+        return word[:2]  # a Korean noun is mostly two syllables; particles follow it
+    return word[:5] if len(word) > 5 else word
+
+
+def content_stems(tokens: tuple[Token, ...], skip: frozenset[str] = frozenset()) -> frozenset[str]:
+    """Stems of the words that carry the topic: not function words, not digits, not ``skip``."""
+    out = set()
+    for tok in tokens:
+        if tok.lower in STOPWORDS or tok.lower in skip or not tok.lower.isalpha():
+            continue
+        if len(tok.lower) < 2 and not _HANGUL.search(tok.lower):
+            continue
+        out.add(stem(tok.lower))
+    return frozenset(out)
+
+
+def dice(a: frozenset[str], b: frozenset[str]) -> float:
+    """Dice coefficient of two sets (0 when both are empty)."""
+    if not a and not b:
+        return 0.0
+    return 2 * len(a & b) / (len(a) + len(b))
+
+
+def guess_language(text: str) -> str:
+    """A cheap guess among en, fr, de, ru, uk, ko from scripts and function words (for number formats)."""
+    if _HANGUL.search(text):
+        return "ko"
+    if _CYRILLIC.search(text):
+        return "uk" if _UKRAINIAN_LETTERS.search(text) else "ru"
+    words = {w.lower() for w in re.findall(r"[^\W\d_]+", text)}
+    german, french = len(words & _GERMAN_WORDS), len(words & _FRENCH_WORDS)
+    if german >= 2 and german > french:
+        return "de"
+    if french >= 2:
+        return "fr"
+    return "en"
+
+
+def has_hangul(text: str) -> bool:
+    return bool(_HANGUL.search(text))
+
+
+def neighbours(tokens: tuple[Token, ...], start: int, end: int, before: int, after: int) -> tuple[Token, ...]:
+    """The ``before`` tokens ending at or before ``start`` and the ``after`` tokens from ``end`` on."""
+    ends = [t.end for t in tokens]
+    starts = [t.start for t in tokens]
+    i = bisect_right(ends, start)
+    j = bisect_left(starts, end)
+    return tokens[max(0, i - before) : i] + tokens[j : j + after]
+
+
+def index_at(tokens: tuple[Token, ...], offset: int) -> int:
+    """Index of the first token starting at or after ``offset``."""
+    return bisect_left([t.start for t in tokens], offset)

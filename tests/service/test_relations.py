@@ -1,0 +1,343 @@
+"""The relations engine (service/relations/): numbers, dates, negation, entities, attribution, the
+same / conflict / related decision, the seeds' known disagreements, and the bench's metric code."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from embeddings import Encoder
+from service.bench_relations import PAIRS_DIR, Pair, conflict_kinds, evaluate, load_pairs
+from service.extraction import embedding_input, extract
+from service.relations import ClaimFacts, Signal, Verdict, _analyse, clear_caches, compare, compare_many
+from service.relations.dates import find_dates, overlaps
+from service.relations.entities import swap
+from service.relations.negation import analyse as negation_facts
+from service.relations.negation import opposition
+from service.relations.numbers import compatible, find_numbers
+from service.relations.text import tokenize
+from tests.helpers import seed_files
+
+# --------------------------------------------------------------------------- numbers
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "value", "qualifier", "unit", "second"),
+    [
+        ("Pyongyang shipped more than 10,000 soldiers to Russia.", "en", 10_000, "lower", "people", None),
+        ("The stadium will hold 60 000 spectators.", "en", 60_000, "exact", "people", None),
+        ("The museum welcomed ten thousand visitors.", "en", 10_000, "exact", "people", None),
+        ("Some 12,000 North Korean troops were dispatched.", "en", 12_000, "approx", "people", None),
+        ("Floods displaced 1.2 million people.", "en", 1_200_000, "exact", "people", None),
+        ("Unemployment fell to 4.1% in March.", "en", 4.1, "exact", "percent", None),
+        ("Turnout reached 67 percent.", "en", 67, "exact", "percent", None),
+        ("The firm made $2.3 billion.", "en", 2_300_000_000, "exact", "usd", None),
+        ("Repairs cost €12 million.", "en", 12_000_000, "exact", "eur", None),
+        ("Between 10,000 and 12,000 people marched.", "en", 10_000, "range", "people", 12_000),
+        ("Estimates run from 10,000 to 15,000 soldiers.", "en", 10_000, "range", "people", 15_000),
+        ("The council approved it by a vote of 9 to 2.", "en", 9, "tally", None, 2),
+        ("Gusts reached up to 110 km/h.", "en", 110, "upper", "speed", None),
+        ("Fourteen miners were rescued.", "en", 14, "exact", "people", None),
+        ("The winner finished in 2:19:41.", "en", 2 * 3600 + 19 * 60 + 41, "exact", "duration", None),
+        ("Die Stadt hat 10.000 neue Bäume gepflanzt.", "de", 10_000, "exact", None, None),
+        ("Die Stadt pflanzte zehntausend neue Bäume.", "de", 10_000, "exact", None, None),
+        ("Die Inflation stieg auf 2,4 Prozent.", "de", 2.4, "exact", "percent", None),
+        ("Le chômage est tombé à 7,3 %.", "fr", 7.3, "exact", "percent", None),
+        ("Plus de deux mille manifestants ont défilé.", "fr", 2_000, "lower", "people", None),
+        ("La grève a provoqué l'annulation de cinq cents vols.", "fr", 500, "exact", None, None),
+        ("Северная Корея отправила около 12 000 военных.", "ru", 12_000, "approx", "people", None),
+        ("Правительство направило пять миллиардов рублей.", "ru", 5_000_000_000, "exact", "rub", None),
+        ("Уряд підняв зарплату до восьми тисяч гривень.", "uk", 8_000, "exact", "uah", None),
+        ("북한은 약 1만 명의 병력을 보냈다.", "ko", 10_000, "approx", "people", None),
+        ("북한이 병력 약 10,000명을 보냈다.", "ko", 10_000, "approx", "people", None),
+    ],
+)
+def test_number_parsing(
+    text: str, language: str, value: float, qualifier: str, unit: str | None, second: float | None
+) -> None:
+    found = find_numbers(text, language)
+    assert len(found) == 1, found
+    number = found[0]
+    assert number.value == pytest.approx(value)
+    assert number.qualifier == qualifier
+    if unit is not None:
+        assert number.unit == unit
+    assert number.second == (pytest.approx(second) if second is not None else None)
+
+
+def test_years_and_names_are_not_figures() -> None:
+    assert find_numbers("The factory closed in 2019.", "en") == ()
+    assert [n.value for n in find_numbers("The COVID-19 wave hit 300 towns.", "en")] == [300]
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        ("about 10,000 soldiers", "10,000 soldiers", True),
+        ("more than 10,000 soldiers", "10,200 soldiers", True),
+        ("more than 10,000 soldiers", "about 11,000 soldiers", False),  # different counts: shown
+        ("more than 10,000 soldiers", "12,000 soldiers", False),
+        ("10,000 to 15,000 soldiers", "14,000 soldiers", True),
+        ("ten thousand visitors", "10 000 visitors", True),
+        ("4.1%", "4.6%", False),
+        ("a vote of 9 to 2", "a vote of 7 to 4", False),
+    ],
+)
+def test_number_compatibility(a: str, b: str, expected: bool) -> None:
+    (na,), (nb,) = find_numbers(a, "en"), find_numbers(b, "en")
+    assert compatible(na, nb) is expected
+
+
+# --------------------------------------------------------------------------- dates
+
+
+@pytest.mark.parametrize(
+    ("text", "published", "first", "last"),
+    [
+        ("The bridge reopened on 3 May 2025.", None, "2025-05-03", "2025-05-03"),
+        ("The minister resigned on April 30, 2025.", None, "2025-04-30", "2025-04-30"),
+        ("The line will open in September 2027.", None, "2027-09-01", "2027-09-30"),
+        ("The factory closed in 2019, the union said.", None, "2019-01-01", "2019-12-31"),
+        ("Elections will be held on 12 October.", datetime.date(2025, 5, 1), "2025-10-12", "2025-10-12"),
+        ("It said on Monday [2025-04-28] that it agreed.", None, "2025-04-28", "2025-04-28"),
+        ("Troops arrived last autumn [autumn 2024].", None, "2024-09-01", "2024-11-30"),
+        ("It spoke over the weekend [2025-04-26/2025-04-27].", None, "2025-04-26", "2025-04-27"),
+        ("Закон вступает в силу 1 января 2026 года.", None, "2026-01-01", "2026-01-01"),
+        ("Die Wahl findet am 23. Februar 2025 statt.", None, "2025-02-23", "2025-02-23"),
+        ("The Pentagon said on Monday that troops had moved.", datetime.date(2024, 10, 29), "2024-10-28", "2024-10-28"),
+    ],
+)
+def test_date_parsing(text: str, published: datetime.date | None, first: str, last: str) -> None:
+    found = find_dates(text, published_at=published, language="en" if text.isascii() else "ru", resolve_relative=True)
+    assert len(found) == 1, found
+    assert datetime.date.fromordinal(found[0].first).isoformat() == first
+    assert datetime.date.fromordinal(found[0].last).isoformat() == last
+
+
+def test_dates_overlap_by_interval_and_ignore_a_missing_year() -> None:
+    (autumn,) = find_dates("in autumn 2024", published_at=None, language="en", resolve_relative=False)
+    (october,) = find_dates("on 18 October 2024", published_at=None, language="en", resolve_relative=False)
+    (april,) = find_dates("in April 2025", published_at=None, language="en", resolve_relative=False)
+    (no_year,) = find_dates("on 18 October", published_at=None, language="en", resolve_relative=False)
+    assert overlaps(autumn, october) and not overlaps(autumn, april)
+    assert overlaps(no_year, october)
+
+
+# --------------------------------------------------------------------------- negation, entities
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "conflict"),
+    [
+        ("Ukrainian forces had been driven out of the Kursk region.",
+         "Kyiv rejected the claim that its forces had been pushed out, saying they were still fighting.", True),
+        ("The minister confirmed that she had resigned.", "The minister denied that she had resigned.", True),
+        ("The company will cut jobs.", "The company will not cut any jobs.", True),
+        ("Exports increased in May.", "Exports decreased in May.", True),
+        ("Der Konzern bestätigte den Stellenabbau.", "Der Konzern dementierte den Stellenabbau.", True),
+        ("Le ministre a démissionné.", "Le ministre n'a pas démissionné.", True),
+        ("북한은 파병 사실을 인정했다.", "북한은 파병 사실을 부인했다.", True),
+        ("The team has not lost at home since October.", "The side is unbeaten at home since October.", False),
+        ("Kyiv denied its troops were expelled.", "Kyiv said its troops were still fighting there.", False),
+    ],
+)  # fmt: skip
+def test_negation(a: str, b: str, conflict: bool) -> None:
+    assert (opposition(negation_facts(a), negation_facts(b)) is not None) is conflict
+
+
+def test_entity_swap_and_aliases() -> None:
+    assert swap(tokenize("The summit will be held in Geneva."), tokenize("The summit will be held in Vienna.")) == (
+        "Geneva",
+        "Vienna",
+    )
+    # An alias of the same country, or another case of the same name, is not a swap.
+    assert swap(tokenize("Pyongyang sent troops to Russia."), tokenize("North Korea sent troops to Russia.")) is None
+    assert swap(tokenize("Путин поблагодарил Ким Чен Ына."), tokenize("Путин поблагодарил Ким Чен Ыну.")) is None
+    # Different sentences are not compared word by word.
+    assert swap(tokenize("France won the cup."), tokenize("Rain is forecast for Spain tomorrow afternoon.")) is None
+
+
+# --------------------------------------------------------------------------- decisions
+
+
+def test_compare_decides_from_similarity_and_signals() -> None:
+    q = ClaimFacts("North Korea sent more than 10,000 soldiers to Russia.")
+    conflict = compare(q, ClaimFacts("North Korea sent about 14,000 soldiers to Russia."), similarity=0.9)
+    assert conflict.relation == "conflict"
+    (number,) = [s for s in conflict.signals if s.kind == "number"]
+    assert (number.query_value, number.match_value) == ("more than 10,000 soldiers", "about 14,000 soldiers")
+    assert "10,000" in number.explanation and "14,000" in number.explanation
+    same = compare(q, ClaimFacts("Pyongyang shipped over 10,000 troops to Russia."), similarity=0.85)
+    assert same.relation == "same" and not any(s.conflicting for s in same.signals)
+    # The same details on a dissimilar claim: related, never a conflict.
+    far = compare(q, ClaimFacts("The marathon had 14,000 runners."), similarity=0.2)
+    assert far.relation == "related"
+
+
+def test_organisations_corroborate_but_people_are_misattributed() -> None:
+    q = ClaimFacts("The storm will bring gusts of 110 km/h.", speaker="weather service")
+    corroborated = compare(q, ClaimFacts("The storm will bring gusts of 110 km/h.", speaker="NATO"), similarity=0.95)
+    assert corroborated.relation == "same"
+    assert [s.kind for s in corroborated.signals] == ["attribution"] and not corroborated.signals[0].conflicting
+    a = ClaimFacts("Taxes will not rise this year.", speaker="Anna Weber")
+    b = ClaimFacts("Taxes will not rise this year.", speaker="Paul Richter")
+    verdict = compare(a, b, similarity=0.97)
+    assert verdict.relation == "conflict" and verdict.signals[0].kind == "attribution"
+
+
+def test_different_times_make_a_different_event() -> None:
+    q = ClaimFacts("The central bank met in March 2023 and held rates.")
+    m = ClaimFacts("The central bank met in June 2025 and held rates.")
+    # Dates in the same slot of near-identical claims conflict; with a lower cosine the claims are
+    # about two different meetings.
+    assert compare(q, m, similarity=0.95).relation == "conflict"
+    q2 = ClaimFacts("Kim Jong Un visited Vladivostok to meet Putin in 2019.")
+    m2 = ClaimFacts("Kim Jong Un met Putin in Pyongyang in June 2024 to sign a treaty.")
+    assert compare(q2, m2, similarity=0.66).relation == "related"
+
+
+def test_compare_many_checks_lengths_and_parses_each_text_once() -> None:
+    q = ClaimFacts("Unemployment fell to 4.1% in March.")
+    matches = [ClaimFacts("Unemployment fell to 4.6% in March."), ClaimFacts("Unemployment fell to 4.1% in March.")]
+    with pytest.raises(ValueError, match="similarities"):
+        compare_many(q, matches, [0.9])
+    clear_caches()
+    first = compare_many(q, matches, [0.9, 0.99])
+    assert [v.relation for v in first] == ["conflict", "same"]
+    before = _analyse.cache_info()
+    assert compare_many(q, matches, [0.9, 0.99]) == first
+    after = _analyse.cache_info()
+    assert after.misses == before.misses and after.hits > before.hits
+
+
+# --------------------------------------------------------------------------- seeds
+
+
+@pytest.fixture(scope="module")
+def seed_claims() -> list[tuple[str, ClaimFacts]]:
+    claims = []
+    for path in seed_files():
+        ex = extract(path.read_text(encoding="utf-8"))
+        for c in ex.claims:
+            facts = ClaimFacts(c.text, c.context_text, c.speaker, ex.meta.published_at, ex.language)
+            claims.append((path.name, facts))
+    return claims
+
+
+def _verdicts(encoder: Encoder, query: ClaimFacts, matches: list[ClaimFacts]) -> list[Verdict]:
+    texts = [embedding_input(text=c.text, context_text=c.context_text) for c in [query, *matches]]
+    vectors = encoder.encode_documents(texts)
+    sims = [float(vectors[0] @ v) for v in vectors[1:]]  # unit rows: inner product = cosine
+    return compare_many(query, matches, sims)
+
+
+def _find(claims: list[tuple[str, ClaimFacts]], prefix: str, needle: str) -> ClaimFacts:
+    (found,) = [c for name, c in claims if name.startswith(prefix) and needle in c.text]
+    return found
+
+
+def test_seed_troop_numbers_conflict_with_values_quoted(
+    real_encoder: Encoder, seed_claims: list[tuple[str, ClaimFacts]]
+) -> None:
+    query = _find(seed_claims, "001", "more than 10,000 soldiers")
+    variants = {
+        "11,000": _find(seed_claims, "003", "about 11,000 troops"),
+        "12,000": _find(seed_claims, "002", "Some 12,000"),
+        "14,000": _find(seed_claims, "004", "around 14,000 soldiers"),
+    }
+    for value, verdict in zip(variants, _verdicts(real_encoder, query, list(variants.values())), strict=True):
+        assert verdict.relation == "conflict", (value, verdict)
+        numbers = [s for s in verdict.signals if s.kind == "number" and s.conflicting]
+        assert numbers, verdict
+        assert "10,000" in (numbers[0].query_value or "") and value in (numbers[0].match_value or "")
+        assert "10,000" in numbers[0].explanation and value in numbers[0].explanation
+
+
+def test_seed_kursk_liberation_conflicts_with_the_ukrainian_denial(
+    real_encoder: Encoder, seed_claims: list[tuple[str, ClaimFacts]]
+) -> None:
+    query = _find(seed_claims, "006", "driven out of the Kursk region")
+    denials = [
+        _find(seed_claims, "005", "still fighting on Russian soil"),
+        _find(seed_claims, "005", "continued to hold positions"),
+    ]
+    for verdict in _verdicts(real_encoder, query, denials):
+        assert verdict.relation == "conflict", verdict
+        assert any(s.kind == "negation" and s.conflicting for s in verdict.signals), verdict
+
+
+# --------------------------------------------------------------------------- pair set and bench metrics
+
+
+def test_pair_set_is_large_varied_and_valid() -> None:
+    pairs = load_pairs(PAIRS_DIR)
+    assert len(pairs) >= 200
+    assert {p.split for p in pairs} == {"dev", "holdout"}
+    categories = Counter(p.category for p in pairs)
+    for category in ("paraphrase", "number_conflict", "date_conflict", "negation", "entity_swap",
+                     "attribution_change", "related_event", "unrelated"):  # fmt: skip
+        assert categories[category] >= 5, category
+    assert all(p.kinds for p in pairs if p.relation == "conflict")
+    assert len({p.query.language or "en" for p in pairs}) >= 6
+    assert (PAIRS_DIR / "README.md").exists()
+
+
+def _pair(id_: str, category: str, relation: str, kinds: tuple[str, ...] = ()) -> Pair:
+    facts = ClaimFacts("x")
+    return Pair(id_, "dev", category, relation, kinds, facts, facts)
+
+
+def _verdict(relation: str, *kinds: str) -> Verdict:
+    return Verdict(relation, tuple(Signal(k, "a", "b", "differ") for k in kinds))  # type: ignore[arg-type]
+
+
+def test_bench_metrics_on_a_hand_made_example() -> None:
+    pairs = [
+        _pair("1", "number_conflict", "conflict", ("number",)),
+        _pair("2", "number_conflict", "conflict", ("number",)),
+        _pair("3", "paraphrase", "same"),
+        _pair("4", "paraphrase", "same"),
+        _pair("5", "negation", "conflict", ("negation",)),
+        _pair("6", "unrelated", "related"),
+    ]
+    verdicts = [
+        _verdict("conflict", "number"),  # right
+        _verdict("same"),  # missed conflict
+        _verdict("same"),  # right
+        _verdict("conflict", "number"),  # a conflict raised on a paraphrase
+        _verdict("conflict", "number"),  # right relation, wrong kind
+        _verdict("related"),  # right
+    ]
+    report = evaluate(pairs, verdicts)
+    assert report["accuracy"] == pytest.approx(4 / 6, abs=1e-4)
+    conflict = report["relations"]["conflict"]
+    assert conflict["precision"] == pytest.approx(2 / 3, abs=1e-4) and conflict["recall"] == pytest.approx(
+        2 / 3, abs=1e-4
+    )
+    same = report["relations"]["same"]
+    assert same["precision"] == 0.5 and same["recall"] == 0.5
+    number = report["signal_kinds"]["number"]
+    assert number["precision"] == pytest.approx(1 / 3, abs=1e-4) and number["recall"] == 0.5
+    negation = report["signal_kinds"]["negation"]
+    assert negation["recall"] == 0.0 and negation["conflict_recall_any_signal"] == 1.0
+    assert report["no_conflict_on_paraphrases"] == 0.5
+    assert report["categories"]["paraphrase"] == {"n": 2, "accuracy": 0.5, "predicted": {"same": 1, "conflict": 1}}
+    assert conflict_kinds(Verdict("same", (Signal("number", "a", "b", "x"),))) == set()
+
+
+def test_pair_loader_refuses_bad_files(tmp_path: Path) -> None:
+    pair = {
+        "id": "a",
+        "category": "x",
+        "relation": "maybe",
+        "kinds": [],
+        "query": {"text": "q"},
+        "match": {"text": "m"},
+    }
+    (tmp_path / "dev.jsonl").write_text(json.dumps(pair) + "\n")
+    with pytest.raises(ValueError, match="unknown relation"):
+        load_pairs(tmp_path)

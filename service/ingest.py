@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from embeddings import ClaimIndex, TextEncoder
-from service import store
+from service import store, syndication
 from service.checkworthiness import default_scorer
 from service.config import Settings
 from service.errors import PayloadTooLargeError, UnprocessableError
@@ -95,6 +95,11 @@ def ingest_source(
     checkworthiness = default_scorer().score(vectors=vectors, texts=texts, model=encoder.model_id)
     # Every additional encoder (multilingual) too, so every index can be rebuilt from the database.
     extra_vectors = {key: extra.encoder.encode_documents(texts) for key, extra in (extras or {}).items()}
+    # Syndicated copy of a stored article, near-verbatim claims: found through the new claims' nearest
+    # stored neighbours, so the cost does not grow with the number of sources.
+    grouping = syndication.find_groups(
+        session=session, index=index, texts=[c.text for c in extraction.claims], vectors=vectors
+    )
     source = Source(
         url=url,
         title=source_in.title or meta.title,
@@ -115,13 +120,15 @@ def ingest_source(
             speaker=c.speaker,
             context_text=c.context_text,
             checkworthiness=round(float(score), 4),
+            copy_group_id=group,
             embedding=store.vector_to_bytes(vec),
         )
-        for c, vec, score in zip(extraction.claims, vectors, checkworthiness, strict=True)
+        for c, vec, score, group in zip(extraction.claims, vectors, checkworthiness, grouping.claim_groups, strict=True)
     ]
     try:
         session.add(source)
         session.flush()
+        source.copy_group_id = grouping.source_group or source.id
         for claim in claims:
             claim.source_id = source.id or 0
         session.add_all(claims)
@@ -148,8 +155,12 @@ def ingest_source(
 def delete_source(
     *, session: Session, index: ClaimIndex, source_id: int, extras: Mapping[str, EncoderIndex] | None = None
 ) -> int:
-    """Deletes a source, its claims and their vectors; returns how many claims went."""
+    """Deletes a source, its claims and their vectors; returns how many claims went.
+
+    Copies of the source keep their group (renamed if it was named after this source), in the same commit.
+    """
     claim_ids = store.delete_source(session=session, source_id=source_id)
+    syndication.regroup_after_delete(session=session, index=index, source_id=source_id, claim_ids=claim_ids)
     session.commit()
     index.remove(claim_ids)
     remove_claims(extras or {}, claim_ids)

@@ -21,21 +21,14 @@ from sqlmodel import Session, col, select
 
 from embeddings import ClaimIndex, TextEncoder
 from service import lexical as lexical_mod
-from service import multilingual, store
+from service import multilingual, relations, store
 from service.extraction import normalize_claim_text
 from service.lexical import LexicalHits, LexicalIndex
 from service.models import Claim, Source
 from service.querytext import clean_social_post
 from service.rerank import CandidateText, Reranker, ranker_features, rrf, text_features
-from service.schemas import (
-    ClaimCrossReference,
-    ClaimPublic,
-    CrossReferenceReport,
-    Match,
-    MatchQuery,
-    MatchResponse,
-    SourceBrief,
-)
+from service.schemas import ClaimPublic, Match, MatchQuery, MatchResponse, SignalPublic, SourceBrief
+from service.syndication import claim_group
 from service.vectors import EncoderIndex
 
 logger = logging.getLogger(__name__)
@@ -71,6 +64,33 @@ def source_brief(source: Source) -> SourceBrief:
     )
 
 
+def claim_facts(claim: Claim, source: Source) -> relations.ClaimFacts:
+    """What the relations engine reads of a stored claim."""
+    return relations.ClaimFacts(
+        text=claim.text,
+        context_text=claim.context_text,
+        speaker=claim.speaker,
+        published_at=source.published_at,
+        language=source.language,
+    )
+
+
+def signals_public(verdict: relations.Verdict) -> list[SignalPublic]:
+    return [
+        SignalPublic(kind=s.kind, query_value=s.query_value, match_value=s.match_value, explanation=s.explanation)
+        for s in verdict.signals
+    ]
+
+
+def match_response(query_text: str, matches: list[Match]) -> MatchResponse:
+    return MatchResponse(
+        query=query_text,
+        matches=matches,
+        sources=len({m.source.id for m in matches}),
+        independent_sources=len({m.copy_group for m in matches}),
+    )
+
+
 def _hydrate(*, session: Session, ids: Sequence[int]) -> dict[int, tuple[Claim, Source]]:
     """Claims with their sources; ids deleted since the search simply do not come back."""
     if not ids:
@@ -91,62 +111,6 @@ def _candidate_rows(*, session: Session, ids: Sequence[int]) -> dict[int, tuple[
         .where(col(Claim.id).in_(list(ids)))
     ).all()
     return {int(cid or 0): (int(sid), str(txt), title) for cid, sid, txt, title in rows}
-
-
-def _select(
-    hits: list[tuple[int, float]],
-    found: dict[int, tuple[Claim, Source]],
-    *,
-    k: int,
-    min_score: float | None,
-    per_source: bool,
-) -> list[Match]:
-    matches: list[Match] = []
-    seen_sources: set[int] = set()
-    for claim_id, score in hits:
-        if min_score is not None and score < min_score:
-            break  # hits are sorted by score
-        pair = found.get(claim_id)
-        if pair is None:
-            continue
-        claim, source = pair
-        if per_source:
-            if claim.source_id in seen_sources:
-                continue
-            seen_sources.add(claim.source_id)
-        matches.append(
-            Match(rank=len(matches) + 1, score=round(score, 6), claim=claim_public(claim), source=source_brief(source))
-        )
-        if len(matches) == k:
-            break
-    return matches
-
-
-def search_vectors(
-    *,
-    session: Session,
-    index: ClaimIndex,
-    vectors: np.ndarray,
-    k: int,
-    exclude_claim_ids: Sequence[int] = (),
-    min_score: float | None = None,
-    per_source: bool = False,
-) -> list[list[Match]]:
-    """Nearest stored claims for each vector, as API matches."""
-    if vectors.shape[0] == 0:
-        return []
-    fetch = k * PER_SOURCE_OVERFETCH if per_source else k
-    excluded = np.asarray(exclude_claim_ids, dtype=np.int64)
-    while True:
-        hits = index.search(vectors, fetch, excluded_ids=excluded if excluded.size else None)
-        found = _hydrate(session=session, ids=sorted({cid for row in hits for cid, _ in row}))
-        results = [_select(row, found, k=k, min_score=min_score, per_source=per_source) for row in hits]
-        exhausted = fetch >= len(index)
-        # Rows can come back short when sources repeat (per_source) or a claim was deleted mid-search.
-        short = any(len(res) < k and len(row) == fetch for res, row in zip(results, hits, strict=True))
-        if exhausted or not short:
-            return results
-        fetch *= PER_SOURCE_OVERFETCH
 
 
 @dataclass(frozen=True, slots=True)
@@ -387,15 +351,16 @@ class Matcher:
         self._side = ThreadPoolExecutor(max_workers=2, thread_name_prefix="crosscheck-lexical")
         self.reranker: Reranker | None = None
         if reranker is not None:
-            why = reranker.usable_with({r.name: r.identity for r in self.rankers if r.available})
+            available = {r.name: r.identity for r in self.rankers if r.available}
+            why = reranker.usable_with(available)
             if why is None:
-                self.reranker = reranker
+                self.reranker = reranker.for_rankers(available)
             else:
                 logger.warning("reranker not used (%s): hybrid search uses reciprocal-rank fusion", why)
 
     @property
     def dense(self) -> Ranker:
-        """The first dense ranker: its cosine is what `min_score` and cross-references use."""
+        """The first dense ranker: its cosine is what `min_score` and the relations engine read."""
         return next(r for r in self.rankers if r.kind == "dense")
 
     @property
@@ -469,15 +434,16 @@ class Matcher:
             pool, exhausted, queries = self.gather(
                 session=session, text=text, mode=mode, depth=depth, scope=scope, options=options
             )
-            if query.min_score is not None and self.dense.main_signal not in pool.signals:
+            # min_score and the relations engine read the MiniLM cosine, which lexical mode lacks.
+            if self.dense.main_signal not in pool.signals:
                 dense_query = queries.get(self.dense.name) or self.dense.start(session=session, text=text)
                 pool.signals.update(dense_query.signals(pool.ids))
             scores, extra = self._score(pool, text=text, mode=mode, options=options)
-            matches = self._select(session, pool, scores, extra, query=query)
+            matches = self._select(session, pool, scores, extra, query=query, text=text)
             # Short because sources repeat (per_source) or claims vanished mid-search: look deeper.
             short = len(matches) < query.k and (query.per_source or pool.dropped > 0)
             if exhausted or not short:
-                return MatchResponse(query=query.text, matches=matches)
+                return match_response(query.text, matches)
             depth *= PER_SOURCE_OVERFETCH
 
     def _score(
@@ -522,42 +488,49 @@ class Matcher:
         extra: Mapping[str, np.ndarray],
         *,
         query: MatchQuery,
+        text: str,
     ) -> list[Match]:
         reported = {r.name: pool.signals[r.main_signal] for r in self.rankers if r.main_signal in pool.signals} | dict(
             extra
         )
         cosine = pool.signals.get(self.dense.main_signal)
+        # per_source keeps one claim per INDEPENDENT source: syndicated copies are one (service/syndication.py).
+        groups = store.copy_groups(session=session, claim_ids=pool.ids.tolist()) if query.per_source else {}
         # Stable sort: ties keep the order in which the rankers listed the candidates.
         chosen: list[int] = []
-        seen_sources: set[int] = set()
+        seen_groups: set[int] = set()
         for row in np.argsort(-scores, kind="stable").tolist():
             if query.min_score is not None and cosine is not None and cosine[row] < query.min_score:
                 continue
             if query.per_source:
-                source_id = int(pool.source_ids[row])
-                if source_id in seen_sources:
+                group = groups.get(int(pool.ids[row]))
+                if group is None or group in seen_groups:  # None: deleted a moment ago
                     continue
-                seen_sources.add(source_id)
+                seen_groups.add(group)
             chosen.append(row)
             if len(chosen) == query.k:
                 break
         found = _hydrate(session=session, ids=[int(pool.ids[row]) for row in chosen])
-        matches: list[Match] = []
-        for row in chosen:
-            pair = found.get(int(pool.ids[row]))
-            if pair is None:  # deleted a moment ago
-                continue
-            claim, source = pair
-            matches.append(
-                Match(
-                    rank=len(matches) + 1,
-                    score=round(float(scores[row]), 6),
-                    claim=claim_public(claim),
-                    source=source_brief(source),
-                    signals={name: round(float(values[row]), 6) for name, values in reported.items()},
-                )
+        # Deleted a moment ago: not in `found`.
+        kept = [(row, *found[int(pool.ids[row])]) for row in chosen if int(pool.ids[row]) in found]
+        verdicts = relations.compare_many(
+            relations.ClaimFacts(text=text),
+            [claim_facts(claim, source) for _, claim, source in kept],
+            [float(cosine[row]) if cosine is not None else 0.0 for row, _, _ in kept],
+        )
+        return [
+            Match(
+                rank=rank,
+                score=round(float(scores[row]), 6),
+                claim=claim_public(claim),
+                source=source_brief(source),
+                copy_group=claim_group(claim, source),
+                relation=verdict.relation,
+                signals=signals_public(verdict),
+                scores={name: round(float(values[row]), 6) for name, values in reported.items()},
             )
-        return matches
+            for rank, ((row, claim, source), verdict) in enumerate(zip(kept, verdicts, strict=True), start=1)
+        ]
 
 
 def build_matcher(
@@ -575,30 +548,3 @@ def build_matcher(
     rankers: list[Ranker] = [DenseRanker("dense", encoder, index), LexicalRanker(lexical)]
     rankers += [DenseRanker(key, extra.encoder, extra.index) for key, extra in (extras or {}).items()]
     return Matcher(rankers=rankers, reranker=reranker)
-
-
-def cross_references(
-    *, session: Session, index: ClaimIndex, source: Source, k: int, min_checkworthiness: float | None = None
-) -> CrossReferenceReport:
-    """For every claim of a source, its best matches among the OTHER sources (stored vectors, no encoding).
-
-    With `min_checkworthiness`, only claims at least that check-worthy are reported or matched.
-    """
-    claims = store.claims_of(session=session, source_id=source.id or 0)
-    excluded = [c.id or 0 for c in claims]
-    if min_checkworthiness is not None:
-        claims = [c for c in claims if c.checkworthiness is not None and c.checkworthiness >= min_checkworthiness]
-        excluded += _claim_ids_below(session=session, minimum=min_checkworthiness)
-    vectors = store.bytes_to_vectors([c.embedding for c in claims], index.dim)
-    per_claim = search_vectors(session=session, index=index, vectors=vectors, k=k, exclude_claim_ids=excluded)
-    return CrossReferenceReport(
-        source=source_brief(source),
-        claims=[ClaimCrossReference(claim=claim_public(c), matches=m) for c, m in zip(claims, per_claim, strict=True)],
-    )
-
-
-def _claim_ids_below(*, session: Session, minimum: float) -> list[int]:
-    """Ids of claims less check-worthy than `minimum`, unscored ones included."""
-    score = col(Claim.checkworthiness)
-    rows = session.exec(select(Claim.id).where((score < minimum) | score.is_(None))).all()
-    return [int(i or 0) for i in rows]

@@ -197,6 +197,28 @@ class MatchQuery(_Strict):
         return _require_text(value, "send the claim to match")
 
 
+Relation = Literal["same", "conflict", "related"]
+
+
+class SignalPublic(BaseModel):
+    """One explainable difference (or notable agreement) between the query claim and a match."""
+
+    kind: str = Field(description="number, date, negation, entity or attribution.")
+    query_value: str | None = Field(description="What the query claim says, as written there.")
+    match_value: str | None = Field(description="What the matched claim says, as written there.")
+    explanation: str
+
+
+RELATION_DESCRIPTION = (
+    "same: states the same fact; conflict: the same subject with a conflicting detail (see signals); "
+    "related: about something related but different."
+)
+COPY_GROUP_DESCRIPTION = (
+    "Independent-source group: syndicated copies of one article and near-verbatim copies of one claim share "
+    "it (the id of the group's first-stored source). Matches with the same copy_group are one source."
+)
+
+
 class Match(BaseModel):
     rank: int
     score: float = Field(
@@ -207,24 +229,66 @@ class Match(BaseModel):
     )
     claim: ClaimPublic
     source: SourceBrief
-    signals: dict[str, float] | None = Field(
+    copy_group: int = Field(description=COPY_GROUP_DESCRIPTION)
+    relation: Relation = Field(description=RELATION_DESCRIPTION)
+    signals: list[SignalPublic] = Field(
+        default_factory=list, description="Why the relation was chosen: the conflicting (or agreeing) details."
+    )
+    scores: dict[str, float] | None = Field(
         default=None,
-        description="Each signal behind the rank, for transparency: dense (cosine), lexical (BM25), rerank.",
+        description="Each ranker's score behind the rank, for transparency: dense (cosine), lexical (BM25), rerank.",
     )
 
 
 class MatchResponse(BaseModel):
     query: str
     matches: list[Match]
+    sources: int = Field(default=0, description="Distinct sources among the matches.")
+    independent_sources: int = Field(
+        default=0, description="Distinct copy groups among the matches: syndicated copies count once."
+    )
+
+
+class ReportMatch(BaseModel):
+    """A claim of another source in the cross-reference report, with where to find it."""
+
+    claim: ClaimPublic = Field(description="The matched claim; its start/end locate it in the source's text.")
+    source: SourceBrief
+    similarity: float = Field(description="Cosine of the two claims' stored embeddings.")
+    relation: Relation = Field(description=RELATION_DESCRIPTION)
+    signals: list[SignalPublic]
+    copy_group: int = Field(description=COPY_GROUP_DESCRIPTION)
+    copies: list[SourceBrief] = Field(
+        description="Other sources of the same copy group whose claim also matched (not counted as independent)."
+    )
 
 
 class ClaimCrossReference(BaseModel):
     claim: ClaimPublic
-    matches: list[Match]
+    single_source: bool = Field(description="No other independent source states the same fact.")
+    sources: int = Field(description="Other sources stating the same fact, copies included.")
+    independent_sources: int = Field(description="Other independent sources stating the same fact.")
+    corroborating: list[ReportMatch] = Field(description="The same fact, one entry per independent source.")
+    conflicting: list[ReportMatch] = Field(description="A conflicting detail; `signals` say which.")
+    related: list[ReportMatch] = Field(description="Related claims about something else.")
+
+
+class ReportSummary(BaseModel):
+    claims: int
+    corroborated: int = Field(description="Claims stated by at least one other independent source.")
+    conflicting: int = Field(description="Claims with at least one conflicting source.")
+    single_source: int = Field(description="Claims no other independent source states.")
+    sources: int = Field(description="Distinct other sources corroborating any claim, copies included.")
+    independent_sources: int = Field(description="Distinct independent sources corroborating any claim.")
 
 
 class CrossReferenceReport(BaseModel):
     source: SourceBrief
+    copy_group: int = Field(description=COPY_GROUP_DESCRIPTION)
+    copies: list[SourceBrief] = Field(
+        description="Syndicated copies of this article: left out of the matches, they are not independent."
+    )
+    summary: ReportSummary
     claims: list[ClaimCrossReference]
 
 

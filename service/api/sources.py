@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Query, Response, status
 from pydantic import ValidationError
 
-from service import fetch, ingest, matching, store
+from service import fetch, ingest, matching, report, store
 from service.api.deps import EncoderDep, ExtrasDep, FetcherDep, IndexDep, SessionDep, SettingsDep, SourceDep
 from service.errors import UnprocessableError
 from service.models import Claim, Source
@@ -150,12 +150,13 @@ def cross_references(
     source: SourceDep,
     session: SessionDep,
     index: IndexDep,
-    k: int = Query(default=5, ge=1, le=100),
+    k: int = Query(default=5, ge=1, le=100, description="Independent sources per claim (copies count once)."),
     min_checkworthiness: float | None = Query(
         default=None, ge=0.0, le=1.0, description="Only claims (of this and other sources) at least this check-worthy."
     ),
 ) -> CrossReferenceReport:
-    """For every claim of this source, its closest claims in OTHER sources."""
-    return matching.cross_references(
+    """For every claim: corroborating independent sources, conflicting ones (with the signal), related claims."""
+    # Plain `def`: FAISS search. Stored vectors only, nothing is encoded.
+    return report.build_report(
         session=session, index=index, source=source, k=k, min_checkworthiness=min_checkworthiness
     )

@@ -1,0 +1,346 @@
+"""Relations in every match, the cross-reference report (API, terminal table, CLI) and the seeds demo."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from service import cli, relations, report
+from service.config import get_settings
+from service.schemas import (
+    ClaimCrossReference,
+    ClaimPublic,
+    CrossReferenceReport,
+    ReportMatch,
+    ReportSummary,
+    SignalPublic,
+    SourceBrief,
+)
+from tests.helpers import HashingEncoder, seed_files
+from tests.service.test_cli import cli_env  # noqa: F401  (the CLI fixture: temp data dir, shared model)
+from tests.service.test_syndication import COPY_A, COPY_B, COPY_C, LOCAL, TRADE, article
+
+# An independent report that gets the repair time wrong: a number conflict for the relations engine.
+OTHER_FIGURE = article(
+    "Skerra Ferry Repairs to Take a Month",
+    "Nils Dahl",
+    "May 8, 2025",
+    "https://harbourbulletin.example/skerra",
+    [
+        "Engineers expect the hull repair on the Marta Linn to keep the Skerra ferry out of service for about "
+        "four weeks, the harbour master said.",
+        "The harbour master added that the island's fuel depot held enough diesel for roughly a fortnight.",
+    ],
+)
+SIGNAL_KEYS = {"kind", "query_value", "match_value", "explanation"}
+
+
+class _AnyText:
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, str) and bool(other)
+
+
+ANY_TEXT = _AnyText()
+
+
+def ingest(client: TestClient, text: str) -> dict:
+    response = client.post("/sources", json={"text": text})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def entries(item: dict) -> list[dict]:
+    return item["corroborating"] + item["conflicting"] + item["related"]
+
+
+class FakeRelations:
+    """Deterministic stand-in for the rules: "weeks" figures that differ conflict, close claims are the same."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[relations.ClaimFacts, list[relations.ClaimFacts], list[float]]] = []
+
+    def __call__(
+        self, query: relations.ClaimFacts, matches: Sequence[relations.ClaimFacts], similarities: Sequence[float]
+    ) -> list[relations.Verdict]:
+        self.calls.append((query, list(matches), list(similarities)))
+        out = []
+        for match, similarity in zip(matches, similarities, strict=True):
+            q, m = re.search(r"(\w+) weeks", query.text), re.search(r"(\w+) weeks", match.text)
+            if q and m and q.group(1) != m.group(1):
+                signal = relations.Signal("number", q.group(0), m.group(0), "the durations differ")
+                out.append(relations.Verdict("conflict", (signal,)))
+            else:
+                out.append(relations.Verdict("same" if similarity >= 0.5 else "related", ()))
+        return out
+
+
+@pytest.fixture
+def fake_relations(monkeypatch: pytest.MonkeyPatch) -> FakeRelations:
+    fake = FakeRelations()
+    monkeypatch.setattr(relations, "compare_many", fake)
+    return fake
+
+
+# --- relations in POST /claims/match ------------------------------------------------------------------------
+
+
+def test_every_match_carries_relation_signals_and_scores(make_client, fake_relations: FakeRelations) -> None:
+    with make_client(HashingEncoder()) as client:
+        for text in (TRADE, OTHER_FIGURE, LOCAL):
+            ingest(client, text)
+        query = "The Marta Linn will be out of service for at least three weeks"
+        dense = client.post("/claims/match", json={"text": query, "k": 5, "mode": "dense"}).json()
+        assert dense["matches"]
+        # The engine saw the cleaned query (language unknown) and, as similarity, the MiniLM-side cosine.
+        facts, matched, similarities = fake_relations.calls[-1]
+        assert facts.text == query and facts.language is None
+        assert similarities == pytest.approx([m["score"] for m in dense["matches"]], abs=1e-5)
+        assert [f.text for f in matched] == [m["claim"]["text"] for m in dense["matches"]]
+        assert all(f.published_at == dt.date(2025, 5, 8) for f in matched[:1])  # source metadata reaches it
+        by_id = {m["claim"]["id"]: m["score"] for m in dense["matches"]}
+        for mode in ("hybrid", "lexical"):
+            body = client.post("/claims/match", json={"text": query, "k": 5, "mode": mode}).json()
+            assert body["matches"]
+            _, matched, similarities = fake_relations.calls[-1]
+            for m, similarity in zip(body["matches"], similarities, strict=True):
+                assert m["relation"] in {"same", "conflict", "related"}
+                assert m["scores"] and "dense" in m["scores"]  # lexical mode computes the cosine too
+                assert similarity == pytest.approx(m["scores"]["dense"], abs=1e-5)
+                if m["claim"]["id"] in by_id:
+                    assert similarity == pytest.approx(by_id[m["claim"]["id"]], abs=1e-5)
+        conflict = next(m for m in dense["matches"] if m["relation"] == "conflict")
+        assert "four weeks" in conflict["claim"]["text"]
+        assert conflict["signals"] == [
+            {"kind": "number", "query_value": "three weeks", "match_value": "four weeks", "explanation": ANY_TEXT}
+        ]
+        assert all(set(s) == SIGNAL_KEYS for m in dense["matches"] for s in m["signals"])
+
+
+def test_match_signals_from_the_real_rules(real_encoder, make_client) -> None:
+    """Through the real model and the real rules: a figure far from every stored one is a number conflict."""
+    with make_client(real_encoder) as client:
+        for path in seed_files()[:4]:
+            ingest(client, path.read_text(encoding="utf-8"))
+        body = client.post(
+            "/claims/match", json={"text": "North Korea sent only 500 soldiers to Russia", "k": 5, "per_source": True}
+        ).json()
+        assert body["sources"] == body["independent_sources"] == len(body["matches"]) == 4
+        numbers = [s for m in body["matches"] if m["relation"] == "conflict" for s in m["signals"]]
+        assert any(s["kind"] == "number" and "500" in (s["query_value"] or "") for s in numbers), body["matches"]
+        for m in body["matches"]:
+            assert all(set(s) == SIGNAL_KEYS and s["explanation"] for s in m["signals"])
+
+
+# --- the cross-reference report -----------------------------------------------------------------------------
+
+
+def test_report_counts_independent_sources_and_locates_claims(make_client, fake_relations: FakeRelations) -> None:
+    with make_client(HashingEncoder()) as client:
+        a, b, c, local, trade, other = (ingest(client, t) for t in (COPY_A, COPY_B, COPY_C, LOCAL, TRADE, OTHER_FIGURE))
+        texts = {s["id"]: client.get(f"/sources/{s['id']}").json()["text"] for s in (a, b, c, local, trade, other)}
+        body = client.get(f"/sources/{trade['id']}/cross-references", params={"k": 5}).json()
+        assert body["source"]["id"] == trade["id"] and body["copies"] == [] and body["copy_group"] == trade["id"]
+        first = body["claims"][0]
+        assert "three weeks" in first["claim"]["text"]
+        found = entries(first)
+        # The three reprints are one entry, the other two listed as its copies.
+        wire = [e for e in found if e["copy_group"] == a["id"]]
+        assert len(wire) == 1 and len(wire[0]["copies"]) == 2
+        assert {wire[0]["source"]["id"], *(s["id"] for s in wire[0]["copies"])} == {a["id"], b["id"], c["id"]}
+        assert len({e["copy_group"] for e in found}) == len(found) <= 5
+        conflict = next(e for e in first["conflicting"] if e["source"]["id"] == other["id"])
+        assert conflict["signals"][0]["match_value"] == "four weeks"
+        for item in body["claims"]:
+            same = item["corroborating"]
+            assert item["independent_sources"] == len(same)
+            assert item["sources"] == len(same) + sum(len(e["copies"]) for e in same)
+            assert item["single_source"] == (not same)
+            for e in entries(item):
+                # outlet, date, URL and the span of the matched claim in its own source
+                assert e["source"]["outlet"] and e["source"]["url"] and e["source"]["published_at"]
+                assert texts[e["source"]["id"]][e["claim"]["start"] : e["claim"]["end"]] == e["claim"]["text"]
+                assert e["source"]["id"] != trade["id"]
+        summary = body["summary"]
+        assert summary["claims"] == len(body["claims"])
+        assert summary["single_source"] == sum(item["single_source"] for item in body["claims"])
+        assert summary["corroborated"] + summary["single_source"] == summary["claims"]
+        assert summary["independent_sources"] <= summary["sources"]
+
+        # A reprint's own report names its copies and never matches them.
+        of_copy = client.get(f"/sources/{b['id']}/cross-references", params={"k": 5}).json()
+        assert {s["id"] for s in of_copy["copies"]} == {a["id"], c["id"]}
+        assert all(
+            e["source"]["id"] not in (a["id"], b["id"], c["id"]) for item in of_copy["claims"] for e in entries(item)
+        )
+        # k bounds the independent sources per claim; the stored vectors are used (nothing is encoded).
+        encoded = client.app.state.encoder.queries_encoded  # type: ignore[attr-defined]
+        one = client.get(f"/sources/{trade['id']}/cross-references", params={"k": 1}).json()
+        assert all(len(entries(item)) <= 1 for item in one["claims"])
+        assert client.app.state.encoder.queries_encoded == encoded  # type: ignore[attr-defined]
+        assert client.get(f"/sources/{trade['id']}/cross-references", params={"k": 0}).status_code == 422
+
+
+def test_a_claim_nobody_else_carries_is_single_source(make_client) -> None:
+    with make_client(HashingEncoder()) as client:
+        lonely = ingest(
+            client,
+            "The Velmont glassworks will reopen its furnace in September after a two-year pause, its owner said.",
+        )
+        ingest(client, TRADE)
+        body = client.get(f"/sources/{lonely['id']}/cross-references").json()
+        [item] = body["claims"]
+        assert item["single_source"] and item["corroborating"] == [] and item["independent_sources"] == 0
+        assert body["summary"]["single_source"] == 1
+
+
+def _sample_report() -> CrossReferenceReport:
+    def brief(i: int, outlet: str) -> SourceBrief:
+        return SourceBrief(
+            id=i,
+            title=None,
+            outlet=outlet,
+            url=f"https://{outlet.lower()}.example/{i}",
+            published_at=dt.date(2025, 5, i),
+        )
+
+    def claim(i: int, source: int, text: str) -> ClaimPublic:
+        return ClaimPublic(
+            id=i,
+            source_id=source,
+            text=text,
+            start=10 * i,
+            end=10 * i + len(text),
+            position=0,
+            speaker=None,
+            context_text=None,
+            checkworthiness=0.9,
+        )
+
+    long_text = "The ferry will stay in dry dock for at least three weeks while engineers assess the damage " * 5
+    same = ReportMatch(
+        claim=claim(2, 2, long_text),
+        source=brief(2, "Gazette"),
+        similarity=0.93,
+        relation="same",
+        signals=[],
+        copy_group=2,
+        copies=[brief(3, "Radio"), brief(4, "Daily")],
+    )
+    conflict = ReportMatch(
+        claim=claim(5, 5, "Repairs will take four weeks."),
+        source=brief(5, "Bulletin"),
+        similarity=0.81,
+        relation="conflict",
+        copy_group=5,
+        copies=[],
+        signals=[SignalPublic(kind="number", query_value="three weeks", match_value="four weeks", explanation="x")],
+    )
+    items = [
+        ClaimCrossReference(
+            claim=claim(1, 1, "Repairs will take three weeks."),
+            single_source=False,
+            sources=3,
+            independent_sources=1,
+            corroborating=[same],
+            conflicting=[conflict],
+            related=[],
+        ),
+        ClaimCrossReference(
+            claim=claim(7, 1, "A lonely claim."),
+            single_source=True,
+            sources=0,
+            independent_sources=0,
+            corroborating=[],
+            conflicting=[],
+            related=[],
+        ),
+    ]
+    summary = ReportSummary(claims=2, corroborated=1, conflicting=1, single_source=1, sources=3, independent_sources=1)
+    return CrossReferenceReport(
+        source=brief(1, "Maritime"), copy_group=1, copies=[brief(9, "Mirror")], summary=summary, claims=items
+    )
+
+
+@pytest.mark.parametrize("width", [100, 80])
+def test_terminal_table(width: int) -> None:
+    text = report.render_text(_sample_report(), width=width)
+    lines = text.splitlines()
+    assert max(len(line) for line in lines) <= width
+    assert "Mirror" in text and "not counted" in text  # the article's own copies
+    flat = " ".join(text.split())
+    assert "corroborated by 1 independent source (3 counting copies), 1 conflicting" in flat
+    assert "SINGLE SOURCE" in text and "(no matching claim in other sources)" in text
+    conflict = next(i for i, line in enumerate(lines) if line.lstrip().startswith("CONFLICT"))
+    assert "Bulletin" in lines[conflict] and "2025-05-05" in lines[conflict] and "50-79" in lines[conflict]
+    assert any("number: three weeks vs four weeks" in line for line in lines[conflict:])
+    assert "https://bulletin.example/5" in text
+    same = next(line for line in lines if line.lstrip().startswith("same"))
+    assert "Gazette (+2 copies)" in same
+    assert "also carried by: Radio; Daily" in text
+    assert "…" in text  # the long claim is cut, not wrapped forever
+
+
+def test_report_cli(cli_env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: F811
+    monkeypatch.setenv("CROSSCHECK_MULTILINGUAL", "false")  # the report needs no second encoder
+    get_settings.cache_clear()
+    folder = cli_env / "articles"
+    folder.mkdir()
+    for name, text in {"a": COPY_A, "b": COPY_B, "local": LOCAL, "trade": TRADE}.items():
+        (folder / f"{name}.md").write_text(text, encoding="utf-8")
+    assert cli.main(["ingest", "-q", str(folder)]) == 0
+    capsys.readouterr()
+
+    url = "https://maritimereview.example/marta-linn"
+    assert cli.main(["report", url, "-k", "3"]) == 0
+    table = capsys.readouterr().out
+    assert table.startswith("Cross-references of source ") and "Marta Linn Out for Three Weeks" in table
+    assert max(len(line) for line in table.splitlines()) <= 100
+    assert "brevikgazette.example (+1 copies)" in table  # the two reprints: one source
+    assert cli.main(["report", url, "--json"]) == 0
+    body = json.loads(capsys.readouterr().out)
+    assert body["source"]["url"] == url and len(body["claims"]) == body["summary"]["claims"] == 3
+    assert cli.main(["report", str(body["source"]["id"]), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == body
+
+    assert cli.main(["report", "999"]) == 1
+    assert "no source with id 999" in capsys.readouterr().err
+    assert cli.main(["report", "https://nowhere.example/x"]) == 1
+    assert "no source with URL" in capsys.readouterr().err
+    assert cli.main(["report", "1", "-k", "0"]) == 2
+
+
+# --- the seeds demo -----------------------------------------------------------------------------------------
+
+TROOP_FIGURES = {"10,000", "11,000", "12,000", "14,000"}
+
+
+def _figures(values: Sequence[str | None]) -> set[str]:
+    return {n for v in values if v for n in re.findall(r"\d{1,3}(?:,\d{3})+", v)}
+
+
+def test_seeds_report_shows_number_and_denial_conflicts(real_encoder, make_client) -> None:
+    """Issue 5's demo: troop-number variants as number conflicts, the Kursk claim against Kyiv's denial."""
+    with make_client(real_encoder) as client:
+        ids = {path.name[:3]: ingest(client, path.read_text(encoding="utf-8"))["id"] for path in seed_files()}
+
+        # The wire's troop claim ("more than 10,000") against the other outlets' 11,000 / 12,000 / 14,000.
+        wire = client.get(f"/sources/{ids['001']}/cross-references", params={"k": 8}).json()
+        [troops] = [item for item in wire["claims"] if "more than 10,000" in item["claim"]["text"]]
+        numbers = [s for e in troops["conflicting"] for s in e["signals"] if s["kind"] == "number"]
+        quoted = _figures([s["query_value"] for s in numbers] + [s["match_value"] for s in numbers])
+        assert quoted >= TROOP_FIGURES, (quoted, [e["claim"]["text"] for e in entries(troops)])
+
+        liberated = client.get(f"/sources/{ids['006']}/cross-references", params={"k": 8}).json()
+        [driven_out] = [
+            item for item in liberated["claims"] if "driven out of the Kursk region" in item["claim"]["text"]
+        ]
+        denials = [e for e in driven_out["conflicting"] if e["source"]["id"] == ids["005"]]
+        assert denials and all(e["signals"] for e in denials), [
+            (e["relation"], e["source"]["id"], e["claim"]["text"]) for e in entries(driven_out)
+        ]

@@ -10,25 +10,42 @@ Why these triggers: an external-content FTS5 table is told what to forget by rep
 ``ON DELETE CASCADE`` the source row is already gone by the time its claims' triggers run, so the source's own
 BEFORE DELETE trigger unindexes its claims and the claim trigger only acts while its source still exists.
 
-On another database (PostgreSQL) or a SQLite without FTS5, lexical search is unavailable: hybrid search runs on
-the dense signal alone, ``mode="lexical"`` answers with no matches, a warning is logged once at start-up and
-``GET /health`` says so.
+On another database (PostgreSQL) the index is derived data like the FAISS index: each instance keeps a local
+SQLite FTS5 *sidecar* file (``<data dir>/lexical.sqlite``, `LexicalSidecar`) holding the same two columns with
+the same tokenizer, so BM25 scores are the same as in the in-database index and the learned reranker keeps
+working. It is built from the database when missing, for another store or outdated; otherwise it replays the
+change log (service/sync.py) from the sequence number it recorded in the same SQLite transaction as its rows.
+The sync thread applies what other instances write (about once a second, like the FAISS indexes); a search
+made after this process committed something applies the log first, so an instance reads its own writes at
+once. Searches with no local commit since cost nothing extra (no database round trip).
+
+Where SQLite has no FTS5 (or no sidecar path is given on another database), lexical search is unavailable:
+hybrid search runs on the dense signal alone, ``mode="lexical"`` answers with no matches, a warning is logged
+once at start-up and ``GET /health`` says so.
 """
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import logging
 import re
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Final
+from pathlib import Path
+from typing import Any, Final
 
 import numpy as np
-from sqlalchemy import text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 
 from service import store
+from service.db import store_id
 
 logger = logging.getLogger(__name__)
 
@@ -133,11 +150,20 @@ class LexicalHits:
 
 
 class LexicalIndex:
-    """BM25 search over claims through SQLite FTS5, or a no-op when the database cannot do it."""
+    """BM25 search over claims through SQLite FTS5 (in the database or a sidecar), or a no-op without FTS5."""
 
-    def __init__(self, *, available: bool, status: str) -> None:
+    def __init__(self, *, available: bool, status: str, sidecar: LexicalSidecar | None = None) -> None:
         self.available = available
         self.status = status
+        self.sidecar = sidecar
+
+    def catch_up(self) -> int:
+        """Applies the change log to the sidecar (no-op in-database: triggers keep that index current)."""
+        return self.sidecar.catch_up() if self.sidecar is not None else 0
+
+    def close(self) -> None:
+        if self.sidecar is not None:
+            self.sidecar.close()
 
     _SELECT: Final = (
         f"SELECT rowid, bm25({FTS_TABLE}, :wt, :wti), bm25({FTS_TABLE}, 1.0, 0.0), bm25({FTS_TABLE}, 0.0, 1.0) "
@@ -158,7 +184,12 @@ class LexicalIndex:
         if limit is not None:
             sql += " LIMIT :n"
             params["n"] = limit
-        rows = session.connection().execute(text(sql), params).all()
+        rows: Sequence[Any]
+        if self.sidecar is not None:
+            self.sidecar.catch_up(session=session, if_written=True)  # own writes at once; others' via sync
+            rows = self.sidecar.query(sql, params)
+        else:
+            rows = session.connection().execute(text(sql), params).all()
         if not rows:
             return LexicalHits.empty()
         arr = np.asarray([tuple(row) for row in rows], dtype=np.float64)  # via tuples: Row objects convert slowly
@@ -178,12 +209,16 @@ def _fts5_compiled(engine: Engine) -> bool:
     return True
 
 
-def open_lexical(engine: Engine) -> LexicalIndex:
+def open_lexical(engine: Engine, *, sidecar: Path | None = None) -> LexicalIndex:
     """Creates (or migrates) the FTS5 index and its triggers if the database supports them.
 
-    A new or outdated index is rebuilt from the claims in the same transaction as its creation.
+    A new or outdated index is rebuilt from the claims in the same transaction as its creation. On another
+    database than SQLite the index is the local `sidecar` file, built or brought up to date here.
     """
     if engine.dialect.name != "sqlite":
+        if sidecar is not None and _python_sqlite_has_fts5():
+            side = LexicalSidecar.open(path=sidecar, engine=engine)
+            return LexicalIndex(available=True, status=f"ok ({SCHEMA_VERSION}, local sidecar)", sidecar=side)
         status = f"unavailable on {engine.dialect.name}: hybrid search uses the dense signal only"
         logger.warning("lexical search %s", status)
         return LexicalIndex(available=False, status=status)
@@ -207,6 +242,239 @@ def open_lexical(engine: Engine) -> LexicalIndex:
             logger.info("lexical index built (%s)", SCHEMA_VERSION)
         session.commit()
     return LexicalIndex(available=True, status=f"ok ({SCHEMA_VERSION})")
+
+
+def _python_sqlite_has_fts5() -> bool:
+    """Whether the SQLite that Python links (the sidecar's) has FTS5."""
+    engine = create_engine("sqlite://")
+    try:
+        return _fts5_compiled(engine)
+    finally:
+        engine.dispose()
+
+
+# Log rows applied per sidecar transaction.
+_CATCH_UP_BATCH: Final = 5_000
+_SIDECAR_DDL: Final = (
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5(text, title, tokenize='{TOKENIZER}')",
+)
+
+
+class LexicalSidecar:
+    """A local SQLite FTS5 copy of (claim id, claim text, source title), kept in step through the change log.
+
+    Thread-safe: searches read through one SQLite connection per thread (WAL: they never wait for a writer);
+    writes (catch-up, resync) go through one connection under a lock. The file is a cache: losing it costs a
+    rebuild from the database at the next start, so it is written with ``synchronous=NORMAL``; its recorded
+    sequence number is committed with its rows, so after a crash it resumes from a consistent point.
+    """
+
+    def __init__(self, *, path: Path, engine: Engine, conn: sqlite3.Connection, seq: int) -> None:
+        self.path = path
+        self.engine = engine
+        self.seq = seq
+        self._write = conn
+        self._lock = threading.Lock()
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
+        self._closed = False
+        # Commits this process made on the engine since the last catch-up: a search then catches up first.
+        # After the commit (a session event), not before it: a search must not mark as seen what it can't see.
+        self._commits = itertools.count(1)
+        self._last_commit = 0
+        self._caught_up_to_commit = 0
+        event.listen(OrmSession, "after_commit", self._on_commit)
+
+    def _on_commit(self, session: OrmSession) -> None:
+        if session.bind is self.engine:
+            self._last_commit = next(self._commits)  # next() on a count is atomic under the GIL
+
+    # --- opening ---
+
+    @staticmethod
+    def _connect(path: Path) -> sqlite3.Connection:
+        conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        return conn
+
+    @classmethod
+    def open(cls, *, path: Path, engine: Engine) -> LexicalSidecar:
+        """Loads the sidecar and brings it up to date, or builds it from the database if it is not usable."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        identity = store_id(engine)
+        with Session(engine) as session:
+            head = store.last_change_seq(session=session)
+            compacted = store.change_log_compacted_upto(session=session)
+        reason = cls._unusable(path, identity=identity, head=head, compacted=compacted)
+        if reason:
+            logger.log(logging.WARNING if path.exists() else logging.INFO, "building the lexical sidecar: %s", reason)
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+        conn = cls._connect(path)
+        for statement in _SIDECAR_DDL:
+            conn.execute(statement)
+        if reason:
+            with _transaction(conn):
+                n = 0
+                with Session(engine) as session:
+                    for rows in store.iter_claim_texts(session=session):
+                        _insert(conn, rows)
+                        n += len(rows)
+                _set_meta(conn, schema=SCHEMA_VERSION, store=identity, seq=head)
+            logger.info("lexical sidecar built: %d claims (%s)", n, SCHEMA_VERSION)
+            return cls(path=path, engine=engine, conn=conn, seq=head)
+        seq = int(_meta(conn).get("seq", "0"))
+        sidecar = cls(path=path, engine=engine, conn=conn, seq=seq)
+        applied = sidecar.catch_up()
+        if applied:
+            logger.info("lexical sidecar replayed %d changes", applied)
+        return sidecar
+
+    @staticmethod
+    def _unusable(path: Path, *, identity: str, head: int, compacted: int) -> str:
+        """Why the saved sidecar cannot be brought up to date by replaying the log ("" if it can)."""
+        if not path.exists():
+            return f"no sidecar at {path}"
+        try:
+            conn = sqlite3.connect(path)
+            try:
+                meta = _meta(conn)
+                conn.execute(f"SELECT count(*) FROM {FTS_TABLE}").fetchone()
+            finally:
+                conn.close()
+        except sqlite3.DatabaseError as exc:
+            return f"unreadable ({exc})"
+        seq = int(meta.get("seq", "-1"))
+        if meta.get("schema") != SCHEMA_VERSION:
+            return f"built with {meta.get('schema')}, now {SCHEMA_VERSION}"
+        if meta.get("store") != identity:
+            return "built from another database"
+        if seq > head:
+            return f"ahead of the database's change log ({seq} > {head}): the database was restored"
+        if seq < compacted:
+            return f"too far behind: the change log was compacted past {seq}"
+        return ""
+
+    # --- keeping in step ---
+
+    def catch_up(self, *, session: Session | None = None, if_written: bool = False) -> int:
+        """Applies the log rows after the recorded sequence number; returns how many were read.
+
+        Args:
+            session: A database session to read through (a search passes its own); default: a new one.
+            if_written: Only if this process committed something since the last catch-up (searches).
+        """
+        seen_commit = self._last_commit
+        if if_written and seen_commit == self._caught_up_to_commit:
+            return 0
+        with contextlib.ExitStack() as stack:
+            db = session if session is not None else stack.enter_context(Session(self.engine))
+            # Nothing new (the common case): one indexed read and no lock, so concurrent searches do not queue.
+            if store.last_change_seq(session=db) <= self.seq:
+                total = 0
+            else:
+                with self._lock:
+                    if self._closed:
+                        return 0
+                    total = self._apply_log(db)
+        self._caught_up_to_commit = seen_commit
+        return total
+
+    def _apply_log(self, db: Session) -> int:
+        total = 0
+        while True:
+            rows = store.changes_after(session=db, after=self.seq, limit=_CATCH_UP_BATCH)
+            if self.seq < store.change_log_compacted_upto(session=db):
+                self._resync(db)
+                return total
+            if not rows:
+                return total
+            ids = sorted({claim_id for _, claim_id, _ in rows})
+            texts = store.claim_texts(session=db, ids=ids)
+            with _transaction(self._write):
+                self._write.executemany(f"DELETE FROM {FTS_TABLE} WHERE rowid = ?", [(i,) for i in ids])
+                _insert(self._write, texts)
+                _set_meta(self._write, seq=rows[-1][0])
+            self.seq = rows[-1][0]
+            total += len(rows)
+            if len(rows) < _CATCH_UP_BATCH:
+                return total
+
+    def _resync(self, db: Session) -> None:
+        """Full comparison of ids with the database (the log no longer holds what this copy missed)."""
+        head = store.last_change_seq(session=db)
+        have = np.asarray([r[0] for r in self._write.execute(f"SELECT rowid FROM {FTS_TABLE}")], dtype=np.int64)
+        want = store.all_claim_ids(session=db)
+        extra = np.setdiff1d(have, want)
+        missing = np.setdiff1d(want, have)
+        with _transaction(self._write):
+            self._write.executemany(f"DELETE FROM {FTS_TABLE} WHERE rowid = ?", [(int(i),) for i in extra])
+            for lo in range(0, missing.size, 20_000):
+                _insert(self._write, store.claim_texts(session=db, ids=missing[lo : lo + 20_000].tolist()))
+            _set_meta(self._write, seq=head)
+        self.seq = head
+        logger.warning("lexical sidecar resynchronised: added %d, removed %d", missing.size, extra.size)
+
+    # --- reading ---
+
+    def query(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, check_same_thread=False)
+            self._local.conn = conn
+            with self._readers_lock:
+                self._readers.append(conn)
+        return conn.execute(sql, params).fetchall()
+
+    def ids(self) -> np.ndarray:
+        """Every claim id in the sidecar (tests and checks)."""
+        with self._lock:
+            return np.asarray([r[0] for r in self._write.execute(f"SELECT rowid FROM {FTS_TABLE}")], dtype=np.int64)
+
+    def check_integrity(self) -> None:
+        """Raises sqlite3.DatabaseError if the FTS5 index is damaged."""
+        with self._lock:
+            self._write.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rank) VALUES ('integrity-check', 1)")
+
+    def close(self) -> None:
+        if event.contains(OrmSession, "after_commit", self._on_commit):
+            event.remove(OrmSession, "after_commit", self._on_commit)
+        with self._lock:
+            self._closed = True
+            with self._readers_lock:
+                for conn in self._readers:
+                    conn.close()
+                self._readers.clear()
+            self._write.close()
+
+
+@contextlib.contextmanager
+def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def _insert(conn: sqlite3.Connection, rows: Iterable[tuple[int, str, str | None]]) -> None:
+    conn.executemany(f"INSERT INTO {FTS_TABLE}(rowid, text, title) VALUES (?, ?, ?)", rows)
+
+
+def _meta(conn: sqlite3.Connection) -> dict[str, str]:
+    try:
+        return {str(k): str(v) for k, v in conn.execute("SELECT key, value FROM meta")}
+    except sqlite3.OperationalError:  # no meta table: not a sidecar of ours
+        return {}
+
+
+def _set_meta(conn: sqlite3.Connection, **values: object) -> None:
+    conn.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", [(k, str(v)) for k, v in values.items()])
 
 
 def check_integrity(*, session: Session) -> None:

@@ -15,6 +15,7 @@ from fastapi_offline import FastAPIOffline
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from embeddings import TextEncoder
+from service import sync
 from service.api import claims, health, sources
 from service.api.strict_query import reject_unknown_query
 from service.config import Settings, get_settings
@@ -158,16 +159,27 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime = Runtime.open(_settings_for(app), encoder=encoder, extra_encoders=extra_encoders)
+        settings = _settings_for(app)
+        # Read before the indexes load: what other instances change from here on is replayed (service/sync.py).
+        start_seq = sync.current_seq(settings)
+        runtime = Runtime.open(settings, encoder=encoder, extra_encoders=extra_encoders)
         app.state.runtime = runtime
         app.state.engine = runtime.engine
         app.state.encoder = runtime.encoder
         app.state.index = runtime.index
         app.state.matcher = runtime.matcher
+        follower = sync.build_follower(runtime, after=start_seq)
+        app.state.sync = follower
+        if settings.sync_interval_seconds > 0:
+            follower.start()
         try:
             yield
         finally:
-            runtime.close()
+            follower.stop()
+            try:
+                runtime.close()
+            finally:
+                sync.close_lexical(runtime)
 
     # Swagger UI and ReDoc served from the package's own static files: /docs works with no internet access.
     app = FastAPIOffline(

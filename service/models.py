@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Column, LargeBinary, Text
+from sqlalchemy import BigInteger, Column, Integer, LargeBinary, MetaData, String, Table, Text
 from sqlmodel import Field, SQLModel
 
 
@@ -33,6 +33,10 @@ class Source(SQLModel, table=True):
     text: str = Field(sa_column=Column(Text, nullable=False))
     content_hash: str = Field(unique=True, index=True, max_length=64)
     ingested_at: dt.datetime = Field(default_factory=utcnow)
+    # Syndicated copies share a group, named by the id of its first-stored article (service/syndication.py);
+    # NULL (rows older than the column) counts as a group of its own. Not a foreign key: the root may be
+    # deleted, and the group then renamed.
+    copy_group_id: int | None = Field(default=None, index=True)
 
 
 class Claim(SQLModel, table=True):
@@ -52,6 +56,8 @@ class Claim(SQLModel, table=True):
     context_text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     # 0..1, how much the claim is worth checking (service/checkworthiness.py); NULL on rows older than it.
     checkworthiness: float | None = Field(default=None, index=True)
+    # Set when the claim repeats, near verbatim, a claim of another copy group: that group (a source id).
+    copy_group_id: int | None = Field(default=None, index=True)
     # float32 little-endian, unit length, of the model named in StoreInfo("embedding_model").
     embedding: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
@@ -74,3 +80,30 @@ class StoreInfo(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=64)
     value: str = Field(max_length=1024)
+
+
+# Operational tables of the multi-instance sync (service/sync.py), on their own MetaData: they describe the
+# running deployment, not the data, so export/import (which copies SQLModel.metadata) leaves them out.
+SYNC_METADATA = MetaData()
+
+# One row per claim added, deleted or edited, written by database triggers (service/db.py) in the same transaction,
+# whichever code path writes. `seq` only grows and is handed out in commit order, so an instance that has
+# applied every row up to N has seen every change committed before N; compaction drops old rows.
+claim_change = Table(
+    "claim_change",
+    SYNC_METADATA,
+    # INTEGER PRIMARY KEY on SQLite (a rowid alias, AUTOINCREMENT: never reused), BIGSERIAL on PostgreSQL.
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("claim_id", BigInteger, nullable=False),
+    Column("op", String(8), nullable=False),  # "add" | "delete" | "update" (text or title edited)
+    sqlite_autoincrement=True,
+)
+
+# Facts of the sync itself: the store's random identity (a derived index built from another database is
+# thrown away) and how far the change log was compacted.
+sync_info = Table(
+    "sync_info",
+    SYNC_METADATA,
+    Column("key", String(64), primary_key=True),
+    Column("value", String(256), nullable=False),
+)

@@ -6,11 +6,13 @@ import hashlib
 from collections.abc import Iterator, Sequence
 
 import numpy as np
-from sqlalchemy import func
+from sqlalchemy import delete as sa_delete
+from sqlalchemy import func, insert, update
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, delete, select
 
 from service.errors import NotFoundError
-from service.models import Claim, Source, StoreInfo
+from service.models import Claim, Source, StoreInfo, claim_change, sync_info
 
 EMBEDDING_DTYPE = np.dtype("<f4")
 EMBEDDING_MODEL_KEY = "embedding_model"
@@ -91,6 +93,31 @@ def claim_ids_of_sources(*, session: Session, source_ids: Sequence[int]) -> list
     return list(session.exec(select(Claim.id).where(col(Claim.source_id).in_(list(source_ids)))))  # type: ignore[arg-type]
 
 
+def copy_groups(*, session: Session, claim_ids: Sequence[int]) -> dict[int, int]:
+    """`claim id -> copy group` (service/syndication.py: the claim's own, else its source's, else the source id)."""
+    if not claim_ids:
+        return {}
+    rows = session.exec(
+        select(Claim.id, Claim.copy_group_id, Source.copy_group_id, Source.id)
+        .join(Source, col(Source.id) == Claim.source_id)
+        .where(col(Claim.id).in_([int(i) for i in claim_ids]))
+    ).all()
+    return {int(cid or 0): int(claim_group or source_group or sid or 0) for cid, claim_group, source_group, sid in rows}
+
+
+def sources_in_group(*, session: Session, group: int) -> list[Source]:
+    """The sources of a copy group, first stored first (a source stored before groups existed is its own)."""
+    return list(
+        session.exec(
+            select(Source)
+            .where(
+                (col(Source.copy_group_id) == group) | ((col(Source.id) == group) & col(Source.copy_group_id).is_(None))
+            )
+            .order_by(col(Source.id))
+        )
+    )
+
+
 def list_sources(*, session: Session, offset: int, limit: int) -> tuple[list[tuple[Source, int]], int]:
     """A page of sources (newest first) with their claim counts, and the total number of sources."""
     total = session.exec(select(func.count()).select_from(Source)).one()
@@ -143,3 +170,87 @@ def iter_embeddings(
         rows = session.exec(select(Claim.id, Claim.embedding).where(col(Claim.id).in_(chunk))).all()
         if rows:
             yield np.asarray([r[0] for r in rows], dtype=np.int64), bytes_to_vectors([r[1] for r in rows], dim)
+
+
+# --- The change log (service/sync.py): rows written by triggers, read by every instance's follower. ---
+
+COMPACTED_UPTO_KEY = "change_log.compacted_upto"
+
+
+def get_sync_info(*, session: Session, key: str) -> str | None:
+    return session.connection().execute(sa_select(sync_info.c.value).where(sync_info.c.key == key)).scalar()
+
+
+def set_sync_info(*, session: Session, key: str, value: str) -> None:
+    conn = session.connection()
+    if conn.execute(update(sync_info).where(sync_info.c.key == key).values(value=value)).rowcount == 0:
+        conn.execute(insert(sync_info).values(key=key, value=value))
+
+
+def last_change_seq(*, session: Session) -> int:
+    """The newest change's sequence number (0 for an empty log)."""
+    return int(session.connection().execute(sa_select(func.coalesce(func.max(claim_change.c.seq), 0))).scalar_one())
+
+
+def changes_after(*, session: Session, after: int, limit: int) -> list[tuple[int, int, str]]:
+    """`(seq, claim_id, op)` of the changes after `after`, oldest first, at most `limit`."""
+    rows = session.connection().execute(
+        sa_select(claim_change.c.seq, claim_change.c.claim_id, claim_change.c.op)
+        .where(claim_change.c.seq > after)
+        .order_by(claim_change.c.seq)
+        .limit(limit)
+    )
+    return [(int(seq), int(claim_id), str(op)) for seq, claim_id, op in rows]
+
+
+def change_log_compacted_upto(*, session: Session) -> int:
+    """Every change up to this sequence number may have been dropped by compaction."""
+    return int(get_sync_info(session=session, key=COMPACTED_UPTO_KEY) or 0)
+
+
+def compact_change_log(*, session: Session, keep: int, batch: int = 10_000) -> int:
+    """Drops the oldest changes, keeping the newest `keep`, at most `batch` per call; returns how many went.
+
+    The caller commits; the new compaction mark goes in the same transaction, so a follower that reads the
+    log after this commit knows it must resynchronise if it was behind the mark.
+    """
+    upto = last_change_seq(session=session) - keep
+    if upto <= change_log_compacted_upto(session=session):
+        return 0
+    conn = session.connection()
+    lowest = conn.execute(sa_select(func.min(claim_change.c.seq))).scalar()
+    if lowest is None:
+        return 0
+    upto = min(upto, int(lowest) + batch - 1)
+    removed = conn.execute(sa_delete(claim_change).where(claim_change.c.seq <= upto)).rowcount
+    set_sync_info(session=session, key=COMPACTED_UPTO_KEY, value=str(upto))
+    return int(removed or 0)
+
+
+def claim_texts(*, session: Session, ids: Sequence[int]) -> list[tuple[int, str, str | None]]:
+    """`(claim id, claim text, source title)` of the given claims that exist."""
+    if not ids:
+        return []
+    rows = session.exec(
+        select(Claim.id, Claim.text, Source.title)
+        .join(Source, col(Source.id) == Claim.source_id)
+        .where(col(Claim.id).in_([int(i) for i in ids]))
+    ).all()
+    return [(int(i or 0), text, title) for i, text, title in rows]
+
+
+def iter_claim_texts(*, session: Session, batch: int = 20_000) -> Iterator[list[tuple[int, str, str | None]]]:
+    """Every claim as `(id, text, source title)`, in id order, in chunks."""
+    last = 0
+    while True:
+        rows = session.exec(
+            select(Claim.id, Claim.text, Source.title)
+            .join(Source, col(Source.id) == Claim.source_id)
+            .where(col(Claim.id) > last)
+            .order_by(col(Claim.id))
+            .limit(batch)
+        ).all()
+        if not rows:
+            return
+        last = int(rows[-1][0] or 0)
+        yield [(int(i or 0), text, title) for i, text, title in rows]

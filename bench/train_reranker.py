@@ -3,12 +3,14 @@
     python bench/train_reranker.py [--out service/data/reranker.json] [--dataset ../shared/datasets/clef2020-task2]
 
 Only train queries are read (the dev split is for reporting, through `crosscheck bench retrieval`). Each train
-query goes through the matcher's own candidate gathering (dense top 50 + BM25 top 50, the same features the
-service computes); a candidate is positive if the qrels list it. Model choice (regularisation strength) is by
-5-fold cross-validation grouped by query, on MAP@5 of the re-ranked held-out queries; the chosen model is then
-fitted on all train queries. Everything is deterministic (GroupKFold without shuffling, lbfgs, fixed seed for
-the tree-model comparison), so a rerun on the same store writes the same file; weights are rounded to 6 decimals
-so float noise in the last bits of an embedding does not change it.
+query goes through the matcher's own candidate gathering (dense top 50 + BM25 top 50 [+ USE top 50], the same
+features the service computes); a candidate is positive if the qrels list it. Two models are trained, each on
+its own pools: one for a matcher with the multilingual USE ranker (its cosine and rank are features) and one
+for the English rankers alone (``CROSSCHECK_MULTILINGUAL=false``); both go into the one file. Model choice
+(regularisation strength) is by 5-fold cross-validation grouped by query, on MAP@5 of the re-ranked held-out
+queries; the chosen model is then fitted on all train queries. Everything is deterministic (GroupKFold
+without shuffling, lbfgs, fixed seed for the tree-model comparison), so a rerun on the same store writes the
+same file; weights are rounded to 6 decimals so float noise in the last bits of an embedding does not change it.
 
 Prints one JSON object: the cross-validation table and the chosen model.
 """
@@ -29,12 +31,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from embeddings import Encoder
 from service import metrics
-from service.bench_retrieval import CACHE_ROOT, DATASET, doc_id_of, ensure_store, read_queries
+from service.bench_retrieval import CACHE_ROOT, DATASET, ENGLISH_RANKERS, doc_id_of, ensure_store, read_queries
 from service.config import Settings
 from service.db import open_session
 from service.matching import CANDIDATE_DEPTH, MatchOptions, Scope
 from service.models import Claim, Source
-from service.rerank import MODEL_PATH, RRF_K, Reranker
+from service.multilingual import USE_KEY
+from service.rerank import MODEL_PATH, RRF_K, LogisticModel, Reranker
 from service.runtime import Runtime
 
 SEED = 20200
@@ -42,11 +45,12 @@ FOLDS = 5
 C_GRID = (0.03, 0.1, 0.3, 1.0, 3.0)
 
 
-def collect(runtime: Runtime, queries: dict[str, str], qrels: dict[str, set[str]]) -> dict[str, Any]:
+def collect(
+    runtime: Runtime, queries: dict[str, str], qrels: dict[str, set[str]], options: MatchOptions
+) -> dict[str, Any]:
     """Feature rows of every train query's candidates, with labels and query groups."""
     matcher = runtime.matcher
     scope = Scope(allowed=None, excluded=np.zeros(0, dtype=np.int64))
-    options = MatchOptions()
     rows: list[dict[str, np.ndarray]] = []
     labels: list[np.ndarray] = []
     groups: list[np.ndarray] = []
@@ -61,7 +65,7 @@ def collect(runtime: Runtime, queries: dict[str, str], qrels: dict[str, set[str]
         text = matcher.clean(raw)
         with open_session(runtime.engine) as session:
             pool, _, _ = matcher.gather(
-                session=session, text=text, mode="hybrid", depth=CANDIDATE_DEPTH, scope=scope, options=options
+                session=session, text=text, mode="hybrid", depth=options.depth, scope=scope, options=options
             )
         doc_ids = [doc_of[i] for i in pool.ids.tolist()]
         rows.append(pool.features(text))
@@ -152,33 +156,20 @@ def cross_validate(data: dict[str, Any], qrels: dict[str, set[str]]) -> dict[str
     return table
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dataset", type=Path, default=DATASET)
-    parser.add_argument("--out", type=Path, default=MODEL_PATH)
-    parser.add_argument("--cache-dir", type=Path, default=CACHE_ROOT)
-    args = parser.parse_args()
-
-    start = time.perf_counter()
-    encoder = Encoder()
-    corpus = args.dataset / "verified_claims.docs.tsv"
-    bench_store = ensure_store(corpus=corpus, encoder=encoder, cache_root=args.cache_dir)
-    queries = read_queries(args.dataset / "train" / "tweets.queries.tsv")
-    qrels = metrics.read_qrels(args.dataset / "train" / "tweet-vclaim-pairs.qrels")
-    # The English pipeline only: an additional encoder's signals are not features of this model.
-    runtime = Runtime.open(Settings(data_dir=bench_store.data_dir), encoder=encoder, extra_encoders={})
-    try:
-        data = collect(runtime, queries, qrels)
-        identities = {r.name: r.identity for r in runtime.matcher.rankers if r.available}
-    finally:
-        runtime.engine.dispose()
+def train_variant(
+    runtime: Runtime, queries: dict[str, str], qrels: dict[str, set[str]], rankers: tuple[str, ...]
+) -> tuple[LogisticModel, dict[str, Any]]:
+    """Collects the pools of one ranker set, cross-validates, fits the chosen model on all train queries."""
+    options = MatchOptions(rankers=rankers, depth=CANDIDATE_DEPTH)
+    data = collect(runtime, queries, qrels, options)
+    identities = {r.name: r.identity for r in runtime.matcher.rankers if r.available and r.name in rankers}
     in_pool = sum(bool(set(d) & qrels[q]) for d, q in zip(data["docs"], data["qids"], strict=True))
     table = cross_validate(data, qrels)
     logistic = {name: m for name, m in table.items() if name.startswith("logistic")}
     best = max(logistic, key=lambda name: (logistic[name]["map@5"], logistic[name]["mrr"]))
     c = float(best.split("=")[1])
     mean, scale, coef, intercept = fit_logistic(data["x"], data["y"], c)
-    reranker = Reranker(
+    model = LogisticModel(
         features=tuple(data["names"]),
         mean=np.round(mean, 6),
         scale=np.round(scale, 6),
@@ -186,23 +177,57 @@ def main() -> int:
         intercept=round(intercept, 6),
         requires=identities,
         info={
-            "trained_on": "CLEF2020-CheckThat! Task 2 train split (800 tweets), candidates: dense + BM25 top 50",
+            "trained_on": "CLEF2020-CheckThat! Task 2 train split (800 tweets), candidates: "
+            + " + ".join(f"{name} top {CANDIDATE_DEPTH}" for name in rankers),
             "model": f"logistic regression, C={c:g}, standardised features",
             "cv_folds": FOLDS,
             "cv_map@5": table[best]["map@5"],
             "seed": SEED,
         },
     )
+    report = {
+        "rankers": list(rankers),
+        "candidates": len(data["y"]),
+        "queries_with_a_relevant_candidate": in_pool,
+        "cv": table,
+        "chosen": best,
+    }
+    return model, report
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--dataset", type=Path, default=DATASET)
+    parser.add_argument("--out", type=Path, default=MODEL_PATH)
+    parser.add_argument("--cache-dir", type=Path, default=CACHE_ROOT)
+    args = parser.parse_args()
+
+    from embeddings.use import MultilingualEncoder
+
+    start = time.perf_counter()
+    encoder = Encoder()
+    extras = {USE_KEY: MultilingualEncoder()}
+    corpus = args.dataset / "verified_claims.docs.tsv"
+    bench_store = ensure_store(corpus=corpus, encoder=encoder, cache_root=args.cache_dir, extra_encoders=extras)
+    queries = read_queries(args.dataset / "train" / "tweets.queries.tsv")
+    qrels = metrics.read_qrels(args.dataset / "train" / "tweet-vclaim-pairs.qrels")
+    runtime = Runtime.open(Settings(data_dir=bench_store.data_dir), encoder=encoder, extra_encoders=extras)
+    try:
+        # Richest first: a matcher uses the first model its rankers can feed.
+        variants = [
+            train_variant(runtime, queries, qrels, rankers)
+            for rankers in ((*ENGLISH_RANKERS, USE_KEY), ENGLISH_RANKERS)
+        ]
+    finally:
+        runtime.engine.dispose()
+    reranker = Reranker(models=tuple(model for model, _ in variants))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(reranker.to_json(), indent=1) + "\n", encoding="utf-8")
     print(
         json.dumps(
             {
-                "train_queries": len(data["qids"]),
-                "candidates": len(data["y"]),
-                "queries_with_a_relevant_candidate": in_pool,
-                "cv": table,
-                "chosen": best,
+                "train_queries": len([q for q in queries if q in qrels]),
+                "models": [report for _, report in variants],
                 "out": str(args.out),
                 "seconds": round(time.perf_counter() - start, 1),
             }

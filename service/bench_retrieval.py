@@ -23,7 +23,7 @@ import statistics
 import sys
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,7 @@ from service.extraction import normalize_claim_text
 from service.indexing import check_store_model, rebuild_index
 from service.lexical import open_lexical
 from service.matching import MatchOptions
+from service.metrics import Qrels
 from service.models import Claim, Source
 from service.runtime import Runtime
 from service.schemas import MAX_K, MatchQuery
@@ -157,6 +158,49 @@ def build_store(*, data_dir: Path, rows: Sequence[CorpusRow], vectors: np.ndarra
         engine.dispose()
 
 
+def add_extra_vectors(
+    *, data_dir: Path, key: str, encoder: TextEncoder, rows: Sequence[CorpusRow], vectors: np.ndarray
+) -> None:
+    """Stores an additional encoder's vector of every row (as ingest would) and saves that encoder's index."""
+    from sqlmodel import col, select
+
+    from service import vectors as extra_vectors
+
+    settings = Settings(data_dir=data_dir)
+    engine = make_engine(settings)
+    try:
+        extra_vectors.check_encoder_model(engine=engine, key=key, model_id=encoder.model_id)
+        position = {f"{URL_PREFIX}{row.doc_id}": i for i, row in enumerate(rows)}
+        with open_session(engine) as session:
+            pairs = session.exec(select(Claim.id, Source.url).join(Source, col(Source.id) == Claim.source_id)).all()
+            ids = [int(cid or 0) for cid, _ in pairs]
+            chosen = vectors[[position[str(url)] for _, url in pairs]]
+            for lo in range(0, len(ids), ENCODE_BATCH):
+                session.add_all(
+                    extra_vectors.vectors_to_rows(
+                        key=key, ids=ids[lo : lo + ENCODE_BATCH], vectors=chosen[lo : lo + ENCODE_BATCH]
+                    )
+                )
+                session.flush()
+            session.commit()
+        index = extra_vectors.rebuild_index(engine=engine, key=key, model_id=encoder.model_id)
+        index.save(settings.encoder_index_path(key))
+    finally:
+        engine.dispose()
+
+
+def _cached_vectors(*, path: Path, rows: Sequence[CorpusRow], encoder: TextEncoder, quiet: bool) -> np.ndarray:
+    """The corpus vectors of one encoder, encoded once and kept next to the stores."""
+    if path.exists():
+        vectors = np.load(path)
+    else:
+        vectors = encode_corpus(rows=rows, encoder=encoder, quiet=quiet)
+        np.save(path, vectors)
+    if vectors.shape != (len(rows), encoder.model_id.dim):
+        raise ValueError(f"{path} holds {vectors.shape}, expected ({len(rows)}, {encoder.model_id.dim})")
+    return vectors
+
+
 def _remove_tree(path: Path) -> None:
     if path.exists():
         for item in sorted(path.rglob("*"), reverse=True):
@@ -190,11 +234,15 @@ def ensure_store(
     rebuild: bool = False,
     quiet: bool = False,
     scale: int = 1,
+    extra_encoders: Mapping[str, TextEncoder] | None = None,
 ) -> BenchStore:
     """The cached store for this corpus, model and code, built first if missing (or if `rebuild`).
 
+    Each of `extra_encoders` (the multilingual USE) gets its vectors and index in the store the first time
+    it is asked for; its corpus vectors are cached like the default model's.
     A file lock makes concurrent runs wait for one build instead of writing the same folder twice.
     """
+    extras = dict(extra_encoders or {})
     rows = read_corpus(corpus)
     model = str(encoder.model_id)
     corpus_dir = cache_root / f"{corpus.stem.split('.')[0]}-{corpus_key(corpus)}"
@@ -207,7 +255,13 @@ def ensure_store(
     with (corpus_dir / ".lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if marker.exists() and not rebuild:
-            info = json.loads(marker.read_text())
+            info: dict[str, Any] = json.loads(marker.read_text())
+            missing = {key: enc for key, enc in extras.items() if info.get("extras", {}).get(key) != str(enc.model_id)}
+            if missing:
+                start = time.perf_counter()
+                _add_extras(info=info, data_dir=data_dir, corpus_dir=corpus_dir, rows=rows, extras=missing, scale=scale)
+                info["build_seconds"] = round(info["build_seconds"] + time.perf_counter() - start, 2)
+                marker.write_text(json.dumps(info))
             return BenchStore(
                 data_dir=data_dir,
                 build_seconds=info["build_seconds"],
@@ -216,32 +270,50 @@ def ensure_store(
                 encode_seconds=info["encode_seconds"],
             )
         start = time.perf_counter()
-        if vectors_path.exists() and not rebuild:
-            vectors = np.load(vectors_path)
-        else:
-            vectors = encode_corpus(rows=rows, encoder=encoder, quiet=quiet)
-            np.save(vectors_path, vectors)
-        if vectors.shape != (len(rows), encoder.model_id.dim):
-            raise ValueError(f"{vectors_path} holds {vectors.shape}, expected ({len(rows)}, {encoder.model_id.dim})")
+        if rebuild:
+            vectors_path.unlink(missing_ok=True)
+        vectors = _cached_vectors(path=vectors_path, rows=rows, encoder=encoder, quiet=quiet)
         encode_seconds = time.perf_counter() - start
         _remove_tree(data_dir)
-        rows, vectors = scaled(rows, vectors, scale)
-        build_store(data_dir=data_dir, rows=rows, vectors=vectors, model_id=encoder.model_id)
+        scaled_rows, vectors = scaled(rows, vectors, scale)
+        build_store(data_dir=data_dir, rows=scaled_rows, vectors=vectors, model_id=encoder.model_id)
+        info = {
+            "encode_seconds": round(encode_seconds, 2),
+            "size": len(scaled_rows),
+            "corpus": str(corpus),
+            "model": model,
+            "extras": {},
+        }
+        if rebuild:
+            for extra in extras.values():
+                (corpus_dir / f"vectors-{str(extra.model_id).replace('/', '_')}.npy").unlink(missing_ok=True)
+        _add_extras(info=info, data_dir=data_dir, corpus_dir=corpus_dir, rows=rows, extras=extras, scale=scale)
         seconds = round(time.perf_counter() - start, 2)
-        marker.write_text(
-            json.dumps(
-                {
-                    "build_seconds": seconds,
-                    "encode_seconds": round(encode_seconds, 2),
-                    "size": len(rows),
-                    "corpus": str(corpus),
-                    "model": model,
-                }
-            )
-        )
+        info["build_seconds"] = seconds
+        marker.write_text(json.dumps(info))
     return BenchStore(
-        data_dir=data_dir, build_seconds=seconds, cached=False, size=len(rows), encode_seconds=round(encode_seconds, 2)
+        data_dir=data_dir, build_seconds=seconds, cached=False, size=info["size"], encode_seconds=info["encode_seconds"]
     )
+
+
+def _add_extras(
+    *,
+    info: dict[str, Any],
+    data_dir: Path,
+    corpus_dir: Path,
+    rows: Sequence[CorpusRow],
+    extras: Mapping[str, TextEncoder],
+    scale: int,
+) -> None:
+    """Adds each extra encoder's vectors to a built store and records it in the store's `info`."""
+    for key, extra in extras.items():
+        path = corpus_dir / f"vectors-{str(extra.model_id).replace('/', '_')}.npy"
+        start = time.perf_counter()
+        vectors = _cached_vectors(path=path, rows=rows, encoder=extra, quiet=True)
+        info["encode_seconds"] = round(info["encode_seconds"] + time.perf_counter() - start, 2)
+        scaled_rows, vectors = scaled(rows, vectors, scale)
+        add_extra_vectors(data_dir=data_dir, key=key, encoder=extra, rows=scaled_rows, vectors=vectors)
+        info.setdefault("extras", {})[key] = str(extra.model_id)
 
 
 def run_queries(
@@ -288,7 +360,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     ablation = parser.add_argument_group("ablations (pipeline switches that are not part of the API)")
     ablation.add_argument("--no-clean", action="store_true", help="match the raw query text")
     ablation.add_argument("--no-rerank", action="store_true", help="hybrid: reciprocal-rank fusion, no reranker")
+    ablation.add_argument("--no-use", action="store_true", help="hybrid: the English rankers only (no USE)")
     ablation.add_argument("--depth", type=int, default=None, help="hybrid: candidates per ranker")
+    ablation.add_argument(
+        "--table", action="store_true", help="also run the component table: dense, +lexical, +clean-up, +USE, +reranker"
+    )
     ablation.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument(
         "--scale",
@@ -296,6 +372,52 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=1,
         help="latency at N times the corpus: copies with noisy vectors (quality figures then not comparable)",
     )
+
+
+def _options(args: argparse.Namespace) -> MatchOptions:
+    defaults = MatchOptions()
+    return MatchOptions(
+        clean_query=not args.no_clean,
+        rerank=not args.no_rerank,
+        depth=args.depth or defaults.depth,
+        rankers=ENGLISH_RANKERS if args.no_use else None,
+    )
+
+
+# The component table (`--table`): each row switches one more part of the default pipeline on.
+ENGLISH_RANKERS = ("dense", "lexical")
+COMPONENTS: tuple[tuple[str, str, MatchOptions], ...] = (
+    ("dense", "dense", MatchOptions(clean_query=False, rerank=False, rankers=("dense",))),
+    ("+lexical (rank fusion)", "hybrid", MatchOptions(clean_query=False, rerank=False, rankers=ENGLISH_RANKERS)),
+    ("+clean-up", "hybrid", MatchOptions(clean_query=True, rerank=False, rankers=ENGLISH_RANKERS)),
+    ("+USE (rank fusion)", "hybrid", MatchOptions(clean_query=True, rerank=False)),
+    ("+reranker (default)", "hybrid", MatchOptions()),
+    ("reranker without USE", "hybrid", MatchOptions(rankers=ENGLISH_RANKERS)),
+)
+
+
+def _measure(
+    *, runtime: Runtime, queries: dict[str, str], qrels: Qrels, mode: str, options: MatchOptions, k: int
+) -> tuple[dict[str, Any], dict[str, list[tuple[str, float]]]]:
+    run, timings = run_queries(runtime=runtime, queries=queries, mode=mode, options=options, k=k)
+    active = {
+        r.name
+        for r in runtime.matcher.rankers
+        if r.available
+        and (mode == "hybrid" or r.kind == mode)
+        and (options.rankers is None or r.name in options.rankers)
+    }
+    figures: dict[str, Any] = {
+        "mode": mode,
+        "rankers": sorted(active),
+        "clean_query": options.clean_query,
+        "reranker": runtime.matcher.reranker is not None and mode == "hybrid" and options.rerank and len(active) > 1,
+        **metrics.evaluate(metrics.rankings(run), qrels),
+        "ms_per_query": round(statistics.fmean(timings), 2) if timings else 0.0,
+        "ms_p50": round(percentile(timings, 50), 2),
+        "ms_p95": round(percentile(timings, 95), 2),
+    }
+    return figures, run
 
 
 def run_benchmark(
@@ -307,6 +429,7 @@ def run_benchmark(
     """Builds or opens the store, runs the queries, writes the run file; returns the JSON report.
 
     `encoder` / `extra_encoders` replace the configured models (tests pass small fakes, or no extra encoder).
+    With ``args.table`` every row of `COMPONENTS` is run and reported under ``"table"``.
     """
     split_dir = args.corpus.parent / args.split
     queries_path = args.queries or split_dir / "tweets.queries.tsv"
@@ -315,6 +438,10 @@ def run_benchmark(
         if not path.exists():
             raise FileNotFoundError(f"no such file: {path}")
     enc = encoder if encoder is not None else Encoder()
+    if extra_encoders is None:
+        from service.multilingual import configured_encoders
+
+        extra_encoders = configured_encoders(Settings())
     bench_store = ensure_store(
         corpus=args.corpus,
         encoder=enc,
@@ -322,40 +449,51 @@ def run_benchmark(
         rebuild=args.rebuild,
         quiet=args.quiet,
         scale=args.scale,
+        extra_encoders=extra_encoders,
     )
     queries = read_queries(queries_path)
     qrels = metrics.read_qrels(qrels_path)
     if args.limit_queries is not None:
         queries = dict(list(queries.items())[: args.limit_queries])
         qrels = {q: rel for q, rel in qrels.items() if q in queries}
-    defaults = MatchOptions()
-    options = MatchOptions(clean_query=not args.no_clean, rerank=not args.no_rerank, depth=args.depth or defaults.depth)
+    options = _options(args)
     runtime = Runtime.open(Settings(data_dir=bench_store.data_dir), encoder=enc, extra_encoders=extra_encoders)
     try:
-        run, timings = run_queries(runtime=runtime, queries=queries, mode=args.mode, options=options, k=args.k)
-        reranker = runtime.matcher.reranker is not None and args.mode == "hybrid" and options.rerank
+        figures, run = _measure(
+            runtime=runtime, queries=queries, qrels=qrels, mode=args.mode, options=options, k=args.k
+        )
+        table = []
+        if getattr(args, "table", False):
+            for name, mode, row_options in COMPONENTS:
+                if row_options.rankers is None and not extra_encoders:
+                    continue  # no multilingual encoder configured: its rows would repeat the English ones
+                row, _ = _measure(
+                    runtime=runtime,
+                    queries=queries,
+                    qrels=qrels,
+                    mode=mode,
+                    options=replace(row_options, depth=options.depth),
+                    k=args.k,
+                )
+                table.append({"component": name, **row})
     finally:
         runtime.engine.dispose()  # the cached index is not modified: no need to save it again
     if args.run_out is not None:
         metrics.write_run(args.run_out, run, tag=f"crosscheck-{args.mode}")
     report: dict[str, Any] = {
         "split": args.split,
-        "mode": args.mode,
-        "clean_query": options.clean_query,
-        "reranker": reranker,
         "n_queries": len(qrels),
         "k": args.k,
         "corpus_size": bench_store.size,
-        **metrics.evaluate(metrics.rankings(run), qrels),
-        "ms_per_query": round(statistics.fmean(timings), 2) if timings else 0.0,
-        "ms_p50": round(percentile(timings, 50), 2),
-        "ms_p95": round(percentile(timings, 95), 2),
+        **figures,
         # Seconds the cached store took to build: encoding (0 if the vectors were cached) + database + index.
         "index_build_s": bench_store.build_seconds,
         "encode_s": bench_store.encode_seconds,
         "store_cached": bench_store.cached,
         "store": str(bench_store.data_dir),
     }
+    if table:
+        report["table"] = table
     if args.run_out is not None:
         report["run"] = str(args.run_out)
     return report

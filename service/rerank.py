@@ -10,10 +10,12 @@ with a logistic model over:
   with the claim and with the source's title;
 - the claim's length.
 
-The model is a JSON file (``service/data/reranker.json``) written by ``bench/train_reranker.py`` from the
-CLEF2020 *train* split only. It names the features it was trained on and the rankers it needs; if the
-running matcher cannot produce them (another embedding model, no FTS5), hybrid search falls back to
-reciprocal-rank fusion rather than feeding the model features it never saw.
+The models are one JSON file (``service/data/reranker.json``) written by ``bench/train_reranker.py`` from
+the CLEF2020 *train* split only: one for a matcher with the multilingual USE ranker (its cosine is a feature:
+free, the query is encoded for cross-lingual search anyway) and one for the English rankers alone. Each names
+the features it was trained on and the rankers it needs; the matcher keeps the models its rankers can feed,
+and if none (another embedding model, no FTS5), hybrid search falls back to reciprocal-rank fusion rather
+than feeding a model features it never saw.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from service.lexical import STOPWORDS
 logger = logging.getLogger(__name__)
 
 MODEL_PATH: Final = Path(__file__).resolve().parent / "data" / "reranker.json"
-FORMAT_VERSION: Final = 1
+FORMAT_VERSION: Final = 2
 RRF_K: Final = 60
 
 _WORD: Final = re.compile(r"\w+", re.UNICODE)
@@ -138,8 +140,9 @@ def rrf(ranks: Mapping[str, np.ndarray], weights: Mapping[str, float] | None = N
     return total if total is not None else np.zeros(0)
 
 
-@dataclass(frozen=True, slots=True)
-class Reranker:
+# eq=False: models compare by identity (their numpy arrays have no single truth value).
+@dataclass(frozen=True, slots=True, eq=False)
+class LogisticModel:
     """A standardised logistic model over named features; ``score`` is the probability of a match."""
 
     features: tuple[str, ...]
@@ -170,7 +173,6 @@ class Reranker:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "format": FORMAT_VERSION,
             "kind": "logistic",
             "features": list(self.features),
             "mean": [float(v) for v in self.mean],
@@ -182,9 +184,9 @@ class Reranker:
         }
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Reranker:
-        if data.get("format") != FORMAT_VERSION or data.get("kind") != "logistic":
-            raise ValueError(f"unsupported reranker file (format {data.get('format')}, kind {data.get('kind')})")
+    def from_json(cls, data: Mapping[str, Any]) -> LogisticModel:
+        if data.get("kind") != "logistic":
+            raise ValueError(f"unsupported reranker model kind {data.get('kind')!r}")
         features = tuple(data["features"])
         arrays = [np.asarray(data[key], dtype=np.float64) for key in ("mean", "scale", "coef")]
         if any(a.shape != (len(features),) for a in arrays):
@@ -198,6 +200,59 @@ class Reranker:
             requires=dict(data.get("requires", {})),
             info=dict(data.get("info", {})),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Reranker:
+    """The packaged models, richest first: each needs a set of rankers (the multilingual one reads USE too).
+
+    A deployment with the multilingual encoder uses the model trained with its cosine as a feature; one
+    without it (``CROSSCHECK_MULTILINGUAL=false``) uses the English model instead of falling back to fusion.
+    """
+
+    models: tuple[LogisticModel, ...]
+
+    @property
+    def primary(self) -> LogisticModel:
+        """The first (richest) model this reranker holds."""
+        return self.models[0]
+
+    def usable_with(self, available: Mapping[str, str]) -> str | None:
+        """None if at least one model can run with these rankers (name -> identity), else why none can."""
+        reasons = [model.usable_with(available) for model in self.models]
+        return None if any(r is None for r in reasons) else "; ".join(dict.fromkeys(r for r in reasons if r))
+
+    def for_rankers(self, available: Mapping[str, str]) -> Reranker | None:
+        """This reranker with only the models these rankers can feed (None if there is none)."""
+        usable = tuple(m for m in self.models if m.usable_with(available) is None)
+        return Reranker(models=usable) if usable else None
+
+    def model_for(self, columns: Mapping[str, np.ndarray]) -> LogisticModel:
+        """The richest model whose every feature is among `columns` (a query may run fewer rankers).
+
+        Raises:
+            KeyError: If no model finds all its features.
+        """
+        for model in self.models:
+            if all(name in columns for name in model.features):
+                return model
+        raise KeyError(f"no reranker model finds its features among {sorted(columns)}")
+
+    def score(self, columns: Mapping[str, np.ndarray]) -> np.ndarray:
+        """Probability of a match for each candidate, by the richest model the columns can feed."""
+        return self.model_for(columns).score(columns)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"format": FORMAT_VERSION, "models": [m.to_json() for m in self.models]}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Reranker:
+        if data.get("format") != FORMAT_VERSION:
+            raise ValueError(f"unsupported reranker file format {data.get('format')}")
+        models = tuple(LogisticModel.from_json(m) for m in data["models"])
+        if not models:
+            raise ValueError("reranker file holds no model")
+        return cls(models=models)
 
 
 def load_reranker(path: Path = MODEL_PATH) -> Reranker | None:

@@ -71,3 +71,26 @@ def test_scaled_store_copies_rows_with_noisy_vectors(tmp_path: Path) -> None:
         _args(corpus, tmp_path, scale=3, mode="dense"), encoder=HashingEncoder(), extra_encoders={}
     )
     assert report["corpus_size"] == 12
+
+
+def test_an_extra_encoder_gets_its_vectors_once_and_the_table_has_every_component(tmp_path: Path) -> None:
+    corpus = _dataset(tmp_path / "data")
+    encoder, extra = HashingEncoder(), HashingEncoder(dim=32)  # the extra one stands in for the multilingual USE
+    first = bench_retrieval.run_benchmark(_args(corpus, tmp_path), encoder=encoder, extra_encoders={})
+    assert "table" not in first and first["rankers"] == ["dense", "lexical"]
+    # The cached store gains the extra encoder's vectors the first time it is asked for, then keeps them.
+    report = bench_retrieval.run_benchmark(
+        _args(corpus, tmp_path, table=True), encoder=encoder, extra_encoders={"use": extra}
+    )
+    assert report["store_cached"] and extra.documents_encoded == len(CORPUS)
+    assert report["rankers"] == ["dense", "lexical", "use"]
+    rows = {row["component"]: row for row in report["table"]}
+    assert list(rows) == [name for name, _, _ in bench_retrieval.COMPONENTS]
+    assert rows["dense"]["rankers"] == ["dense"] and not rows["dense"]["clean_query"]
+    assert rows["+clean-up"]["clean_query"] and rows["+clean-up"]["rankers"] == ["dense", "lexical"]
+    assert rows["+USE (rank fusion)"]["rankers"] == ["dense", "lexical", "use"]
+    assert all(0.0 <= row["map@5"] <= 1.0 and row["ms_p50"] > 0 for row in rows.values())
+    again = bench_retrieval.run_benchmark(
+        _args(corpus, tmp_path, mode="dense", no_use=True), encoder=encoder, extra_encoders={"use": extra}
+    )
+    assert extra.documents_encoded == len(CORPUS) and again["rankers"] == ["dense"]

@@ -136,10 +136,58 @@ def cmd_match(args: argparse.Namespace) -> int:
         return 0
     for m in response.matches:
         date = m.source.published_at.isoformat() if m.source.published_at else "-"
-        print(f"{m.rank:>2}. {m.score:.3f}  {m.source.outlet or '-'}  {date}  [{m.claim.start}:{m.claim.end}]")
+        print(
+            f"{m.rank:>2}. {m.score:.3f}  {m.relation:<8} {m.source.outlet or '-'}  {date}  "
+            f"[{m.claim.start}:{m.claim.end}]"
+        )
         print(f"    {_shorten(m.claim.text, 110)}")
+        for signal in m.signals:
+            print(f"    - {_shorten(f'{signal.kind}: {signal.explanation}', 108)}")
         if m.source.url:
             print(f"    {m.source.url}")
+    print(f"{response.sources} sources, {response.independent_sources} independent (syndicated copies count once)")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from service import report, store
+    from service.db import open_session
+    from service.errors import NotFoundError
+    from service.runtime import Runtime
+
+    if not 1 <= args.k <= 100:
+        print("error: -k must be between 1 and 100", file=sys.stderr)
+        return 2
+    if args.min_checkworthiness is not None and not 0 <= args.min_checkworthiness <= 1:
+        print("error: --min-checkworthiness must be between 0 and 1", file=sys.stderr)
+        return 2
+    # The report reads stored vectors: no additional (multilingual) encoder is needed.
+    runtime = Runtime.open(get_settings(), extra_encoders={})
+    try:
+        with open_session(runtime.engine) as session:
+            ref = args.source.strip()
+            if ref.isdigit():
+                try:
+                    source = store.get_source(session=session, source_id=int(ref))
+                except NotFoundError as exc:
+                    print(f"error: {exc.message}", file=sys.stderr)
+                    return 1
+            else:
+                found = store.find_source_by_url(session=session, url=ref)
+                if found is None:
+                    print(f"error: no source with URL {ref} (give a source id or a stored URL)", file=sys.stderr)
+                    return 1
+                source = found
+            result = report.build_report(
+                session=session,
+                index=runtime.index,
+                source=source,
+                k=args.k,
+                min_checkworthiness=args.min_checkworthiness,
+            )
+    finally:
+        runtime.engine.dispose()
+    print(result.model_dump_json(indent=2) if args.json else report.render_text(result, width=args.width).rstrip())
     return 0
 
 
@@ -159,6 +207,18 @@ def cmd_bench_extraction(args: argparse.Namespace) -> int:
     from service import bench_extraction
 
     return bench_extraction.main(args)
+
+
+def cmd_bench_relations(args: argparse.Namespace) -> int:
+    from service import bench_relations
+
+    return bench_relations.main(args)
+
+
+def cmd_bench_perf(args: argparse.Namespace) -> int:
+    from service import bench_perf
+
+    return bench_perf.main(args)
 
 
 def cmd_reindex(args: argparse.Namespace) -> int:
@@ -239,6 +299,16 @@ def build_parser() -> argparse.ArgumentParser:
     match.add_argument("--json", action="store_true", help="print the API's JSON")
     match.set_defaults(func=cmd_match)
 
+    report = sub.add_parser(
+        "report", help="cross-reference report of one source: corroborating, conflicting and related claims"
+    )
+    report.add_argument("source", help="source id or URL")
+    report.add_argument("-k", type=int, default=5, help="independent sources per claim (1..100)")
+    report.add_argument("--min-checkworthiness", type=float, default=None, help="only claims at least this (0..1)")
+    report.add_argument("--width", type=int, default=100, help="table width in characters")
+    report.add_argument("--json", action="store_true", help="print the API's JSON")
+    report.set_defaults(func=cmd_report)
+
     reindex = sub.add_parser("reindex", help="rebuild the FAISS index from the vectors stored in the database")
     reindex.add_argument(
         "--reencode",
@@ -284,6 +354,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_extraction_arguments(extraction)
     extraction.set_defaults(func=cmd_bench_extraction)
+    perf = bench_sub.add_parser(
+        "perf", help="ingest vs encoder throughput, match latency/throughput over HTTP, memory, cold start by size"
+    )
+    from service.bench_perf import add_arguments as add_perf_arguments
+
+    add_perf_arguments(perf)
+    perf.set_defaults(func=cmd_bench_perf)
+    relations = bench_sub.add_parser(
+        "relations",
+        help="same / conflict / related on the claim-pair set: precision/recall per relation, signal, category; speed",
+    )
+    from service.bench_relations import add_arguments as add_relations_arguments
+
+    add_relations_arguments(relations)
+    relations.set_defaults(func=cmd_bench_relations)
     return parser
 
 

@@ -6,7 +6,7 @@ import ipaddress
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -38,6 +38,13 @@ class Settings(BaseSettings):
     model: str | None = Field(
         default=None, description="Local sentence-transformers model directory; default: packaged all-MiniLM-L6-v2."
     )
+    # onnx is the default because CLEF2020 dev MAP@5 held (dense -0.002, hybrid +0.002 vs torch) at about
+    # 3x the speed and a cold start without torch (bench/onnx_encoder.py); both share one vector space.
+    encoder_backend: Literal["torch", "onnx"] = Field(
+        default="onnx",
+        description="How the model runs: onnx (int8 graph on onnxruntime, made once into the user cache; "
+        "embeddings/onnx.py) or torch (sentence-transformers). Stores work with either.",
+    )
     max_text_bytes: int = Field(default=1_000_000, ge=1, description="Largest article text accepted (UTF-8 bytes).")
     max_claims_per_source: int = Field(default=5_000, ge=1, description="Articles with more claims are refused.")
     max_query_chars: int = Field(default=5_000, ge=1, description="Longest claim text accepted by match.")
@@ -58,6 +65,25 @@ class Settings(BaseSettings):
     fetch_timeout_seconds: float = Field(default=15.0, gt=0, le=300, description="Budget of one URL fetch.")
     fetch_max_bytes: int = Field(default=5_000_000, ge=1, description="Largest page POST /sources/from-url reads.")
     fetch_max_redirects: int = Field(default=5, ge=0, le=20, description="Redirects followed by a URL fetch.")
+    index_kind: Literal["auto", "flat", "hnsw"] = Field(
+        default="auto",
+        description="FAISS index: flat (exact, float32), hnsw (approximate, 8-bit vectors) or auto (flat below "
+        "index_threshold claims, hnsw above; embeddings/index.py).",
+    )
+    index_threshold: int = Field(default=30_000, ge=1, description="Claims from which index_kind=auto uses HNSW.")
+    index_mmap: bool = Field(default=False, description="Memory-map saved indexes at start-up instead of reading them.")
+    sync_interval_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        le=3600,
+        description="Seconds between reads of the change log by which instances sharing a database pick up each "
+        "other's new and deleted claims (service/sync.py); 0 turns the sync thread off.",
+    )
+    change_log_keep: int = Field(
+        default=100_000,
+        ge=1_000,
+        description="Newest change-log rows kept; an instance further behind does a full comparison instead.",
+    )
 
     @field_validator("api_keys", "fetch_allow_networks", mode="before")
     @classmethod
@@ -97,6 +123,11 @@ class Settings(BaseSettings):
     @property
     def index_path(self) -> Path:
         return self.data_dir / "index" / "claims.faiss"
+
+    @property
+    def lexical_path(self) -> Path:
+        """The local FTS5 sidecar that serves lexical search when the database is not SQLite."""
+        return self.data_dir / "lexical.sqlite"
 
     def encoder_index_path(self, encoder: str) -> Path:
         """The FAISS file of an additional encoder's index, next to the default one."""

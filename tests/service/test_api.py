@@ -87,7 +87,8 @@ def test_end_to_end_with_real_model(real_encoder, make_client, tmp_path: Path) -
         report = client.get(f"/sources/{best_source}/cross-references", params={"k": 3}).json()
         assert report["claims"]
         for item in report["claims"]:
-            assert all(m["source"]["id"] != best_source for m in item["matches"])
+            found = item["corroborating"] + item["conflicting"] + item["related"]
+            assert all(m["source"]["id"] != best_source for m in found)
 
         # Delete: the source and its claims are gone from reads and matches.
         claim_id = top[0]["claim"]["id"]

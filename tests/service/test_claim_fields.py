@@ -126,7 +126,8 @@ def test_cross_references_filter_on_checkworthiness(make_client) -> None:
         assert len(filtered["claims"]) == 3
         for item in filtered["claims"]:
             assert item["claim"]["checkworthiness"] >= cut
-            assert all(m["claim"]["checkworthiness"] >= cut for m in item["matches"])
+            found = item["corroborating"] + item["conflicting"] + item["related"]
+            assert all(m["claim"]["checkworthiness"] >= cut for m in found)
         assert (
             client.get(f"/sources/{first['id']}/cross-references", params={"min_checkworthiness": 2}).status_code == 422
         )

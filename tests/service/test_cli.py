@@ -17,8 +17,8 @@ def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, real_encoder):
     monkeypatch.setenv("CROSSCHECK_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("DATABASE_URL", raising=False)
     # The CLI loads the configured model; hand it the session's already-loaded copy instead.
-    monkeypatch.setattr(runtime, "Encoder", lambda *_a, **_k: real_encoder)
-    monkeypatch.setattr(reindex, "Encoder", lambda *_a, **_k: real_encoder)
+    monkeypatch.setattr(runtime, "load_encoder", lambda *_a, **_k: real_encoder)
+    monkeypatch.setattr(reindex, "load_encoder", lambda *_a, **_k: real_encoder)
     get_settings.cache_clear()
     yield tmp_path
     get_settings.cache_clear()

@@ -70,7 +70,7 @@ def test_lexical_index_follows_ingest_and_delete(make_client, tmp_path: Path) ->
         assert [m["source"]["id"] for m in _match(client, text="quarrymen", mode="lexical")] == [ids[1]]
         title_hits = _match(client, text="Zephyrine", mode="lexical")
         assert [m["source"]["id"] for m in title_hits] == [ids[1]]
-        assert title_hits[0]["signals"]["lexical"] > 0
+        assert title_hits[0]["scores"]["lexical"] > 0
         # Porter stemming: "striking" meets "strike".
         assert [m["source"]["id"] for m in _match(client, text="striking", mode="lexical")] == [ids[1]]
 
@@ -103,9 +103,9 @@ def test_modes_signals_and_filters(make_client) -> None:
         ids = _ingest(client)
         hybrid = _match(client, text="The harbour bridge of Velmont opened after four years")
         assert hybrid[0]["source"]["id"] == ids[0]
-        assert {"dense", "lexical"} <= set(hybrid[0]["signals"])
+        assert {"dense", "lexical"} <= set(hybrid[0]["scores"])
         dense = _match(client, text="harbour bridge opened", mode="dense")
-        assert set(dense[0]["signals"]) == {"dense"} and dense[0]["score"] == dense[0]["signals"]["dense"]
+        assert set(dense[0]["scores"]) == {"dense"} and dense[0]["score"] == dense[0]["scores"]["dense"]
 
         query = "Velmont bridge opened"
         assert {m["source"]["id"] for m in _match(client, text=query, languages=["FR"])} == {ids[2]}
@@ -131,7 +131,7 @@ def test_hybrid_falls_back_to_dense_without_fts5(make_client, monkeypatch: pytes
         assert health["lexical"].startswith("unavailable") and health["status"] == "ok"
         assert _match(client, text="quarrymen", mode="lexical") == []
         hybrid = _match(client, text="quarrymen voted to strike")
-        assert hybrid and hybrid[0]["source"]["id"] == ids[1] and set(hybrid[0]["signals"]) == {"dense"}
+        assert hybrid and hybrid[0]["source"]["id"] == ids[1] and set(hybrid[0]["scores"]) == {"dense"}
     # Once FTS5 is there, the claims stored meanwhile are indexed at start-up.
     monkeypatch.undo()
     with make_client(HashingEncoder(), data_dir=data_dir) as client:

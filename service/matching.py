@@ -77,7 +77,13 @@ def claim_facts(claim: Claim, source: Source) -> relations.ClaimFacts:
 
 def signals_public(verdict: relations.Verdict) -> list[SignalPublic]:
     return [
-        SignalPublic(kind=s.kind, query_value=s.query_value, match_value=s.match_value, explanation=s.explanation)
+        SignalPublic(
+            kind=s.kind,
+            query_value=s.query_value,
+            match_value=s.match_value,
+            explanation=s.explanation,
+            conflicting=s.conflicting,
+        )
         for s in verdict.signals
     ]
 

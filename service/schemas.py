@@ -207,6 +207,11 @@ class SignalPublic(BaseModel):
     query_value: str | None = Field(description="What the query claim says, as written there.")
     match_value: str | None = Field(description="What the matched claim says, as written there.")
     explanation: str
+    conflicting: bool = Field(
+        default=True,
+        description="True when this difference contradicts the query (it makes the relation 'conflict' on a "
+        "same-fact pair); false for a notable difference that does not (e.g. two organisations giving one figure).",
+    )
 
 
 RELATION_DESCRIPTION = (

@@ -38,7 +38,7 @@ OTHER_FIGURE = article(
         "The harbour master added that the island's fuel depot held enough diesel for roughly a fortnight.",
     ],
 )
-SIGNAL_KEYS = {"kind", "query_value", "match_value", "explanation"}
+SIGNAL_KEYS = {"kind", "query_value", "match_value", "explanation", "conflicting"}
 
 
 class _AnyText:
@@ -117,7 +117,13 @@ def test_every_match_carries_relation_signals_and_scores(make_client, fake_relat
         conflict = next(m for m in dense["matches"] if m["relation"] == "conflict")
         assert "four weeks" in conflict["claim"]["text"]
         assert conflict["signals"] == [
-            {"kind": "number", "query_value": "three weeks", "match_value": "four weeks", "explanation": ANY_TEXT}
+            {
+                "kind": "number",
+                "query_value": "three weeks",
+                "match_value": "four weeks",
+                "explanation": ANY_TEXT,
+                "conflicting": True,
+            }
         ]
         assert all(set(s) == SIGNAL_KEYS for m in dense["matches"] for s in m["signals"])
 
@@ -133,6 +139,10 @@ def test_match_signals_from_the_real_rules(real_encoder, make_client) -> None:
         assert body["sources"] == body["independent_sources"] == len(body["matches"]) == 4
         numbers = [s for m in body["matches"] if m["relation"] == "conflict" for s in m["signals"]]
         assert any(s["kind"] == "number" and "500" in (s["query_value"] or "") for s in numbers), body["matches"]
+        # A conflict has at least one contradicting signal; a "same" match has none.
+        for m in body["matches"]:
+            contradicts = any(s["conflicting"] for s in m["signals"])
+            assert contradicts if m["relation"] == "conflict" else not (m["relation"] == "same" and contradicts), m
         for m in body["matches"]:
             assert all(set(s) == SIGNAL_KEYS and s["explanation"] for s in m["signals"])
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import logging
 import sys
@@ -191,34 +192,22 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_bench_retrieval(args: argparse.Namespace) -> int:
-    from service import bench_retrieval
-
-    return bench_retrieval.main(args)
-
-
-def cmd_bench_crosslingual(args: argparse.Namespace) -> int:
-    from service import bench_crosslingual
-
-    return bench_crosslingual.main(args)
-
-
-def cmd_bench_extraction(args: argparse.Namespace) -> int:
-    from service import bench_extraction
-
-    return bench_extraction.main(args)
+# `crosscheck bench NAME`: each benchmark is the module service.bench_NAME, with add_arguments(parser) and
+# main(args); the help line of each.
+BENCHMARKS: dict[str, str] = {
+    "retrieval": "CLEF-format retrieval benchmark through the match path (MAP@5, MRR, recall, latency)",
+    "crosslingual": "claims and their translations in six languages: Recall@1/@5 both ways, per language",
+    "extraction": "claim extraction against the gold set: claim P/R/F1, speakers, context, check-worthiness, "
+    "throughput",
+    "perf": "ingest vs encoder throughput, match latency/throughput over HTTP, memory, cold start by size",
+    "relations": "same / conflict / related on the claim-pair set: precision/recall per relation, signal, "
+    "category; speed",
+}
 
 
-def cmd_bench_relations(args: argparse.Namespace) -> int:
-    from service import bench_relations
-
-    return bench_relations.main(args)
-
-
-def cmd_bench_perf(args: argparse.Namespace) -> int:
-    from service import bench_perf
-
-    return bench_perf.main(args)
+def cmd_bench(args: argparse.Namespace) -> int:
+    module = importlib.import_module(f"service.bench_{args.bench}")
+    return int(module.main(args))
 
 
 def cmd_reindex(args: argparse.Namespace) -> int:
@@ -332,43 +321,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = sub.add_parser("bench", help="benchmarks that print one JSON object")
     bench_sub = bench.add_subparsers(dest="bench", required=True)
-    retrieval = bench_sub.add_parser(
-        "retrieval", help="CLEF-format retrieval benchmark through the match path (MAP@5, MRR, recall, latency)"
-    )
-    from service.bench_retrieval import add_arguments as add_retrieval_arguments
-
-    add_retrieval_arguments(retrieval)
-    retrieval.set_defaults(func=cmd_bench_retrieval)
-    crosslingual = bench_sub.add_parser(
-        "crosslingual", help="claims and their translations in six languages: Recall@1/@5 both ways, per language"
-    )
-    from service.bench_crosslingual import add_arguments as add_crosslingual_arguments
-
-    add_crosslingual_arguments(crosslingual)
-    crosslingual.set_defaults(func=cmd_bench_crosslingual)
-    extraction = bench_sub.add_parser(
-        "extraction",
-        help="claim extraction against the gold set: claim P/R/F1, speakers, context, check-worthiness, throughput",
-    )
-    from service.bench_extraction import add_arguments as add_extraction_arguments
-
-    add_extraction_arguments(extraction)
-    extraction.set_defaults(func=cmd_bench_extraction)
-    perf = bench_sub.add_parser(
-        "perf", help="ingest vs encoder throughput, match latency/throughput over HTTP, memory, cold start by size"
-    )
-    from service.bench_perf import add_arguments as add_perf_arguments
-
-    add_perf_arguments(perf)
-    perf.set_defaults(func=cmd_bench_perf)
-    relations = bench_sub.add_parser(
-        "relations",
-        help="same / conflict / related on the claim-pair set: precision/recall per relation, signal, category; speed",
-    )
-    from service.bench_relations import add_arguments as add_relations_arguments
-
-    add_relations_arguments(relations)
-    relations.set_defaults(func=cmd_bench_relations)
+    for name, help_line in BENCHMARKS.items():
+        bench_parser = bench_sub.add_parser(name, help=help_line)
+        importlib.import_module(f"service.bench_{name}").add_arguments(bench_parser)
+        bench_parser.set_defaults(func=cmd_bench)
     return parser
 
 

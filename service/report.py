@@ -278,8 +278,8 @@ def render_text(report: CrossReferenceReport, *, width: int = REPORT_WIDTH) -> s
         lines.append(_line("  ", f"Syndicated copies of this article (not counted): {copies}", width))
     lines += _wrap(
         f"{summary.claims} claims: {summary.corroborated} corroborated, {summary.conflicting} with conflicts, "
-        f"{summary.single_source} single-source; {summary.independent_sources} independent sources "
-        f"({summary.sources} with copies)",
+        f"{summary.single_source} single-source; corroborated by {summary.independent_sources} independent "
+        f"sources ({summary.sources} outlets counting reprints)",
         width,
         "  ",
         2,

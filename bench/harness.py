@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -22,6 +23,33 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((LOOPBACK, 0))
         return int(sock.getsockname()[1])
+
+
+def wait_ready(
+    process: subprocess.Popen[bytes],
+    probe: Callable[[], bool],
+    *,
+    started: float,
+    timeout: float,
+    interval: float,
+    name: str,
+    log_path: Path,
+) -> float | None:
+    """Seconds from `started` until `probe()` is true, or None after `timeout`; a connection refused is "not yet".
+
+    Raises:
+        RuntimeError: If the process exits first.
+    """
+    while time.monotonic() < started + timeout:
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited with {process.returncode}; see {log_path}")
+        try:
+            if probe():
+                return time.monotonic() - started
+        except httpx.TransportError:
+            pass
+        time.sleep(interval)
+    return None
 
 
 class ServerProcess:
@@ -75,19 +103,20 @@ class ServerProcess:
                 stderr=subprocess.STDOUT,
                 cwd=REPO,
             )
-        deadline = started + timeout
         with httpx.Client(base_url=self.base_url, timeout=2.0, trust_env=False) as client:
-            while time.monotonic() < deadline:
-                if self.process.poll() is not None:
-                    raise RuntimeError(f"server exited with {self.process.returncode}; see {self.log_path}")
-                try:
-                    if client.get("/health").status_code == 200:
-                        return time.monotonic() - started
-                except httpx.TransportError:
-                    pass
-                time.sleep(0.05)
-        self.kill()
-        raise TimeoutError(f"server not ready after {timeout} s; see {self.log_path}")
+            ready = wait_ready(
+                self.process,
+                lambda: client.get("/health").status_code == 200,
+                started=started,
+                timeout=timeout,
+                interval=0.05,
+                name="server",
+                log_path=self.log_path,
+            )
+        if ready is None:
+            self.kill()
+            raise TimeoutError(f"server not ready after {timeout} s; see {self.log_path}")
+        return ready
 
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None

@@ -46,7 +46,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 import httpx
 import numpy as np
 
-from bench.harness import LOOPBACK, ServerProcess, free_port
+from bench.harness import LOOPBACK, ServerProcess, free_port, wait_ready
 from service import metrics
 from service.bench_retrieval import DATASET, URL_PREFIX, CorpusRow, doc_id_of, read_corpus, read_queries
 
@@ -269,17 +269,19 @@ class TxtaiServer:
                 stderr=subprocess.STDOUT,
             )
         with httpx.Client(base_url=self.base_url, timeout=5.0, trust_env=False) as client:
-            while time.monotonic() < started + timeout:
-                if self.process.poll() is not None:
-                    raise RuntimeError(f"txtai API exited with {self.process.returncode}; see {self.log_path}")
-                try:
-                    if client.get("/search", params={"query": "warm-up", "limit": 1}).status_code == 200:
-                        return time.monotonic() - started
-                except httpx.TransportError:
-                    pass
-                time.sleep(0.1)
-        self.stop()
-        raise TimeoutError(f"txtai API not ready after {timeout} s; see {self.log_path}")
+            ready = wait_ready(
+                self.process,
+                lambda: client.get("/search", params={"query": "warm-up", "limit": 1}).status_code == 200,
+                started=started,
+                timeout=timeout,
+                interval=0.1,
+                name="txtai API",
+                log_path=self.log_path,
+            )
+        if ready is None:
+            self.stop()
+            raise TimeoutError(f"txtai API not ready after {timeout} s; see {self.log_path}")
+        return ready
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -385,23 +387,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         report["crosscheck"] = crosscheck_side(
             rows=rows, queries=queries, qrels=qrels, k=args.k, http=not args.no_http, work=work
         )
-        report["txtai_dense"] = txtai_side(
-            rows=rows,
-            queries=queries,
-            qrels=qrels,
-            k=args.k,
-            hybrid=False,
-            components=args.txtai_components,
-            http=not args.no_http,
-            work=work,
-        )
-        if not args.no_txtai_hybrid:
-            report["txtai_hybrid"] = txtai_side(
+        for name, hybrid in (("txtai_dense", False), ("txtai_hybrid", True)):
+            if hybrid and args.no_txtai_hybrid:
+                continue
+            report[name] = txtai_side(
                 rows=rows,
                 queries=queries,
                 qrels=qrels,
                 k=args.k,
-                hybrid=True,
+                hybrid=hybrid,
                 components=args.txtai_components,
                 http=not args.no_http,
                 work=work,

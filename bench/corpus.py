@@ -629,7 +629,12 @@ def ensure_store(
                 from service.runtime import Runtime
 
                 mark = time.perf_counter()
-                Runtime.open(Settings(data_dir=data_dir), encoder=encoder, extra_encoders=extras).close()
+                runtime = Runtime.open(Settings(data_dir=data_dir), encoder=encoder, extra_encoders=extras)
+                # A kind switch (flat -> HNSW) runs in the background: wait for it, so what is saved is what the
+                # configuration asks for, not the old kind.
+                for index in [runtime.index, *(extra.index for extra in runtime.extras.values())]:
+                    index.wait_for_rebuild()
+                runtime.close()
                 info["index_env"] = index_env()
                 info["build"]["reindex_s"] = round(time.perf_counter() - mark, 1)
                 marker.write_text(json.dumps(info, indent=1))

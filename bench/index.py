@@ -195,21 +195,36 @@ def _claim_index_variant(
     model: ModelId,
     scratch: Path,
     check_deletes: bool,
+    refine: int = 0,
+    keep_dir: Path | None = None,
 ) -> dict[str, Any]:
-    """Builds a ClaimIndex (the service's code path) and measures it."""
+    """Builds a ClaimIndex (the service's code path) and measures it.
+
+    With `refine` > 1, each HNSW setting is also measured the way the service answers from an approximate
+    index: ``10 * refine`` candidates from the index, re-scored with their float32 vectors (the service
+    reads them from the database), best 10 kept. With `keep_dir`, the built index is saved there and reused
+    by the next run over the same vectors (a 1M HNSW build takes minutes here).
+    """
     from dataclasses import replace
 
     from embeddings import ClaimIndex
 
     out: dict[str, Any] = {"variant": name}
     ids = np.arange(1, base.shape[0] + 1, dtype=np.int64)
+    kept = keep_dir / f"{name}-{model.name}-{base.shape[0]}-{_array_key(base)}.faiss" if keep_dir else None
     rss0 = _rss_bytes()
     start = time.perf_counter()
-    index = ClaimIndex(model, options)
-    with index.bulk(base.shape[0]):
-        for lo in range(0, base.shape[0], 100_000):
-            index.add(ids[lo : lo + 100_000], base[lo : lo + 100_000])
-    out["build_s"] = round(time.perf_counter() - start, 2)
+    if kept is not None and kept.exists():
+        index = ClaimIndex.load(kept, model, options)
+        out["reused_build"] = str(kept)
+    else:
+        index = ClaimIndex(model, options)
+        with index.bulk(base.shape[0]):
+            for lo in range(0, base.shape[0], 100_000):
+                index.add(ids[lo : lo + 100_000], base[lo : lo + 100_000])
+        out["build_s"] = round(time.perf_counter() - start, 2)
+        if kept is not None:
+            index.save(kept)
     out["kind"] = index.kind
     out["rss_growth_bytes_per_vector"] = round((_rss_bytes() - rss0) / base.shape[0], 1)
     sweeps = []
@@ -221,6 +236,8 @@ def _claim_index_variant(
         entry: dict[str, Any] = {"ef_search": ef} if ef else {}
         entry["recall@10"] = _recall(found, truth, 10)
         entry["recall@50"] = _recall(found, truth, 50)
+        if ef and refine > 1:
+            entry["refined"] = _refined(index, base, queries, truth, refine * 10, latency_queries)
         for threads in (1, 2):
             entry[f"search_{threads}t"] = _latency(
                 lambda q, ix=index: ix._backend.search(q[None, :], 50, None, None), queries[:latency_queries], threads
@@ -269,6 +286,37 @@ def _claim_index_variant(
     path.unlink(missing_ok=True)
     path.with_name(path.name + ".manifest.json").unlink(missing_ok=True)
     return out
+
+
+def _array_key(base: np.ndarray) -> str:
+    """A short fingerprint of a vector set (first, middle and last rows, and the shape)."""
+    digest = hashlib.sha256(str(base.shape).encode())
+    for row in (0, base.shape[0] // 2, base.shape[0] - 1):
+        digest.update(base[row].tobytes())
+    return digest.hexdigest()[:10]
+
+
+def _refined(
+    index: Any, base: np.ndarray, queries: np.ndarray, truth: np.ndarray, candidates: int, latency_queries: int
+) -> dict[str, Any]:
+    """Recall@10 of `candidates` approximate neighbours re-scored with float32 vectors, and its latency."""
+
+    def answer(q: np.ndarray) -> np.ndarray:
+        [hits] = index.search(q, candidates)
+        ids = np.fromiter((i for i, _ in hits), dtype=np.int64, count=len(hits))
+        exact = base[ids - 1] @ q
+        return ids[np.argsort(-exact, kind="stable")[:10]] - 1
+
+    found = np.full((queries.shape[0], 10), -1, dtype=np.int64)
+    for row, q in enumerate(queries):
+        top = answer(q)
+        found[row, : top.size] = top
+    times = []
+    for q in queries[:latency_queries]:
+        start = time.perf_counter()
+        answer(q)
+        times.append(time.perf_counter() - start)
+    return {"candidates": candidates, "recall@10": _recall(found, truth, 10), "search_api": _percentiles(times)}
 
 
 def _delete_readd(index: Any, base: np.ndarray, queries: np.ndarray) -> dict[str, Any]:
@@ -392,12 +440,20 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 )
                 print(f"[{enc_key} {size_label}] flat done", file=sys.stderr, flush=True)
             if "hnsw" in variants:
-                options = IndexOptions(kind="hnsw", min_approximate=1, hnsw_m=args.hnsw_m, background=False)
+                options = IndexOptions(
+                    kind="hnsw",
+                    min_approximate=1,
+                    hnsw_m=args.hnsw_m,
+                    ef_construction=args.ef_construction,
+                    background=False,
+                )
                 entry["variants"].append(
                     _claim_index_variant(
-                        name=f"hnsw{args.hnsw_m}-sq8",
+                        name=f"hnsw{args.hnsw_m}-efc{args.ef_construction}-sq8",
                         options=options,
-                        ef_values=[64, 96, 128, 192],
+                        ef_values=[int(v) for v in args.ef.split(",") if v],
+                        refine=args.refine,
+                        keep_dir=Path(args.keep) if args.keep else None,
                         model=model_names[enc_key],
                         scratch=scratch,
                         check_deletes=not args.no_deletes,
@@ -422,6 +478,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from embeddings import IndexOptions
+
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="0,100000,1000000", help="base sizes; 0 = the real sentences only")
     parser.add_argument("--encoders", default="minilm", help="minilm,use")
@@ -431,6 +489,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queries", type=int, default=500, help="queries for recall")
     parser.add_argument("--latency-queries", type=int, default=200, help="queries timed one by one")
     parser.add_argument("--hnsw-m", type=int, default=32)
+    parser.add_argument("--ef-construction", type=int, default=IndexOptions().ef_construction)
+    parser.add_argument("--ef", default="64,128,256", help="HNSW ef_search values measured")
+    parser.add_argument(
+        "--refine", type=int, default=4, help="also measure 10 x N HNSW candidates re-scored in float32 (0: off)"
+    )
+    parser.add_argument("--keep", help="save built HNSW indexes here and reuse them in later runs")
     parser.add_argument("--no-deletes", action="store_true", help="skip the delete + re-add check")
     parser.add_argument("--scratch", default=str(CACHE_DIR / "scratch"), help="where saved indexes are written")
     parser.add_argument("--out", help="also write the JSON here")

@@ -29,7 +29,7 @@ from service.querytext import clean_social_post
 from service.rerank import CandidateText, Reranker, ranker_features, rrf, text_features
 from service.schemas import ClaimPublic, Match, MatchQuery, MatchResponse, SignalPublic, SourceBrief
 from service.syndication import claim_group
-from service.vectors import EncoderIndex
+from service.vectors import EncoderIndex, vectors_by_id
 
 logger = logging.getLogger(__name__)
 
@@ -38,10 +38,15 @@ logger = logging.getLogger(__name__)
 PER_SOURCE_OVERFETCH = 4
 # Hybrid search pools this many candidates from each ranker (or k, if larger) for the reranker.
 CANDIDATE_DEPTH = 50
+# Dense mode over an approximate (HNSW, 8-bit) index asks it for k times this many candidates and re-scores them
+# with the stored float32 vectors (recall@10 against exact search at 1M: bench/index.py, README).
+APPROXIMATE_OVERFETCH = 4
 # BM25 scores are read for the query's best this-many claims; a candidate further down scores 0.
 LEXICAL_SCORE_DEPTH = 1000
 
 RankerKind = Literal["dense", "lexical"]
+# `(session, claim ids) -> (found ids, float32 vectors)`: a dense ranker's exact vectors from the database.
+StoredVectors = Callable[[Session, Sequence[int]], tuple[np.ndarray, np.ndarray]]
 
 
 def claim_public(claim: Claim) -> ClaimPublic:
@@ -172,8 +177,9 @@ class Ranker(Protocol):
 
 
 class _DenseQuery:
-    def __init__(self, ranker: DenseRanker, text: str) -> None:
+    def __init__(self, ranker: DenseRanker, session: Session, text: str) -> None:
         self._ranker = ranker
+        self._session = session
         self._text = text
         self._vector: np.ndarray | None = None
 
@@ -193,8 +199,15 @@ class _DenseQuery:
         )
 
     def signals(self, ids: np.ndarray) -> dict[str, np.ndarray]:
+        # Called on the session's thread (see `Matcher.gather`). An approximate index holds 8-bit vectors: the
+        # candidates are re-scored with the float32 vectors the database keeps, which is what lets the dense
+        # list (fetched `APPROXIMATE_OVERFETCH` times deeper) come out in exact order.
         out = np.zeros(ids.size, dtype=np.float64)
-        found, vectors = self._ranker.index.vectors(ids)
+        ranker = self._ranker
+        if ranker.approximate and ranker.stored is not None:
+            found, vectors = ranker.stored(self._session, ids.tolist())
+        else:
+            found, vectors = ranker.index.vectors(ids)
         if found.size:
             position = {int(i): p for p, i in enumerate(ids.tolist())}
             rows = [position[int(i)] for i in found.tolist()]
@@ -207,11 +220,17 @@ class DenseRanker:
 
     kind: RankerKind = "dense"
 
-    def __init__(self, name: str, encoder: TextEncoder, index: ClaimIndex) -> None:
+    def __init__(self, name: str, encoder: TextEncoder, index: ClaimIndex, stored: StoredVectors | None = None) -> None:
         self.name = name
         self.encoder = encoder
         self.index = index
+        # The exact vectors by id (from the database), used to re-score an approximate index's candidates.
+        self.stored = stored
         self.main_signal = f"{name}:cos"
+
+    @property
+    def approximate(self) -> bool:
+        return self.index.kind == "hnsw"
 
     @property
     def available(self) -> bool:
@@ -222,7 +241,7 @@ class DenseRanker:
         return str(self.encoder.model_id)
 
     def start(self, *, session: Session, text: str) -> RankerQuery:
-        return _DenseQuery(self, text)
+        return _DenseQuery(self, session, text)
 
 
 class _LexicalQuery:
@@ -441,6 +460,8 @@ class Matcher:
         if scope.empty or not self._active(mode, options):
             return MatchResponse(query=query.text, matches=[])
         depth = max(options.depth, query.k) if mode == "hybrid" else query.k
+        if mode == "dense" and any(isinstance(r, DenseRanker) and r.approximate for r in self._active(mode, options)):
+            depth = query.k * APPROXIMATE_OVERFETCH
         if query.per_source:
             depth *= PER_SOURCE_OVERFETCH
         while True:
@@ -558,6 +579,24 @@ def build_matcher(
 
     Each additional encoder (the multilingual USE, key "use") is one more dense ranker; see `_score`.
     """
-    rankers: list[Ranker] = [DenseRanker("dense", encoder, index), LexicalRanker(lexical)]
-    rankers += [DenseRanker(key, extra.encoder, extra.index) for key, extra in (extras or {}).items()]
+    rankers: list[Ranker] = [
+        DenseRanker(
+            "dense",
+            encoder,
+            index,
+            lambda session, ids: store.embeddings_by_id(session=session, ids=ids, dim=encoder.model_id.dim),
+        ),
+        LexicalRanker(lexical),
+    ]
+    rankers += [
+        DenseRanker(key, extra.encoder, extra.index, _stored_vectors(key, extra.encoder.model_id.dim))
+        for key, extra in (extras or {}).items()
+    ]
     return Matcher(rankers=rankers, reranker=reranker)
+
+
+def _stored_vectors(key: str, dim: int) -> StoredVectors:
+    def fetch(session: Session, ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        return vectors_by_id(session=session, key=key, ids=ids, dim=dim)
+
+    return fetch

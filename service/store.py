@@ -172,6 +172,22 @@ def iter_embeddings(
             yield np.asarray([r[0] for r in rows], dtype=np.int64), bytes_to_vectors([r[1] for r in rows], dim)
 
 
+def embeddings_by_id(*, session: Session, ids: Sequence[int], dim: int) -> tuple[np.ndarray, np.ndarray]:
+    """`(found ids, float32 vectors)` of the default encoder for a few claims (ids not stored are skipped).
+
+    Plain SQL, like the match path's other per-query reads: an approximate index re-scores its candidates with
+    these exact vectors (`service/matching.py`), so this runs on every such query. The ids are integers
+    formatted here, never text from a request.
+    """
+    if not ids:
+        return np.zeros(0, dtype=np.int64), np.zeros((0, dim), dtype=np.float32)
+    id_list = ",".join(str(int(i)) for i in ids)
+    rows = session.connection().exec_driver_sql(f"SELECT id, embedding FROM claim WHERE id IN ({id_list})").all()
+    if not rows:
+        return np.zeros(0, dtype=np.int64), np.zeros((0, dim), dtype=np.float32)
+    return np.asarray([r[0] for r in rows], dtype=np.int64), bytes_to_vectors([r[1] for r in rows], dim)
+
+
 # --- The change log (service/sync.py): rows written by triggers, read by every instance's follower. ---
 
 COMPACTED_UPTO_KEY = "change_log.compacted_upto"

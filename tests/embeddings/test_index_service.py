@@ -65,3 +65,35 @@ def test_service_switches_to_hnsw_and_keeps_deletes(make_client, tmp_path: Path,
         assert index.wait_for_rebuild(timeout=60) and index.kind == "hnsw" and len(index) == size
         rebuilt = client.post("/claims/match", json=body).json()["matches"]
         assert not gone_claims & {m["claim"]["id"] for m in rebuilt}
+
+
+def test_dense_match_over_hnsw_is_exact_search_order(make_client, tmp_path: Path, hnsw_from_20_claims: None) -> None:
+    """An approximate index's candidates are re-scored with the stored float32 vectors: the answer is the
+    exact top k with exact cosines, not the 8-bit index's order and rounded scores."""
+    import numpy as np
+    from sqlmodel import Session
+
+    from service import store
+
+    encoder = HashingEncoder()
+    with make_client(encoder, data_dir=tmp_path / "data", multilingual=False) as client:
+        for path in seed_files():
+            assert client.post("/sources", json={"text": path.read_text()}).status_code == 201
+        index = client.app.state.index
+        assert index.wait_for_rebuild(timeout=60) and index.kind == "hnsw"
+        with Session(client.app.state.engine) as session:
+            ids, vectors = zip(*store.iter_embeddings(session=session, dim=encoder.model_id.dim), strict=True)
+        all_ids, all_vectors = np.concatenate(ids), np.concatenate(vectors)
+        for text in ("North Korea sent more than 10,000 soldiers to Kursk", "The ministry denied the report"):
+            query = encoder.encode_queries([text])[0]
+            exact = all_vectors @ query
+            order = np.argsort(-exact, kind="stable")[:5]
+            body = {"text": text, "k": 5, "mode": "dense"}
+            matches = client.post("/claims/match", json=body).json()["matches"]
+            got = {m["claim"]["id"]: m["scores"]["dense"] for m in matches}
+            assert list(got) == [int(all_ids[i]) for i in order]
+            for row in order:
+                assert abs(got[int(all_ids[row])] - float(exact[row])) < 1e-5
+            # The 8-bit vectors alone would be off by more than that.
+            _, decoded = index.vectors(all_ids[order])
+            assert np.abs(decoded @ query - exact[order]).max() > 1e-4

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 from sqlalchemy import delete as sa_delete
-from sqlalchemy import func, insert, update
+from sqlalchemy import func, insert, text, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, delete, select
 
@@ -146,8 +146,26 @@ def count_claims(*, session: Session) -> int:
 
 
 def all_claim_ids(*, session: Session) -> np.ndarray:
-    ids = session.exec(select(Claim.id)).all()
-    return np.asarray(ids, dtype=np.int64)
+    """Every stored claim id (unordered): what start-up compares each index with."""
+    return id_column(session=session, table="claim", column="id")
+
+
+def id_column(
+    *, session: Session, table: str, column: str, where: str = "", params: dict[str, str] | None = None
+) -> np.ndarray:
+    """One integer column of a table as an array, read as a single comma-joined string.
+
+    At a million claims, fetching a million one-value rows costs seconds in Python; the database joins
+    them in C and numpy parses the string (about 4x faster here). `table`, `column` and `where` are fixed
+    strings of this module's callers, never text from a request.
+    """
+    dialect = session.get_bind().dialect.name
+    joined = f"string_agg({column}::text, ',')" if dialect == "postgresql" else f"group_concat({column})"
+    sql = f"SELECT {joined} FROM {table}" + (f" WHERE {where}" if where else "")
+    value = session.connection().execute(text(sql), params or {}).scalar()
+    if not value:
+        return np.zeros(0, dtype=np.int64)
+    return np.fromstring(value, dtype=np.int64, sep=",")
 
 
 def iter_embeddings(

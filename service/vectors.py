@@ -136,8 +136,9 @@ def vectors_by_id(*, session: Session, key: str, ids: Sequence[int], dim: int) -
 
 
 def stored_ids(*, session: Session, key: str) -> np.ndarray:
-    ids = session.exec(select(ClaimVector.claim_id).where(ClaimVector.encoder == key)).all()
-    return np.asarray(ids, dtype=np.int64)
+    return store.id_column(
+        session=session, table="claimvector", column="claim_id", where="encoder = :key", params={"key": key}
+    )
 
 
 def count_missing(*, session: Session, key: str) -> int:

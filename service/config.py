@@ -71,7 +71,11 @@ class Settings(BaseSettings):
         "index_threshold claims, hnsw above; embeddings/index.py).",
     )
     index_threshold: int = Field(default=30_000, ge=1, description="Claims from which index_kind=auto uses HNSW.")
-    index_mmap: bool = Field(default=False, description="Memory-map saved indexes at start-up instead of reading them.")
+    index_mmap: bool = Field(
+        default=True,
+        description="Memory-map saved indexes at start-up instead of reading them (1M claims: 0.07 s instead of 0.5 s "
+        "per index); the first write copies the index into memory.",
+    )
     sync_interval_seconds: float = Field(
         default=1.0,
         ge=0,

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import func, text
+from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, delete, select
 
@@ -115,24 +115,6 @@ def iter_vectors(
                     np.asarray([r[0] for r in rows], dtype=np.int64),
                     store.bytes_to_vectors([r[1] for r in rows], dim),
                 )
-
-
-def vectors_by_id(*, session: Session, key: str, ids: Sequence[int], dim: int) -> tuple[np.ndarray, np.ndarray]:
-    """`(found ids, float32 vectors)` of one encoder for a few claims (see `store.embeddings_by_id`)."""
-    if not ids:
-        return np.zeros(0, dtype=np.int64), np.zeros((0, dim), dtype=np.float32)
-    id_list = ",".join(str(int(i)) for i in ids)
-    rows = (
-        session.connection()
-        .execute(
-            text(f"SELECT claim_id, vector FROM claimvector WHERE encoder = :key AND claim_id IN ({id_list})"),
-            {"key": key},
-        )
-        .all()
-    )
-    if not rows:
-        return np.zeros(0, dtype=np.int64), np.zeros((0, dim), dtype=np.float32)
-    return np.asarray([r[0] for r in rows], dtype=np.int64), store.bytes_to_vectors([r[1] for r in rows], dim)
 
 
 def stored_ids(*, session: Session, key: str) -> np.ndarray:

@@ -119,3 +119,25 @@ def test_concurrent_searches_with_a_writer() -> None:
         t.join()
     assert not errors
     assert len(index) == 200 + 200
+
+
+def test_save_removes_temp_files_of_interrupted_saves_only_when_stale(tmp_path: Path) -> None:
+    import os
+    import time
+
+    from embeddings import index as index_module
+
+    path = tmp_path / "claims.faiss"
+    stale, fresh, other = (tmp_path / ".claims.faiss.dead1", tmp_path / ".claims.faiss.live2", tmp_path / ".x.keep")
+    for leftover in (stale, fresh, other):
+        leftover.write_bytes(b"partial")
+    old = time.time() - index_module.STALE_TEMP_SECONDS - 60
+    os.utime(stale, (old, old))
+    os.utime(other, (old, old))
+    index = ClaimIndex(ModelId("m", 4))
+    index.add([1], np.eye(4, dtype=np.float32)[:1])
+    index.save(path)
+    assert not stale.exists()  # left by a save killed mid-write
+    assert fresh.exists()  # may be another process's save in progress
+    assert other.exists()  # not a temp file of this index
+    assert len(ClaimIndex.load(path, ModelId("m", 4))) == 1

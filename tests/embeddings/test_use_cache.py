@@ -11,7 +11,7 @@ import pytest
 from embeddings import use as use_module
 from embeddings.use import MultilingualEncoder
 
-TEXTS = ["The council approved 4,200 new homes on Tuesday", "Правительство отрицает сообщения о закрытии завода"]
+TEXTS = ["The council approved 4,200 new homes on Tuesday", "Правительство отрицает сообщения о закрытии завода"]  # noqa: RUF001
 
 
 def test_cached_load_gives_the_packages_vectors(

@@ -524,6 +524,10 @@ class ClaimIndex:
         self._backend: _FlatBackend | _HnswBackend = _FlatBackend(model_id.dim)
         self._lock = _ReadWriteLock()
         self._mapped = False  # the backend views a memory-mapped file: copy it before writing
+        # Changes so far, and (file, changes) when that file was last loaded or saved: saving the same contents
+        # there again would rewrite gigabytes at 1M claims for nothing (at every server shutdown).
+        self._changes = 0
+        self._clean: tuple[Path, int] | None = None
         self._journal: list[tuple[str, np.ndarray, np.ndarray | None]] | None = None
         self._rebuild_thread: threading.Thread | None = None
         self._rebuild_guard = threading.Lock()
@@ -583,6 +587,7 @@ class ClaimIndex:
             raise ValueError("an id is repeated in one add")
         with self._lock.write():
             self._materialize()
+            self._changes += 1
             self._backend.add(id_arr, vecs)
             if self._journal is not None:
                 self._journal.append(("add", id_arr, vecs))
@@ -603,6 +608,7 @@ class ClaimIndex:
         with self._lock.write():
             self._materialize()
             removed = self._backend.remove(id_arr)
+            self._changes += 1
             if self._journal is not None:
                 self._journal.append(("remove", id_arr, None))
         self._maybe_rebuild()
@@ -709,6 +715,7 @@ class ClaimIndex:
             self._bulk = True
             if len(self._backend) == 0 and self.options.target_kind(expected, "flat") != self._backend.kind:
                 self._backend = _new_backend(self.options.target_kind(expected, "flat"), self.dim, self.options)
+                self._changes += 1
                 self._mapped = False
         try:
             yield self
@@ -760,6 +767,7 @@ class ClaimIndex:
                     else:
                         new.remove(op_ids)
                 self._backend = new
+                self._changes += 1
                 self._journal = None
                 self._mapped = False
             logger.info("index: now %s with %d vectors", target, len(new))
@@ -789,12 +797,16 @@ class ClaimIndex:
         Args:
             path: The index file; the manifest goes to ``<path>.manifest.json``.
         """
-        target = Path(path)
+        target = Path(path).resolve()
         with self._lock.read():
+            if self._clean == (target, self._changes) and target.is_file() and _manifest_path(target).is_file():
+                return  # the file already holds exactly this index
             data: Any = faiss.serialize_index(self._backend.index)  # uint8 array, written without a copy
             manifest = self.manifest()
+            changes = self._changes
         _atomic_write(target, data)
         _atomic_write(_manifest_path(target), json.dumps(asdict(manifest)).encode())
+        self._clean = (target, changes)  # a change made meanwhile has moved `_changes` on: not clean then
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], model_id: ModelId, options: IndexOptions | None = None) -> ClaimIndex:
@@ -848,5 +860,6 @@ class ClaimIndex:
         index = cls(model_id, options)
         index._backend = backend
         index._mapped = options.mmap
+        index._clean = (target.resolve(), 0)
         index._maybe_rebuild()
         return index

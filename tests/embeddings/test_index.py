@@ -141,3 +141,29 @@ def test_save_removes_temp_files_of_interrupted_saves_only_when_stale(tmp_path: 
     assert fresh.exists()  # may be another process's save in progress
     assert other.exists()  # not a temp file of this index
     assert len(ClaimIndex.load(path, ModelId("m", 4))) == 1
+
+
+def test_save_skips_rewriting_an_unchanged_index(tmp_path: Path) -> None:
+    path = tmp_path / "claims.faiss"
+    index = ClaimIndex(MODEL)
+    index.add(np.arange(1, 6), vectors(5))
+    index.save(path)
+    first = path.stat().st_ino
+    index.save(path)  # nothing changed: the same file stays
+    assert path.stat().st_ino == first
+    index.remove([99])  # unknown id: still counts as a write, so the next save writes
+    index.save(path)
+    assert path.stat().st_ino != first
+    loaded = ClaimIndex.load(path, MODEL)
+    second = path.stat().st_ino
+    loaded.save(path)
+    assert path.stat().st_ino == second
+    loaded.add([7], vectors(1, seed=3))
+    loaded.save(path)
+    assert len(ClaimIndex.load(path, MODEL)) == 6
+    other = tmp_path / "copy.faiss"
+    loaded.save(other)  # another file is always written
+    assert len(ClaimIndex.load(other, MODEL)) == 6
+    path.unlink()  # the file went away: saving writes it again
+    loaded.save(path)
+    assert len(ClaimIndex.load(path, MODEL)) == 6

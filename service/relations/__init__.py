@@ -88,7 +88,8 @@ class _Analysis:
     speaker: str | None
 
 
-@functools.lru_cache(maxsize=16384)
+# About 5.4 KB per entry; only the k matches a query returns are analysed, so 8k entries cover ~800 queries.
+@functools.lru_cache(maxsize=8192)
 def _analyse(
     text: str,
     context_text: str | None,

@@ -59,11 +59,9 @@ class _Detector:
         if self._identifier is None:
             with self._lock:
                 if self._identifier is None:
-                    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+                    from service.langid import identifier
 
-                    identifier = LanguageIdentifier.from_model_file(MODEL_FILE)
-                    identifier.set_languages(list(LANGUAGES))
-                    self._identifier = identifier
+                    self._identifier = identifier(list(LANGUAGES))
         lang, _score = self._identifier.classify(text)
         return str(lang)
 

@@ -41,11 +41,9 @@ class _Detector:
         if identifier is None:
             with self._lock:
                 if self._identifier is None:
-                    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+                    from service.langid import identifier as load_identifier
 
-                    loaded = LanguageIdentifier.from_model_file(MODEL_FILE)
-                    loaded.set_languages(list(LANGUAGES))
-                    self._identifier = loaded
+                    self._identifier = load_identifier(list(LANGUAGES))
                 identifier = self._identifier
         language, _score = identifier.classify(text)
         return str(language)

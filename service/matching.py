@@ -496,7 +496,8 @@ class Matcher:
                 minilm=pool.signals[self.dense.main_signal],
                 use=pool.signals[use_signal],
             )
-            extra = {**extra, "crosslingual": pair}
+            if pair is not None:  # reported only when the pool mixes languages
+                extra = {**extra, "crosslingual": pair}
         return scores, extra
 
     def _base_score(

@@ -367,7 +367,7 @@ def crosslingual_scores(
     minilm: np.ndarray,
     use: np.ndarray,
     weights: CrossLingualWeights = DEFAULT_WEIGHTS,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray | None]:
     """Final scores of a hybrid pool once the multilingual encoder is in it.
 
     When every candidate is in the query's language, `base` is returned unchanged. Otherwise candidates in
@@ -385,9 +385,16 @@ def crosslingual_scores(
         weights: The per-pair weights.
 
     Returns:
-        ``(scores, pair)``: the final score of each candidate, and its language-aware pair score.
+        ``(scores, pair)``: the final score of each candidate, and its language-aware pair score (None when
+        every candidate is in the query's language: the pair scores, which read every candidate's numbers
+        and dates, would change nothing, so they are not computed -- most of this function's cost at 1M claims).
     """
     languages = [detect_language(t) for t in candidate_texts]
+    query_language = detect_language(query_text)
+    same = np.flatnonzero([lang == query_language for lang in languages])
+    if same.size == len(languages):
+        # Nothing in another language: the English pipeline's scores stand as they are.
+        return np.asarray(base, dtype=np.float64).copy(), None
     pair = pair_scores(
         query_text=query_text,
         candidate_texts=candidate_texts,
@@ -396,11 +403,6 @@ def crosslingual_scores(
         weights=weights,
         candidate_languages=languages,
     )
-    query_language = detect_language(query_text)
-    same = np.flatnonzero([lang == query_language for lang in languages])
-    if same.size == len(languages):
-        # Nothing in another language: the English pipeline's scores stand as they are.
-        return np.asarray(base, dtype=np.float64).copy(), pair
     scores = pair.copy()
     if same.size:
         by_base = same[np.argsort(-np.asarray(base, dtype=np.float64)[same], kind="stable")]

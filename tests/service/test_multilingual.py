@@ -83,7 +83,7 @@ def test_same_language_candidates_keep_the_pipeline_order() -> None:
     # ... and the translation, which shares the figures, lands among them on its own pair score.
     assert scores[1] == pair[1] > scores[0]
     # A pool all in the query's language keeps the pipeline's scores untouched.
-    english_only, _ = crosslingual_scores(
+    english_only, no_pair = crosslingual_scores(
         query_text="The senate passed the budget bill 51 to 49.",
         candidate_texts=[texts[0], texts[2]],
         base=base[[0, 2]],
@@ -91,6 +91,7 @@ def test_same_language_candidates_keep_the_pipeline_order() -> None:
         use=np.array([0.9, 0.7]),
     )
     np.testing.assert_array_equal(english_only, base[[0, 2]])
+    assert no_pair is None  # nothing to place: the pair scores are not computed
 
 
 def test_test_set_format() -> None:

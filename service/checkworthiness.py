@@ -80,6 +80,8 @@ class _Head:
     terms: np.ndarray  # (vocabulary,)
     bias: float
     threshold: float
+    # `terms` as Python floats: scoring reads one per token, and a NumPy scalar read costs ten times more.
+    term_list: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +94,7 @@ class CheckworthinessScorer:
     full: _Head
     lexical: _Head
     metrics: dict[str, Any]
+    idf_list: tuple[float, ...] = ()  # `idf` as Python floats (see `_Head.term_list`)
 
     @property
     def threshold(self) -> float:
@@ -105,18 +108,22 @@ class CheckworthinessScorer:
 
         def head(raw: dict[str, Any]) -> _Head:
             embedding = raw.get("embedding")
+            terms = np.asarray(raw["terms"], dtype=np.float64)
             return _Head(
                 embedding=None if embedding is None else np.asarray(embedding, dtype=np.float64),
                 cues=np.asarray(raw["cues"], dtype=np.float64),
-                terms=np.asarray(raw["terms"], dtype=np.float64),
+                terms=terms,
                 bias=float(raw["bias"]),
                 threshold=float(raw["threshold"]),
+                term_list=tuple(terms.tolist()),
             )
 
+        idf = np.asarray(data["idf"], dtype=np.float64)
         return cls(
             model=data["model"],
             vocabulary=vocabulary,
-            idf=np.asarray(data["idf"], dtype=np.float64),
+            idf=idf,
+            idf_list=tuple(idf.tolist()),
             full=head(data["full"]),
             lexical=head(data["lexical"]),
             metrics=data.get("metrics", {}),
@@ -125,7 +132,8 @@ class CheckworthinessScorer:
     def term_vector(self, text: str) -> dict[int, float]:
         """Sparse, L2-normalised TF-IDF of a text (sublinear term frequency, like the trainer's)."""
         counts = Counter(i for token in tfidf_tokens(text) if (i := self.vocabulary.get(token)) is not None)
-        weights = {i: (1.0 + math.log(n)) * float(self.idf[i]) for i, n in counts.items()}
+        idf = self.idf_list or self.idf.tolist()
+        weights = {i: (1.0 + math.log(n)) * idf[i] for i, n in counts.items()}
         norm = math.sqrt(sum(w * w for w in weights.values()))
         return {i: w / norm for i, w in weights.items()} if norm else {}
 
@@ -144,9 +152,10 @@ class CheckworthinessScorer:
         use_embedding = vectors is not None and model is not None and str(model) == self.model
         head = self.full if use_embedding else self.lexical
         scores = np.empty(len(texts), dtype=np.float64)
+        terms = head.term_list or head.terms.tolist()
         for row, text in enumerate(texts):
             logit = head.bias + float(np.dot(head.cues, cue_features(text)))
-            logit += sum(head.terms[i] * w for i, w in self.term_vector(text).items())
+            logit += sum(terms[i] * w for i, w in self.term_vector(text).items())
             if use_embedding and head.embedding is not None and vectors is not None:
                 logit += float(np.dot(head.embedding, vectors[row]))
             scores[row] = 1.0 / (1.0 + math.exp(-max(min(logit, 40.0), -40.0)))

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import collections
 import importlib
+import itertools
 import json
 import logging
 import sys
@@ -64,7 +66,6 @@ def _records(path: Path) -> Iterator[tuple[str, dict[str, object] | str]]:
 def cmd_ingest(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from service.errors import CrossCheckError
     from service.runtime import Runtime
     from service.schemas import SourceCreate
 
@@ -74,29 +75,45 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         print(f"error: no such file or folder: {', '.join(missing)}", file=sys.stderr)
         return 2
     summary = IngestSummary()
-    runtime = Runtime.open(get_settings())
-    try:
-        for path in tqdm(files, desc="ingest", unit="file", disable=args.quiet or not sys.stderr.isatty()):
+    # Articles go to `Runtime.ingest_many` in batches (one encoder call and one transaction each). Rejections
+    # are numbered by their place in the input, so they print in file order however the batches fall.
+    rejected: list[tuple[int, str, str]] = []
+    pending: collections.deque[tuple[int, str, int]] = collections.deque()  # (number, label, file) per article
+    order = itertools.count()
+
+    def articles() -> Iterator[SourceCreate]:
+        for file_number, path in enumerate(files):
             for label, record in _records(path):
+                number = next(order)
                 if isinstance(record, str):
-                    summary.rejected.append((label, record))
+                    rejected.append((number, label, record))
                     continue
                 try:
-                    result = runtime.ingest(SourceCreate.model_validate(record))
+                    source_in = SourceCreate.model_validate(record)
                 except ValidationError as exc:
                     reason = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-                    summary.rejected.append((label, reason))
+                    rejected.append((number, label, reason))
                     continue
-                except CrossCheckError as exc:
-                    summary.rejected.append((label, exc.message))
-                    continue
-                if result.created:
+                pending.append((number, label, file_number))
+                yield source_in
+
+    runtime = Runtime.open(get_settings())
+    try:
+        with tqdm(total=len(files), desc="ingest", unit="file", disable=args.quiet or not sys.stderr.isatty()) as bar:
+            for item in runtime.ingest_many(articles()):
+                number, label, file_number = pending.popleft()
+                bar.update(file_number - bar.n)  # the files before this article's are done
+                if item.error is not None:
+                    rejected.append((number, label, item.error.message))
+                elif item.created:
                     summary.new += 1
-                    summary.claims += len(result.claims)
+                    summary.claims += len(item.claim_ids)
                 else:
                     summary.present += 1
+            bar.update(len(files) - bar.n)
     finally:
         runtime.close()
+    summary.rejected = [(label, reason) for _, label, reason in sorted(rejected)]
     print(
         f"new: {summary.new} ({summary.claims} claims), already present: {summary.present}, "
         f"rejected: {len(summary.rejected)}"

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
@@ -11,8 +12,9 @@ from sqlalchemy.engine import Engine
 from embeddings import ClaimIndex, TextEncoder, load_encoder
 from service.config import Settings
 from service.db import make_engine, open_session
+from service.errors import CrossCheckError
 from service.indexing import IndexReport, check_store_model, index_options, open_index
-from service.ingest import IngestResult, ingest_source
+from service.ingest import BatchItem, IngestResult, Prepared, ingest_many, ingest_source, prepare_all
 from service.lexical import open_lexical
 from service.matching import Matcher, build_matcher
 from service.rerank import load_reranker
@@ -20,6 +22,34 @@ from service.schemas import SourceCreate
 from service.vectors import EncoderIndex, open_encoder_index
 
 logger = logging.getLogger(__name__)
+
+# Articles per transaction of `Runtime.ingest_many` (`crosscheck ingest`): large enough that the encoders get
+# big batches, small enough that a batch's claims and vectors stay a few MB.
+INGEST_BATCH = 64
+# A batch of long articles is stored in parts of about this many claims (a batch's copy search compares its
+# claims with one another).
+MAX_BATCH_CLAIMS = 2048
+
+
+def _chunks(items: Iterable[SourceCreate], size: int) -> Iterator[list[SourceCreate]]:
+    iterator = iter(items)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
+
+
+def _by_claims(prepared: list[Prepared | CrossCheckError], limit: int) -> Iterator[list[Prepared | CrossCheckError]]:
+    """Consecutive parts of at most `limit` claims (an article with more is a part of its own)."""
+    part: list[Prepared | CrossCheckError] = []
+    claims = 0
+    for item in prepared:
+        size = len(item.extraction.claims) if isinstance(item, Prepared) else 0
+        if part and claims + size > limit:
+            yield part
+            part, claims = [], 0
+        part.append(item)
+        claims += size
+    if part:
+        yield part
 
 
 @dataclass(slots=True)
@@ -89,6 +119,26 @@ class Runtime:
                 source_in=source_in,
                 extras=self.extras,
             )
+
+    def ingest_many(self, sources: Iterable[SourceCreate], *, batch: int = INGEST_BATCH) -> Iterator[BatchItem]:
+        """Ingests many articles, `batch` at a time, each batch in one transaction (`crosscheck ingest`).
+
+        Yields one item per article, in order, as each batch is stored; a refused article carries its error
+        and the others are stored. Everything runs in the caller's thread: extracting the next batch in a
+        background thread was measured slower (the GIL it holds stalls the encoders' threads).
+        """
+        for chunk in _chunks(sources, max(1, batch)):
+            for part in _by_claims(prepare_all(chunk, self.settings), MAX_BATCH_CLAIMS):
+                with open_session(self.engine) as session:
+                    done = ingest_many(
+                        session=session,
+                        encoder=self.encoder,
+                        index=self.index,
+                        settings=self.settings,
+                        sources=part,
+                        extras=self.extras,
+                    )
+                yield from done
 
     def save_index(self) -> None:
         self.index.save(self.settings.index_path)

@@ -199,6 +199,143 @@ def find_groups(*, session: Session, index: ClaimIndex, texts: Sequence[str], ve
     return Grouping(source_group=group, claim_groups=claim_groups)
 
 
+# Articles of a batch are not stored yet when their groups are decided: each gets a provisional id above any
+# real one (so comparisons by id order them as their real ids will be), mapped to its real id once stored.
+PROVISIONAL_BASE = 1 << 62
+
+
+def provisional_id(position: int) -> int:
+    """The stand-in id of the batch's `position`-th new article until it is stored."""
+    return PROVISIONAL_BASE + position
+
+
+@dataclass(frozen=True, slots=True)
+class NewArticle:
+    """A new article of a batch as grouping sees it: its claim texts and their (default model's) vectors."""
+
+    texts: Sequence[str]
+    vectors: np.ndarray
+
+
+def find_groups_many(*, session: Session, index: ClaimIndex, articles: Sequence[NewArticle]) -> list[Grouping]:
+    """`find_groups` for a batch of new articles, as if each were stored before the next one is grouped.
+
+    One index search covers every claim of the batch; the claims of the batch's earlier articles, which the
+    index does not hold yet, are searched exactly among the batch's own vectors and merged in, so an article
+    finds a copy stored earlier in the same batch. Groups that name a batch article hold its
+    `provisional_id`, which the caller replaces by the real id once the article is stored.
+    """
+    if not articles:
+        return []
+    every = np.concatenate([a.vectors for a in articles]) if len(articles) > 1 else articles[0].vectors
+    every = np.ascontiguousarray(every, dtype=np.float32)
+    stored = _neighbours(session=session, index=index, vectors=every)
+    offsets = np.cumsum([0] + [len(a.texts) for a in articles])
+    texts = [t for a in articles for t in a.texts]
+    own_shingles: dict[int, frozenset[int]] = {}  # batch article -> its shingles, made when first compared
+
+    def shingles_of(k: int) -> frozenset[int]:
+        if k not in own_shingles:
+            own_shingles[k] = shingles(articles[k].texts)
+        return own_shingles[k]
+
+    source_groups: list[int] = []  # each batch article's group (provisional ids for batch roots)
+    claim_groups: list[int | None] = []  # each batch claim's own near-verbatim group
+    results: list[Grouping] = []
+    stored_shingles: dict[int, frozenset[int]] = {}
+    stored_groups: dict[int, int] = {}
+    owner = np.repeat(np.arange(len(articles)), np.diff(offsets))
+    for k, article in enumerate(articles):
+        lo, hi = int(offsets[k]), int(offsets[k + 1])
+        rows = stored[lo:hi]
+        if lo > 0 and hi > lo:
+            rows = _merge_batch_neighbours(
+                rows=rows,
+                # einsum, not a BLAS product: a threaded BLAS on a busy two-core machine spends milliseconds
+                # waking its threads for each of these small products (measured 3 ms each vs 0.2 ms).
+                sims=np.einsum("ik,jk->ij", every[lo:hi], every[:lo]),
+                owner=owner,
+                texts=texts,
+                source_groups=source_groups,
+                claim_groups=claim_groups,
+            )
+        hit_count = Counter(sid for row in rows for sid in {n.source_id for n in row})
+        candidates = [sid for sid, _ in hit_count.most_common(MAX_CANDIDATE_SOURCES)]
+        group: int | None = None
+        if candidates:
+            missing = [sid for sid in candidates if sid < PROVISIONAL_BASE and sid not in stored_shingles]
+            stored_shingles.update(_source_shingles(session=session, source_ids=missing))
+            mine = shingles_of(k)
+            scored = [
+                (
+                    resemblance(
+                        mine,
+                        shingles_of(sid - PROVISIONAL_BASE) if sid >= PROVISIONAL_BASE else stored_shingles[sid],
+                    ),
+                    sid,
+                )
+                for sid in candidates
+            ]
+            copies = [(r.jaccard, -sid) for r, sid in scored if r.is_copy]
+            if copies:
+                best = -max(copies)[1]
+                if best >= PROVISIONAL_BASE:
+                    group = source_groups[best - PROVISIONAL_BASE]
+                else:
+                    if best not in stored_groups:
+                        stored_groups.update(_groups_of_sources(session=session, source_ids=[best]))
+                    group = stored_groups[best]
+        groups_here: list[int | None] = []
+        for text, row in zip(article.texts, rows, strict=True):
+            twin = next(
+                (n for n in row if n.group != group and near_duplicate(text, n.text, cosine=n.cosine)),
+                None,
+            )
+            groups_here.append(twin.group if twin else None)
+        source_groups.append(group if group is not None else provisional_id(k))
+        claim_groups.extend(groups_here)
+        results.append(Grouping(source_group=group, claim_groups=groups_here))
+    return results
+
+
+def _merge_batch_neighbours(
+    *,
+    rows: list[list[_Neighbour]],
+    sims: np.ndarray,
+    owner: np.ndarray,
+    texts: Sequence[str],
+    source_groups: Sequence[int],
+    claim_groups: Sequence[int | None],
+) -> list[list[_Neighbour]]:
+    """Each row's stored neighbours merged with the close claims of the batch's earlier articles (`sims`:
+    these claims against the earlier ones), keeping the CANDIDATE_NEIGHBOURS nearest, as one search over
+    both would."""
+    merged: list[list[_Neighbour]] = []
+    for row, line in zip(rows, sims, strict=True):
+        close = np.flatnonzero(line >= CANDIDATE_MIN_COSINE)
+        if close.size == 0:
+            merged.append(row)
+            continue
+        if close.size > CANDIDATE_NEIGHBOURS:
+            close = close[np.argsort(-line[close], kind="stable")[:CANDIDATE_NEIGHBOURS]]
+        extra = []
+        for j in close.tolist():
+            k = int(owner[j])
+            extra.append(
+                _Neighbour(
+                    claim_id=PROVISIONAL_BASE + j,
+                    source_id=provisional_id(k),
+                    text=texts[j],
+                    group=claim_groups[j] or source_groups[k],
+                    cosine=float(line[j]),
+                )
+            )
+        # Nearest first; equal scores in id order (stored claims before the batch's, earlier before later).
+        both = sorted([*row, *extra], key=lambda n: (-n.cosine, n.claim_id))
+        merged.append(both[:CANDIDATE_NEIGHBOURS])
+    return merged
+
+
 def _components(ids: Sequence[int], linked: dict[tuple[int, int], bool]) -> dict[int, int]:
     """Union-find: each id -> the smallest id of its connected component."""
     parent = {i: i for i in ids}

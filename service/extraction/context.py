@@ -114,9 +114,33 @@ _ADJECTIVE_ALIASES: Final = frozenset(
 )
 _UP = "A-ZÀ-ÖØ-ÞА-ЯЁ"
 # "\b" rather than a look-behind: it lets the regex engine skip quickly to the alternatives' first letters.
-_COUNTRY_RE: Final = re.compile(
-    r"\b(?:" + "|".join(re.escape(a) for a in sorted(_COUNTRY_BY_ALIAS, key=len, reverse=True)) + r")(?![\w\-])"
-)
+
+
+def _longest_first(words: list[str]) -> str:
+    """A regex matching any of the words, the longest one that fits first, as a prefix tree.
+
+    The same matches as the alternation of the words sorted longest first, but the engine follows one branch
+    per character instead of trying every word at every capital letter (five times faster on news text).
+    """
+    tree: dict[str, dict] = {}
+    for word in words:
+        node = tree
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def pattern(node: dict) -> str:
+        branches = [re.escape(char) + pattern(child) for char, child in sorted(node.items()) if char]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        # Longer words first: the end of a word is the last thing tried ("Niger" after "Nigeria").
+        return f"(?:{body})?" if "" in node else body
+
+    return pattern(tree)
+
+
+_COUNTRY_RE: Final = re.compile(r"\b(?:" + _longest_first(list(_COUNTRY_BY_ALIAS)) + r")(?![\w\-])")
 # "X's government/capital/...", "Central Bank of X": a country the gazetteer does not know.
 _STATE_THINGS = (
     r"(?:government|parliament|capital|Supreme\s+Court|central\s+bank|Central\s+Bank|prime\s+minister"
@@ -167,22 +191,28 @@ _FEMALE_TITLES: Final = frozenset(
 )  # fmt: skip
 _MALE_TITLES: Final = frozenset({"mr", "mr.", "m.", "chairman", "spokesman", "king", "prince", "monsieur"})
 # Lower-case roles that introduce a person's name ("local runner Pieter Smit", "lead author Dr. ...").
-_PERSON_ROLES = (
-    r"(?:leader|minister|president|presenter|councillor|councilor|runner|author|executive|chief|director|governor"
-    r"|mayor|chair|chairman|chairwoman|spokesman|spokeswoman|spokesperson|analyst|economist|researcher"
-    r"|professor|coach|player|striker|captain|envoy|ambassador|secretary|commander|general|lawyer|judge"
-    r"|founder|manager|minister|senator|candidate|activist|expert|scientist|reporter|correspondent|host|deputy"
-    r"|министр|президент|губернатор|глава|мэр|пресс-секретарь|директор|председатель|ministre|président"
-    r"|présidente|directeur|directrice|maire|délégué|déléguée|porte-parole)"
-)
+_ROLE_WORDS: Final = (
+    "leader", "minister", "president", "presenter", "councillor", "councilor", "runner", "author", "executive",
+    "chief", "director", "governor", "mayor", "chair", "chairman", "chairwoman", "spokesman", "spokeswoman",
+    "spokesperson", "analyst", "economist", "researcher", "professor", "coach", "player", "striker", "captain",
+    "envoy", "ambassador", "secretary", "commander", "general", "lawyer", "judge", "founder", "manager", "minister",
+    "senator", "candidate", "activist", "expert", "scientist", "reporter", "correspondent", "host", "deputy",
+    "министр", "президент", "губернатор", "глава", "мэр", "пресс-секретарь", "директор", "председатель", "ministre",
+    "président", "présidente", "directeur", "directrice", "maire", "délégué", "déléguée", "porte-parole",
+)  # fmt: skip
+_PERSON_ROLES = "(?:" + "|".join(_ROLE_WORDS) + ")"
 _NAME_TOKEN = rf"[{_UP}][a-zà-ÿа-яё'’]{{1,30}}(?:-[{_UP}a-zà-ÿа-яё][a-zà-ÿа-яё'’]{{1,30}})?"
 _PERSON_NAME = rf"(?P<person>{_NAME_TOKEN}(?:[ \t]+{_NAME_TOKEN}){{1,3}})"
+_TITLE_NAMES: Final = (
+    "President", "Minister", "Governor", "Mayor", "Councillor", "Councilor", "Chancellor", "Senator", "Ambassador",
+    "Commissioner", "Secretary", "Director", "Executive", "Chair", "Chairman", "Chairwoman", "Presenter", "Dr.",
+    "Mr.", "Mrs.", "Ms.", "Prof.", "General", "Colonel", "Judge", "King", "Queen", "Leader", "Spokesman",
+    "Spokeswoman", "Coach",
+)  # fmt: skip
 _TITLE_CAPS = (
     r"(?:(?:Vice|Deputy|Prime|Defen[cs]e|Finance|Foreign|Interior|Agriculture|Transport|Health|Justice|Chief"
     r"|Executive|Acting|Former|Opposition|Supreme)[ \t]+)*"
-    r"(?:President|Minister|Governor|Mayor|Councillor|Councilor|Chancellor|Senator|Ambassador|Commissioner"
-    r"|Secretary|Director|Executive|Chair|Chairman|Chairwoman|Presenter|Dr\.|Mr\.|Mrs\.|Ms\.|Prof\.|General"
-    r"|Colonel|Judge|King|Queen|Leader|Spokesman|Spokeswoman|Coach)"
+    r"(?:" + "|".join(re.escape(t) for t in _TITLE_NAMES) + ")"
 )
 _PERSON_PATTERNS: Final = (
     re.compile(rf"(?:{_TITLE_CAPS}|\b{_PERSON_ROLES}),?[ \t]+(?:(?:Dr\.|Mr\.|Mrs\.|Ms\.|Prof\.)[ \t]+)?{_PERSON_NAME}"),
@@ -192,6 +222,9 @@ _PERSON_PATTERNS: Final = (
     re.compile(rf"^{_PERSON_NAME}(?=,[ \t]+(?:a|an|the|who|un|une|le|la)\b)"),
     re.compile(rf"^{_PERSON_NAME}(?=[ \t]+(?:has|had|is|was|said|says|told|won|led|runs|ran|spoke)\b)"),
 )
+# Every match of the first pattern holds a title or a role word: sentences without one skip it (a prefix tree
+# finds them several times faster than the pattern fails).
+_PERSON_NEEDLE: Final = re.compile(_longest_first([*_TITLE_NAMES, *_ROLE_WORDS]))
 _NOT_FIRST_NAMES: Final = frozenset(
     {"Storm", "Hurricane", "Typhoon", "Cyclone", "Lake", "Mount", "River", "Operation", "The", "A", "An", "In",
      "On", "At", "North", "South", "East", "West", "New", "Consumer", "Food", "Card", "Rail", "Police", "Public",
@@ -399,6 +432,8 @@ class ArticleContext:
                         self.learned_aliases[name] = name[:-1]
                     self._country_re = None
         for index, pattern in enumerate(_PERSON_PATTERNS):
+            if index == 0 and not _PERSON_NEEDLE.search(flat):
+                continue
             for match in pattern.finditer(flat):
                 name = _strip_titles(match.group("person"))
                 if not name or name.split()[0] in _NOT_FIRST_NAMES or self._is_place_or_org(name):
@@ -491,8 +526,8 @@ class ArticleContext:
         if not self.learned_countries:
             return _COUNTRY_RE
         if self._country_re is None:
-            names = sorted([*_COUNTRY_BY_ALIAS, *self.learned_countries], key=len, reverse=True)
-            self._country_re = re.compile(r"\b(?:" + "|".join(map(re.escape, names)) + r")(?![\w\-])")
+            names = [*_COUNTRY_BY_ALIAS, *self.learned_countries]
+            self._country_re = re.compile(r"\b(?:" + _longest_first(names) + r")(?![\w\-])")
         return self._country_re
 
     def _country_mentions(self, flat: str) -> list[tuple[int, int, str]]:

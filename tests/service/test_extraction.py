@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from service.bench_extraction import (
+from bench.extraction import (
     GOLD_DIR,
     GoldArticle,
     default_context_text,

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from bench.relations import PAIRS_DIR, Pair, conflict_kinds, evaluate, load_pairs
 from embeddings import Encoder
-from service.bench_relations import PAIRS_DIR, Pair, conflict_kinds, evaluate, load_pairs
 from service.extraction import embedding_input, extract
 from service.relations import ClaimFacts, Signal, Verdict, _analyse, clear_caches, compare, compare_many
 from service.relations.dates import find_dates, overlaps

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from service import metrics
+from bench import metrics
 
 QRELS = {"q1": {"a"}, "q2": {"b", "c"}, "q3": {"d"}, "q4": {"e"}}
 RUN = {

@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from service import bench_retrieval
+from bench import retrieval as bench_retrieval
 from tests.helpers import HashingEncoder
 
 CORPUS = [

@@ -1,0 +1,41 @@
+"""Benchmarks and training scripts of crosscheck: read from a source checkout, never installed with the product.
+
+Each benchmark module has ``add_arguments(parser)`` and ``main(args) -> int`` and prints one JSON object. Run
+one as ``python bench/NAME.py``, ``python -m bench.NAME`` or ``crosscheck bench NAME`` (from a checkout).
+Public data sets are read from ``../shared/datasets/`` by default (``DATASETS``), never copied here.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+DATASETS = REPO.parent / "shared" / "datasets"
+
+# The benchmarks `crosscheck bench NAME` runs, with the help line of each.
+BENCHMARKS: dict[str, str] = {
+    "retrieval": "CLEF-format retrieval benchmark through the match path (MAP@5, MRR, recall, latency)",
+    "crosslingual": "claims and their translations in six languages: Recall@1/@5 both ways, per language",
+    "extraction": "claim extraction against the gold set: claim P/R/F1, speakers, context, check-worthiness, "
+    "throughput",
+    "perf": "ingest vs encoder throughput, match latency/throughput over HTTP, memory, cold start by size",
+    "relations": "same / conflict / related on the claim-pair set: precision/recall per relation, signal, "
+    "category; speed",
+    "realnews": "real multilingual news (bench/data/realnews): the right article in the top 5, events, "
+    "relations, score calibration, per kind and language pair",
+}
+
+
+def run_script(
+    doc: str | None,
+    add_arguments: Callable[[argparse.ArgumentParser], None],
+    main: Callable[[argparse.Namespace], int],
+    argv: list[str] | None = None,
+    prog: str | None = None,
+) -> int:
+    """Parse ``argv`` with a benchmark's arguments and run it: the one entry of scripts and the CLI."""
+    parser = argparse.ArgumentParser(prog=prog, description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_arguments(parser)
+    return main(parser.parse_args(argv))

@@ -1,0 +1,128 @@
+"""bench/realnews.py: the set's loader and checks, the measures on hand-made results, and a run through the API.
+
+The real set's texts are third-party and not in the repository; these tests use a miniature set written for
+them (tests/data/realnews/) and the tests' hashing encoder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bench import realnews
+from bench.realnews import ClaimCase, Excerpt, Returned
+from tests.helpers import REPO, HashingEncoder
+
+MINI = REPO / "tests" / "data" / "realnews"
+
+
+def _args(**overrides: object) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    realnews.add_arguments(parser)
+    args = parser.parse_args(["--set", str(MINI), "--cache", str(MINI / "cache")])
+    for name, value in overrides.items():
+        setattr(args, name, value)
+    return args
+
+
+def test_the_miniature_set_loads_clean_and_the_committed_set_is_consistent() -> None:
+    mini = realnews.load_set(MINI)
+    assert mini.problems == []
+    assert len(mini.excerpts) == 6 and len(mini.claims) == 5
+    assert mini.events("dev") == ["harbor-flood"] and mini.events("all") == ["harbor-flood", "rail-strike"]
+    # The committed set's manifest and labels (its texts may be absent here) must be consistent too.
+    assert realnews.load_set().problems == []
+
+
+def test_inconsistent_labels_are_reported(tmp_path: Path) -> None:
+    shutil.copytree(MINI, tmp_path / "set")
+    claims = tmp_path / "set" / "events" / "mini.claims.jsonl"
+    rows = [json.loads(line) for line in claims.read_text().splitlines()]
+    rows[0]["supports"].append("fl-999")
+    rows[3]["kinds"] = ["paraphrase"]  # an unstated claim that does not say so
+    rows.append(dict(rows[1]))  # the same id twice
+    claims.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    problems = realnews.load_set(tmp_path / "set").problems
+    assert any("fl-999 is not an excerpt" in p for p in problems)
+    assert any(p.startswith("fl-c04:") and "unsupported" in p for p in problems)
+    assert any("claim id fl-c02 twice" in p for p in problems)
+
+
+def _excerpt(eid: str, language: str = "en", subevent: str = "main") -> Excerpt:
+    return Excerpt(
+        id=eid, event="e", subevent=subevent, url=f"u/{eid}", outlet="o", language=language, date=None, phrase="p"
+    )
+
+
+def _case(cid: str, supports: set[str], contradicts: set[str] = frozenset(), language: str = "en") -> ClaimCase:  # type: ignore[assignment]
+    kinds = ("paraphrase",) if supports else ("unsupported",)
+    return ClaimCase(
+        id=cid,
+        event="e",
+        subevent="main",
+        text="t",
+        language=language,
+        kinds=kinds,
+        supports=frozenset(supports),
+        contradicts=frozenset(contradicts),
+    )
+
+
+def _m(eid: str, score: float, relation: str = "related") -> Returned:
+    return Returned(excerpts=frozenset({eid}), score=score, relation=relation, language="en")
+
+
+def test_measures_on_hand_made_results() -> None:
+    excerpts = {e.id: e for e in (_excerpt("a"), _excerpt("b", "de"), _excerpt("c"), _excerpt("x", subevent="old"))}
+    cases = [
+        _case("q1", {"a", "b"}, {"c"}, language="en"),  # found in the top 5 (a), the German b too
+        _case("q2", {"b"}),  # cross-lingual evidence at rank 6 only: a miss; top-1 from another event
+        _case("q3", set()),  # unstated: gets a `same` in its top 5
+    ]
+    results = {
+        "q1": [_m("a", 0.9, "same"), _m("c", 0.7, "conflict"), _m("b", 0.6, "same")],
+        "q2": [_m("x", 0.8), _m("c", 0.5), _m("c", 0.4), _m("c", 0.3), _m("c", 0.2), _m("b", 0.1)],
+        "q3": [_m("c", 0.4, "same"), _m("a", 1.2)],
+    }
+    report = realnews.evaluate(cases, results, excerpts)
+    assert report["hit_at_5"] == 0.5
+    assert report["crosslingual_hit_at_5"] == 0.5 and report["crosslingual_claims"] == 2
+    assert report["wrong_event_top1"] == 0.5
+    # Top scores of supported claims (0.9, 0.8) both beat the unsupported one's (0.4).
+    assert report["auc_supported_vs_unsupported"] == 1.0
+    assert report["conflict_flagged"] == 1.0 and report["conflicting_returned"] == 1
+    assert report["same_precision_top5"] == 1.0
+    assert report["unsupported_with_same_top5"] == "1 of 1"
+    assert report["scores_outside_0_1"] == "1 of 11"
+    pairs = realnews.by_language_pair(cases, results, excerpts)
+    assert pairs == {"en->de": {"claims": 2, "hit_at_5": 0.5}, "en->en": {"claims": 1, "hit_at_5": 1.0}}
+
+
+def test_reliability_curve_and_auc() -> None:
+    curve = realnews.reliability([(0.95, True), (0.91, True), (0.15, False), (0.12, True)])
+    assert [row["bin"] for row in curve["bins"]] == ["0.1-0.2", "0.9-1.0"]
+    assert curve["bins"][0]["relevant"] == 0.5 and curve["bins"][1]["relevant"] == 1.0
+    # |0.135 - 0.5| * 2/4 + |0.93 - 1| * 2/4
+    assert curve["ece"] == pytest.approx(0.2175, abs=1e-4)
+    assert realnews.auc([0.5], [0.5]) == 0.5 and realnews.auc([], [0.1]) is None
+
+
+def test_a_run_through_the_api_on_the_miniature_set() -> None:
+    report = realnews.run(_args(split="dev", k=5), encoder=HashingEncoder(), extra_encoders={})
+    assert report["excerpts"] == 5 and report["excerpts_missing_from_cache"] == 0 and report["sources_stored"] == 5
+    overall = report["overall"]
+    assert overall["claims"] == 4 and overall["supported"] == 3
+    # Bag-of-words vectors find the English paraphrases and the pier claim.
+    assert report["by_kind"]["paraphrase"]["hit_at_5"] == 1.0
+    assert report["by_kind"]["related_event"]["hit_at_5"] == 1.0
+    assert set(report["by_language_pair"]) == {"de->en", "en->de", "en->en"}
+    assert report["reliability"]["matches"] > 0
+
+
+def test_missing_cache_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert realnews.main(_args(cache=tmp_path / "empty")) == 2
+    assert "no cached excerpt texts" in capsys.readouterr().err

@@ -52,8 +52,8 @@ from service.multilingual import (
     PairWeights,
     anchor_agreement,
     anchors,
+    claim_language,
     cosines,
-    detect_language,
     pair_scores,
 )
 from service.rerank import load_reranker
@@ -140,7 +140,7 @@ class Scorer:
         self.runtime = runtime
         self.use = runtime.extras[USE_KEY]
         self.texts = texts
-        self.languages = {cid: detect_language(t) for cid, t in texts.items()}
+        self.languages = {cid: claim_language(t) for cid, t in texts.items()}
 
     def pool(self, query: Query, excluded: np.ndarray) -> dict[str, Any]:
         text = normalize_claim_text(query.text)

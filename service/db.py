@@ -177,7 +177,12 @@ def store_id(engine: Engine) -> str:
 # Columns added after the first release: a store created before them gets them (NULL on old rows).
 # copy_group_id (service/syndication.py) is looked up by value when a group's root article is deleted.
 _LATER_COLUMNS = {
-    "claim": {"context_text": "TEXT", "checkworthiness": "FLOAT", "copy_group_id": "INTEGER"},
+    "claim": {
+        "context_text": "TEXT",
+        "checkworthiness": "FLOAT",
+        "copy_group_id": "INTEGER",
+        "language": "VARCHAR(16)",
+    },
     "source": {"copy_group_id": "INTEGER"},
 }
 _LATER_INDEXED = {"copy_group_id"}

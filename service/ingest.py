@@ -22,6 +22,7 @@ from service.errors import CrossCheckError, PayloadTooLargeError, UnprocessableE
 from service.extraction import Extraction, extract
 from service.models import Claim, Source, utcnow
 from service.schemas import SourceCreate
+from service.text.language import normalize_language
 from service.vectors import EncoderIndex, remove_claims
 
 
@@ -368,7 +369,7 @@ def _insert_rows(
     )
     claims: list[dict[str, Any]] = []
     scores = checkworthiness.tolist()
-    for p, sid, grouping in zip(articles, source_ids, groupings, strict=True):
+    for p, sid, grouping, source_row in zip(articles, source_ids, groupings, sources, strict=True):
         for c, group in zip(p.extraction.claims, grouping.claim_groups, strict=True):
             row = len(claims)
             claims.append(
@@ -382,6 +383,7 @@ def _insert_rows(
                     "context_text": c.context_text,
                     "checkworthiness": round(float(scores[row]), 4),
                     "copy_group_id": real(group),
+                    "language": normalize_language(source_row["language"]),
                     "embedding": store.vector_to_bytes(vectors[row]),
                 }
             )

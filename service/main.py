@@ -158,10 +158,9 @@ def _settle_heap() -> None:
     global _heap_settled
     if _heap_settled:
         return
-    from service import multilingual
-    from service.extraction import detect_language
+    from service.text.language import claim_language, detect_language
 
-    multilingual.detect_language("A short sentence to load the language model.")
+    claim_language("A short sentence to load the language model.")
     detect_language("A short sentence to load the language model.")
     gc.collect()
     gc.freeze()

@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 from embeddings import ClaimIndex, TextEncoder
 from service import lexical as lexical_mod
 from service import multilingual, relations, store
+from service.calibration import Calibration, feature_columns, pair_group
 from service.extraction import normalize_claim_text
 from service.lexical import LexicalHits, LexicalIndex
 from service.models import Claim, Source
@@ -29,6 +30,7 @@ from service.querytext import clean_social_post
 from service.rerank import CandidateText, Reranker, ranker_features, rrf, text_features
 from service.schemas import ClaimPublic, Match, MatchQuery, MatchResponse, SignalPublic, SourceBrief
 from service.syndication import claim_group
+from service.text.language import claim_language
 from service.vectors import EncoderIndex
 
 logger = logging.getLogger(__name__)
@@ -112,8 +114,11 @@ def _hydrate(*, session: Session, ids: Sequence[int]) -> dict[int, tuple[Claim, 
     return {claim.id or 0: (claim, source) for claim, source in rows}
 
 
-def _candidate_rows(*, session: Session, ids: Sequence[int]) -> dict[int, tuple[int, str, str | None]]:
-    """`claim id -> (source id, claim text, source title)`: what ranking needs, without building ORM objects."""
+def _candidate_rows(*, session: Session, ids: Sequence[int]) -> dict[int, tuple[int, str, str | None, str]]:
+    """`claim id -> (source id, claim text, source title, language)`: what ranking needs, without ORM objects.
+
+    The language is the one stored at ingest; a claim stored before languages were kept is detected here.
+    """
     if not ids:
         return {}
     # Plain SQL on the session's connection: for the ~100 candidates of every query, building and compiling the
@@ -122,12 +127,15 @@ def _candidate_rows(*, session: Session, ids: Sequence[int]) -> dict[int, tuple[
     rows = (
         session.connection()
         .exec_driver_sql(
-            f"SELECT claim.id, claim.source_id, claim.text, source.title FROM claim "
+            f"SELECT claim.id, claim.source_id, claim.text, source.title, claim.language FROM claim "
             f"JOIN source ON source.id = claim.source_id WHERE claim.id IN ({id_list})"
         )
         .all()
     )
-    return {int(cid): (int(sid), str(txt), title) for cid, sid, txt, title in rows}
+    return {
+        int(cid): (int(sid), str(txt), title, language or claim_language(str(txt)))
+        for cid, sid, txt, title, language in rows
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -335,6 +343,7 @@ class Pool:
     signals: dict[str, np.ndarray]
     texts: list[CandidateText]
     source_ids: np.ndarray
+    languages: list[str]
     dropped: int = 0  # retrieved ids no longer in the database
 
     def features(self, query_text: str) -> dict[str, np.ndarray]:
@@ -373,12 +382,14 @@ class Matcher:
         rankers: Sequence[Ranker],
         reranker: Reranker | None = None,
         clean: Callable[[str], str] = clean_social_post,
+        calibration: Calibration | None = None,
     ) -> None:
         names = [r.name for r in rankers]
         if len(set(names)) != len(names) or not any(r.kind == "dense" for r in rankers):
             raise ValueError(f"rankers need distinct names and at least one dense ranker, got {names}")
         self.rankers = list(rankers)
         self.clean = clean
+        self.calibration = calibration
         self._side = ThreadPoolExecutor(max_workers=2, thread_name_prefix="crosscheck-ranker")
         self.reranker: Reranker | None = None
         if reranker is not None:
@@ -448,6 +459,7 @@ class Matcher:
             signals=signals,
             texts=[CandidateText(text=rows[i][1], title=rows[i][2]) for i in ids.tolist()],
             source_ids=np.asarray([rows[i][0] for i in ids.tolist()], dtype=np.int64),
+            languages=[rows[i][3] for i in ids.tolist()],
             dropped=len(order) - ids.size,
         )
         return pool, exhausted, queries
@@ -483,8 +495,32 @@ class Matcher:
     def _score(
         self, pool: Pool, *, text: str, mode: str, options: MatchOptions
     ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        """The ranking score of each candidate and the extra signals to report with it."""
+        """The score of each candidate (0..1, what the answer is ordered by) and the extra signals to report with it.
+
+        With the calibration models (`service.calibration`), the score is the candidate's probability of coming
+        from a source that states the query, from every ranker's signals and the pair's languages; without them,
+        the ranking score of the mode (shown clipped to [0, 1] by `_select`).
+        """
         scores, extra = self._base_score(pool, text=text, mode=mode, options=options)
+        calibration = self.calibration
+        if calibration is not None and calibration.covers(mode) and pool.ids.size:
+            query_language = claim_language(text)
+            columns = feature_columns(
+                signals=pool.signals,
+                rerank=extra.get("rerank"),
+                query_anchors=multilingual.anchors(text),
+                candidate_anchors=[multilingual.anchors(t.text) for t in pool.texts],
+                dense_signal=self.dense.main_signal,
+                use_signal=f"{multilingual.USE_KEY}:cos",
+                bm25_signal=next((r.main_signal for r in self.rankers if r.kind == "lexical"), "lexical:bm25"),
+            )
+            groups = [pair_group(query_language, language) for language in pool.languages]
+            return calibration.score(mode, groups, columns), extra
+        return self._crosslingual(pool, text=text, scores=scores, extra=extra)
+
+    def _crosslingual(
+        self, pool: Pool, *, text: str, scores: np.ndarray, extra: dict[str, np.ndarray]
+    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         # Cross-lingual: the multilingual ranker only places other-language candidates among the
         # English pipeline's (service/multilingual.py); it never reorders same-language ones.
         use_signal = f"{multilingual.USE_KEY}:cos"
@@ -495,6 +531,7 @@ class Matcher:
                 base=scores,
                 minilm=pool.signals[self.dense.main_signal],
                 use=pool.signals[use_signal],
+                candidate_languages=pool.languages,
             )
             if pair is not None:  # reported only when the pool mixes languages
                 extra = {**extra, "crosslingual": pair}
@@ -531,11 +568,14 @@ class Matcher:
         cosine = pool.signals.get(self.dense.main_signal)
         # per_source keeps one claim per INDEPENDENT source: syndicated copies are one (service/syndication.py).
         groups = store.copy_groups(session=session, claim_ids=pool.ids.tolist()) if query.per_source else {}
+        # The score shown and filtered on: within [0, 1] in every mode (calibrated probabilities already are; without
+        # the calibration a BM25 or pair score above 1 shows as 1 but still ranks by its raw value).
+        shown = np.clip(scores, 0.0, 1.0)
         # Stable sort: ties keep the order in which the rankers listed the candidates.
         chosen: list[int] = []
         seen_groups: set[int] = set()
         for row in np.argsort(-scores, kind="stable").tolist():
-            if query.min_score is not None and cosine is not None and cosine[row] < query.min_score:
+            if query.min_score is not None and shown[row] < query.min_score:
                 continue
             if query.per_source:
                 group = groups.get(int(pool.ids[row]))
@@ -556,7 +596,7 @@ class Matcher:
         return [
             Match(
                 rank=rank,
-                score=round(float(scores[row]), 6),
+                score=round(float(shown[row]), 6),
                 claim=claim_public(claim),
                 source=source_brief(source),
                 copy_group=claim_group(claim, source),
@@ -575,6 +615,7 @@ def build_matcher(
     lexical: LexicalIndex,
     reranker: Reranker | None,
     extras: Mapping[str, EncoderIndex] | None = None,
+    calibration: Calibration | None = None,
 ) -> Matcher:
     """The production matcher: MiniLM cosine + BM25, fused by the learned reranker.
 
@@ -592,4 +633,4 @@ def build_matcher(
     # The additional encoders' cosines are reranker features and language-aware scores, where the 8-bit
     # vectors' error (about 0.003) does not matter: their candidates are not re-scored (one database read saved).
     rankers += [DenseRanker(key, extra.encoder, extra.index) for key, extra in (extras or {}).items()]
-    return Matcher(rankers=rankers, reranker=reranker)
+    return Matcher(rankers=rankers, reranker=reranker, calibration=calibration)

@@ -58,6 +58,8 @@ class Claim(SQLModel, table=True):
     checkworthiness: float | None = Field(default=None, index=True)
     # Set when the claim repeats, near verbatim, a claim of another copy group: that group (a source id).
     copy_group_id: int | None = Field(default=None, index=True)
+    # Its article's language, decided once at ingest (service/text/language.py); NULL on rows older than it.
+    language: str | None = Field(default=None, max_length=16)
     # float32 little-endian, unit length, of the model named in StoreInfo("embedding_model").
     embedding: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 

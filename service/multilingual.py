@@ -18,22 +18,18 @@ from __future__ import annotations
 
 import math
 import re
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Final
+from typing import Final
 
 import numpy as np
 
 from embeddings import ClaimIndex, TextEncoder
 from service.config import Settings
+from service.text.language import ENGLISH, claim_language
 
 USE_KEY: Final = "use"
-ENGLISH: Final = "en"
-# What the detector may answer: USE's sixteen training languages plus Ukrainian (which USE reads through
-# its Russian vocabulary). A closed list keeps short sentences from being called Latin or Esperanto.
-LANGUAGES: Final = ("ar", "de", "en", "es", "fr", "it", "ja", "ko", "nl", "pl", "pt", "ru", "th", "tr", "uk", "zh")
 
 
 def configured_encoders(settings: Settings) -> dict[str, TextEncoder]:
@@ -43,50 +39,6 @@ def configured_encoders(settings: Settings) -> dict[str, TextEncoder]:
     from embeddings.use import MultilingualEncoder
 
     return {USE_KEY: MultilingualEncoder()}
-
-
-# ---------------------------------------------------------------------------------------------- languages
-
-
-class _Detector:
-    """py3langid restricted to `LANGUAGES`; its model ships inside the package (no download)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._identifier: Any = None
-
-    def __call__(self, text: str) -> str:
-        if self._identifier is None:
-            with self._lock:
-                if self._identifier is None:
-                    from service.langid import identifier
-
-                    self._identifier = identifier(list(LANGUAGES))
-        lang, _score = self._identifier.classify(text)
-        return str(lang)
-
-
-_detect = _Detector()
-_HANGUL = re.compile(r"[\uac00-\ud7a3]")
-_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
-_UKRAINIAN_ONLY = re.compile(r"[їієґЇІЄҐ]")
-_RUSSIAN_ONLY = re.compile(r"[ыэъёЫЭЪЁ]")
-
-
-@lru_cache(maxsize=65_536)
-def detect_language(text: str) -> str:
-    """The ISO 639-1 code of a claim's language (one of `LANGUAGES`).
-
-    Scripts decide where they can (Hangul is Korean; Cyrillic letters only one of Russian and Ukrainian
-    has settle those two, which the statistical model often confuses on one sentence); otherwise py3langid.
-    """
-    if _HANGUL.search(text):
-        return "ko"
-    if _CYRILLIC.search(text):
-        uk, ru = bool(_UKRAINIAN_ONLY.search(text)), bool(_RUSSIAN_ONLY.search(text))
-        if uk != ru:
-            return "uk" if uk else "ru"
-    return _detect(text)
 
 
 # ------------------------------------------------------------------------------------------------ anchors
@@ -336,9 +288,9 @@ def pair_scores(
     Returns:
         One score per candidate.
     """
-    q_lang = detect_language(query_text)
+    q_lang = claim_language(query_text)
     q_anchors = anchors(query_text)
-    langs = candidate_languages or [detect_language(t) for t in candidate_texts]
+    langs = candidate_languages or [claim_language(t) for t in candidate_texts]
     out = np.empty(len(candidate_texts), dtype=np.float64)
     for row, (text, lang) in enumerate(zip(candidate_texts, langs, strict=True)):
         w = weights.for_pair(q_lang, lang)
@@ -367,6 +319,7 @@ def crosslingual_scores(
     minilm: np.ndarray,
     use: np.ndarray,
     weights: CrossLingualWeights = DEFAULT_WEIGHTS,
+    candidate_languages: Sequence[str] | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Final scores of a hybrid pool once the multilingual encoder is in it.
 
@@ -383,14 +336,17 @@ def crosslingual_scores(
         minilm: MiniLM cosine of each candidate.
         use: USE cosine of each candidate.
         weights: The per-pair weights.
+        candidate_languages: Each candidate's language as stored at ingest (detected when None).
 
     Returns:
         ``(scores, pair)``: the final score of each candidate, and its language-aware pair score (None when
         every candidate is in the query's language: the pair scores, which read every candidate's numbers
         and dates, would change nothing, so they are not computed -- most of this function's cost at 1M claims).
     """
-    languages = [detect_language(t) for t in candidate_texts]
-    query_language = detect_language(query_text)
+    languages = (
+        list(candidate_languages) if candidate_languages is not None else [claim_language(t) for t in candidate_texts]
+    )
+    query_language = claim_language(query_text)
     same = np.flatnonzero([lang == query_language for lang in languages])
     if same.size == len(languages):
         # Nothing in another language: the English pipeline's scores stand as they are.

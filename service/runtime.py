@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.engine import Engine
 
 from embeddings import ClaimIndex, TextEncoder, load_encoder
+from service.calibration import load_calibration
 from service.config import Settings
 from service.db import make_engine, open_session
 from service.errors import CrossCheckError
@@ -97,7 +98,14 @@ class Runtime:
             engine.dispose()
             raise
         logger.info("index %s: %d vectors %s", report.state, report.size, report.reason)
-        matcher = build_matcher(encoder=enc, index=index, lexical=lexical, reranker=load_reranker(), extras=extras)
+        matcher = build_matcher(
+            encoder=enc,
+            index=index,
+            lexical=lexical,
+            reranker=load_reranker(),
+            extras=extras,
+            calibration=load_calibration(),
+        )
         return cls(
             settings=settings,
             engine=engine,

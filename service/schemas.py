@@ -164,7 +164,9 @@ class MatchQuery(_Strict):
 
     text: str = Field(description="The claim, one or two sentences.")
     k: int = Field(default=10, ge=1, le=MAX_K, description="How many matches to return (1..100).")
-    min_score: float | None = Field(default=None, ge=-1.0, le=1.0, description="Drop matches below this cosine.")
+    min_score: float | None = Field(
+        default=None, ge=0.0, le=1.0, description="Drop matches whose `score` is below this (0..1, any language)."
+    )
     exclude_source_ids: list[int] = Field(default_factory=list, max_length=10_000)
     per_source: bool = Field(default=False, description="Keep only the best claim of each source.")
     mode: MatchMode = Field(
@@ -227,10 +229,9 @@ COPY_GROUP_DESCRIPTION = (
 class Match(BaseModel):
     rank: int
     score: float = Field(
-        description="What the mode ranks by: reranker probability 0..1 (hybrid), cosine -1..1 (dense), "
-        "BM25 (lexical). When the pool holds claims in another language than the query, hybrid ranks by the "
-        "language-aware pair score instead (multilingual cosine plus shared numbers and dates; may exceed 1). "
-        "Higher is better; compare scores within one response, not across modes."
+        description="0..1, falling with rank: how likely this match comes from a source that states the query "
+        "claim, in any language and mode (calibrated on real multilingual news: about 8 in 10 matches scored 0.8 "
+        "do). Each ranker's own number is under `scores`."
     )
     claim: ClaimPublic
     source: SourceBrief

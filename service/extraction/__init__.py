@@ -16,7 +16,6 @@ The pipeline (see the modules for each step):
 ``text[claim.start:claim.end] == claim.text`` always holds; ``context_text`` is derived and may differ.
 """
 
-from service.extraction.language import detect_language
 from service.extraction.model import ArticleMeta, ExtractedClaim, Extraction
 from service.extraction.pipeline import (
     MIN_CLAIM_WORDS,
@@ -26,6 +25,7 @@ from service.extraction.pipeline import (
     normalize_claim_text,
     parse_metadata,
 )
+from service.text.language import detect_language
 
 __all__ = [
     "MIN_CLAIM_WORDS",

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Final
 
 from service.extraction.context import ArticleContext
-from service.extraction.language import detect_language, normalize_language
 from service.extraction.markup import (
     ANSWER_LABELS,
     CLOSERS,
@@ -27,6 +26,7 @@ from service.extraction.markup import (
 from service.extraction.model import ArticleMeta, ExtractedClaim, Extraction
 from service.extraction.sentences import sentence_spans
 from service.extraction.speakers import Attribution, find_attribution
+from service.text.language import detect_language, normalize_language
 
 # Fewer words than this is a fragment ("Breaking news.", "Why not cut?"), not a claim. Korean
 # writes several words as one spaced unit, so two of those already make a sentence.

@@ -26,7 +26,8 @@ from typing import Literal
 from service.relations import attribution, entities, negation, rules
 from service.relations.dates import DateMention, find_dates, overlaps
 from service.relations.numbers import NumberMention, alignment, comparable, compatible, describe, find_numbers
-from service.relations.text import Token, content_stems, dice, guess_language, tokenize
+from service.relations.text import Token, content_stems, dice, tokenize
+from service.text.language import claim_language
 
 __all__ = ["ClaimFacts", "Relation", "Signal", "SignalKind", "Verdict", "clear_caches", "compare", "compare_many"]
 
@@ -98,7 +99,7 @@ def _analyse(
     speaker: str | None,
 ) -> _Analysis:
     base = " ".join((context_text or text).split())
-    lang = language or guess_language(base)
+    lang = language or claim_language(base)
     tokens = tokenize(base)
     brackets = tuple(m.span() for m in _BRACKET.finditer(base))
     dates = find_dates(

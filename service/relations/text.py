@@ -1,4 +1,4 @@
-"""Shared text helpers of the relations engine: tokens, crude stems, content words, language guess."""
+"""Shared text helpers of the relations engine: tokens, crude stems, content words."""
 
 # ruff: noqa: RUF001
 
@@ -17,10 +17,6 @@ def word_set(words: str) -> frozenset[str]:
 
 TOKEN = re.compile(r"\w+(?:['’]\w+)*|[%$€£₽₴₩¥]", re.UNICODE)
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
-_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
-_UKRAINIAN_LETTERS = re.compile(r"[іїєґІЇЄҐ]")
-_FRENCH_WORDS: Final = word_set("""le la les des du une est et à au aux été sont dans pour avec sur qui""")
-_GERMAN_WORDS: Final = word_set("""der die das und ist nicht hat den dem im am von zu mit auf ein eine wurde""")
 
 # Function words of the supported languages: they say nothing about which fact a claim states.
 STOPWORDS: Final[frozenset[str]] = word_set(
@@ -82,21 +78,6 @@ def dice(a: frozenset[str], b: frozenset[str]) -> float:
     if not a and not b:
         return 0.0
     return 2 * len(a & b) / (len(a) + len(b))
-
-
-def guess_language(text: str) -> str:
-    """A cheap guess among en, fr, de, ru, uk, ko from scripts and function words (for number formats)."""
-    if _HANGUL.search(text):
-        return "ko"
-    if _CYRILLIC.search(text):
-        return "uk" if _UKRAINIAN_LETTERS.search(text) else "ru"
-    words = {w.lower() for w in re.findall(r"[^\W\d_]+", text)}
-    german, french = len(words & _GERMAN_WORDS), len(words & _FRENCH_WORDS)
-    if german >= 2 and german > french:
-        return "de"
-    if french >= 2:
-        return "fr"
-    return "en"
 
 
 def has_hangul(text: str) -> bool:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import gc
 
-from service import langid
 from service.main import GC_THRESHOLDS
+from service.text import langid
 from tests.helpers import HashingEncoder
 
 

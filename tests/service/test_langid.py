@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from service import langid
+from service.text import langid
 
 TEXTS = [
     "The council approved the plan on Tuesday.",

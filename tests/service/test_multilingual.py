@@ -12,15 +12,10 @@ from sqlmodel import Session, select
 from service import vectors
 from service.config import Settings
 from service.models import ClaimVector
-from service.multilingual import (
-    LANGUAGES,
-    USE_KEY,
-    anchor_agreement,
-    anchors,
-    crosslingual_scores,
-    detect_language,
-)
+from service.multilingual import USE_KEY, anchor_agreement, anchors, crosslingual_scores
 from service.reindex import reindex
+from service.text.language import CLAIM_LANGUAGES as LANGUAGES
+from service.text.language import claim_language as detect_language
 from tests.helpers import REPO, HashingEncoder
 
 SET = REPO / "tests" / "data" / "crosslingual" / "claims.jsonl"

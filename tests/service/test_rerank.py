@@ -54,6 +54,7 @@ def _pool(with_use: bool) -> Pool:
         signals=signals,
         texts=[CandidateText("Kim sent 12,000 troops in 2024.", "Troops"), CandidateText("Rain in Halden.", None)],
         source_ids=np.asarray([1, 2], dtype=np.int64),
+        languages=["en", "en"],
     )
 
 

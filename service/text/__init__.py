@@ -1,0 +1,1 @@
+"""Text analysis shared by extraction, matching and relations: one module per idea (language, ...)."""

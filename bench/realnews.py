@@ -412,7 +412,12 @@ def errors(
         head = returned[:TOP]
         missed = bool(case.supports) and not any(m.excerpts & case.supports for m in head)
         wrong_same = [m for m in head if m.relation == "same" and not m.excerpts & case.supports]
-        if missed or wrong_same:
+        unflagged = [
+            (m, match)
+            for m, match in zip(returned, raw[case.id]["matches"], strict=False)
+            if m.excerpts & case.contradicts and not m.excerpts & case.supports and m.relation != "conflict"
+        ]
+        if missed or wrong_same or unflagged:
             out.append(
                 {
                     "claim": case.id,
@@ -429,6 +434,15 @@ def errors(
                             "scores": match.get("scores"),
                         }
                         for m, match in zip(head, raw[case.id]["matches"], strict=False)
+                    ],
+                    "conflicts_not_flagged": [
+                        {
+                            "excerpts": sorted(m.excerpts),
+                            "relation": m.relation,
+                            "claim": match["claim"]["text"][:200],
+                            "signals": [sig["explanation"] for sig in match["signals"]],
+                        }
+                        for m, match in unflagged
                     ],
                 }
             )

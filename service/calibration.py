@@ -1,24 +1,20 @@
 """Scores people can read: each match's probability of coming from a source that states the query claim.
 
-The rankers' own numbers live on different scales (a reranker probability trained on tweets against
-fact-checks, cosines of two encoders that run higher within one language than across two, BM25), so a raw
-score meant different things in different modes and languages, and a cross-lingual candidate could not be
-compared with a same-language one. A small logistic model per mode and per kind of language pair turns the
-signals of a candidate into one probability:
+What a mode ranks by lives on its own scale: a reranker probability trained on tweets against fact-checks
+(hybrid), a cosine (dense), BM25 (lexical), and, when the candidates mix languages, the language-aware pair
+score of `service.multilingual` (which may exceed 1). None of them is a probability, and the same number meant
+different things in different modes and languages. Each (mode, scale) gets a one-feature logistic map
+(Platt scaling) from that ranking score to the probability that the match's source states the query claim:
 
-- the kinds of pair: ``english`` (query and candidate in English, where MiniLM is trustworthy),
-  ``same_language`` (both in one other language), ``cross_language`` (two languages: only the multilingual
-  encoder and the language-independent anchors can tell);
-- the features (`FEATURES`): both encoders' cosines, the hybrid reranker's log-odds, BM25, and what the
-  query's figures and dates have in common with the candidate's (`service.multilingual.anchors`): the share of
-  the query's anchors the candidate states, and whether both state figures and none agree.
+- ``pure``: every candidate in the query's language; the mode's own score (the reranker's log-odds in hybrid,
+  the cosine in dense, log(1 + BM25) in lexical);
+- ``mixed``: the pool mixes languages and is ordered by the pair score.
 
-Fitted by ``bench/train_calibration.py`` on the development events of the real-news set only
-(``bench/data/realnews``, split by event; its test events are scored once, never fitted on), so that a score
-of 0.8 is right about 80% of the time there; ``crosscheck bench realnews`` draws the reliability curve. The
-candidates of every kind of pair are then ordered by that one probability: the fusion of the two encoders'
-candidates is calibrated per kind of language pair, not weighted by hand. Without the model file the raw
-scores stand (clipped to [0, 1]).
+The map is increasing, so within one answer the order is the ranking's own (CLEF2020 MAP is untouched) and the
+score falls with rank; across answers, modes and languages the same score means the same thing. Fitted by
+``bench/train_calibration.py`` on the development events of the real-news set (``bench/data/realnews``; its
+test events are never fitted on); ``crosscheck bench realnews`` draws the reliability curve. Without the file
+(or for a mode it has no map for) the ranking score is shown clipped to [0, 1].
 """
 
 from __future__ import annotations
@@ -26,122 +22,98 @@ from __future__ import annotations
 import json
 import logging
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 import numpy as np
 
-from service.rerank import LogisticModel
+from service.rerank import missing_ranker
 
 logger = logging.getLogger(__name__)
 
 MODEL_PATH: Final = Path(__file__).resolve().parent / "data" / "calibration.json"
-FORMAT_VERSION: Final = 1
-GROUPS: Final = ("english", "same_language", "cross_language")
-FEATURES: Final = (
-    "minilm",
-    "use",
-    "rerank_logodds",
-    "bm25",
-    "anchor_recall",
-    "anchor_clash",
-    "query_anchors",
-)
+FORMAT_VERSION: Final = 3
+Scale = Literal["pure", "mixed"]
+SCALES: Final[tuple[Scale, ...]] = ("pure", "mixed")
 # Reranker probabilities are clipped before their log-odds so that 0 and 1 stay finite.
-_EPS: Final = 1e-4
+_EPS: Final = 1e-6
 
 
-def pair_group(query_language: str, candidate_language: str) -> str:
-    """Which kind of language pair a (query, candidate) pair is."""
-    if query_language != candidate_language:
-        return "cross_language"
-    return "english" if query_language == "en" else "same_language"
+def ranking_feature(mode: str, scale: Scale, scores: np.ndarray) -> np.ndarray:
+    """The one feature a map reads: the ranking score on a roughly linear scale."""
+    values = np.asarray(scores, dtype=np.float64)
+    if scale == "mixed":
+        return values
+    if mode == "hybrid":
+        p = np.clip(values, _EPS, 1 - _EPS)
+        return np.log(p / (1 - p))
+    if mode == "lexical":
+        return np.log1p(np.maximum(values, 0.0))
+    return values
 
 
-def anchor_features(query: frozenset[str], candidate: frozenset[str]) -> tuple[float, float]:
-    """(share of the query's anchors the candidate states, 1 if both state anchors and none agree)."""
-    if not query:
-        return 0.0, 0.0
-    shared = len(query & candidate)
-    return shared / len(query), float(bool(candidate) and shared == 0)
+@dataclass(frozen=True, slots=True)
+class PlattMap:
+    """probability = 1 / (1 + exp(-(slope * feature + intercept))), with slope > 0 (order kept)."""
 
+    slope: float
+    intercept: float
+    info: Mapping[str, Any]
 
-def feature_columns(
-    *,
-    signals: Mapping[str, np.ndarray],
-    rerank: np.ndarray | None,
-    query_anchors: frozenset[str],
-    candidate_anchors: Sequence[frozenset[str]],
-    dense_signal: str,
-    use_signal: str,
-    bm25_signal: str,
-) -> dict[str, np.ndarray]:
-    """The named feature columns of a pool's candidates (absent signals are 0, in training and serving alike)."""
-    n = len(candidate_anchors)
-    zeros = np.zeros(n, dtype=np.float64)
-    anchor_rows = [anchor_features(query_anchors, c) for c in candidate_anchors]
-    logodds = zeros
-    if rerank is not None:
-        p = np.clip(np.asarray(rerank, dtype=np.float64), _EPS, 1 - _EPS)
-        logodds = np.log(p / (1 - p))
-    return {
-        "minilm": np.asarray(signals.get(dense_signal, zeros), dtype=np.float64),
-        "use": np.asarray(signals.get(use_signal, zeros), dtype=np.float64),
-        "rerank_logodds": logodds,
-        "bm25": np.log1p(np.maximum(np.asarray(signals.get(bm25_signal, zeros), dtype=np.float64), 0.0)),
-        "anchor_recall": np.asarray([a for a, _ in anchor_rows], dtype=np.float64),
-        "anchor_clash": np.asarray([b for _, b in anchor_rows], dtype=np.float64),
-        "query_anchors": np.full(n, math.log1p(len(query_anchors)), dtype=np.float64),
-    }
+    def __call__(self, feature: np.ndarray) -> np.ndarray:
+        z = self.slope * np.asarray(feature, dtype=np.float64) + self.intercept
+        return 1.0 / (1.0 + np.exp(-np.clip(z, -500, 500)))
 
 
 @dataclass(frozen=True, slots=True)
 class Calibration:
-    """One logistic model per (mode, kind of language pair); `score` gives every candidate its probability."""
+    """The maps by ``"<mode>:<scale>"``."""
 
-    models: Mapping[str, LogisticModel]
+    maps: Mapping[str, PlattMap]
     info: Mapping[str, Any]
+    # The rankers (name -> model identity) whose scores the maps were fitted on: another model, other scores.
+    requires: Mapping[str, str]
 
-    def covers(self, mode: str) -> bool:
-        return all(f"{mode}:{group}" in self.models for group in GROUPS)
+    def usable_with(self, available: Mapping[str, str]) -> str | None:
+        """None if the matcher runs the rankers the maps were fitted on, else what differs."""
+        return missing_ranker(self.requires, available)
 
-    def score(self, mode: str, groups: Sequence[str], columns: Mapping[str, np.ndarray]) -> np.ndarray:
-        """The probability of each candidate under its pair kind's model for this mode.
-
-        Raises:
-            KeyError: If the mode has no model for a pair kind present.
-        """
-        out = np.zeros(len(groups), dtype=np.float64)
-        labels = np.asarray(groups)
-        for group in set(groups):
-            rows = np.flatnonzero(labels == group)
-            model = self.models[f"{mode}:{group}"]
-            out[rows] = model.score({name: np.asarray(columns[name])[rows] for name in model.features})
-        return out
+    def probability(self, mode: str, scale: Scale, scores: np.ndarray) -> np.ndarray | None:
+        """Calibrated scores for one pool, or None when there is no map for this mode and scale."""
+        found = self.maps.get(f"{mode}:{scale}")
+        return None if found is None else found(ranking_feature(mode, scale, scores))
 
     def to_json(self) -> dict[str, Any]:
         return {
             "format": FORMAT_VERSION,
             "info": dict(self.info),
-            "models": {key: model.to_json() for key, model in self.models.items()},
+            "requires": dict(self.requires),
+            "maps": {
+                key: {"slope": m.slope, "intercept": m.intercept, "info": dict(m.info)} for key, m in self.maps.items()
+            },
         }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Calibration:
         if data.get("format") != FORMAT_VERSION:
             raise ValueError(f"unsupported calibration file format {data.get('format')}")
-        models = {key: LogisticModel.from_json(model) for key, model in data["models"].items()}
-        return cls(models=models, info=dict(data.get("info", {})))
+        maps = {}
+        for key, raw in data["maps"].items():
+            slope, intercept = float(raw["slope"]), float(raw["intercept"])
+            if not (slope > 0 and math.isfinite(slope) and math.isfinite(intercept)):
+                raise ValueError(f"calibration map {key}: the slope must be positive and finite, got {slope}")
+            maps[key] = PlattMap(slope=slope, intercept=intercept, info=dict(raw.get("info", {})))
+        return cls(maps=maps, info=dict(data.get("info", {})), requires=dict(data["requires"]))
 
 
 def load_calibration(path: Path = MODEL_PATH) -> Calibration | None:
-    """The packaged models, or None (logged) when missing or unreadable: raw scores are then clipped to [0, 1]."""
+    """The packaged maps, or None (logged) when missing or unreadable: ranking scores are then clipped to [0, 1]."""
     try:
         return Calibration.from_json(json.loads(path.read_text(encoding="utf-8")))
     except FileNotFoundError:
-        logger.info("no score calibration at %s: raw ranking scores, clipped to [0, 1]", path)
+        logger.info("no score calibration at %s: ranking scores shown clipped to [0, 1]", path)
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        logger.warning("score calibration %s unusable (%s): raw ranking scores, clipped to [0, 1]", path, exc)
+        logger.warning("score calibration %s unusable (%s): ranking scores shown clipped to [0, 1]", path, exc)
     return None

@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 from embeddings import ClaimIndex, TextEncoder
 from service import lexical as lexical_mod
 from service import multilingual, relations, store
-from service.calibration import Calibration, feature_columns, pair_group
+from service.calibration import Calibration, Scale
 from service.extraction import normalize_claim_text
 from service.lexical import LexicalHits, LexicalIndex
 from service.models import Claim, Source
@@ -389,7 +389,13 @@ class Matcher:
             raise ValueError(f"rankers need distinct names and at least one dense ranker, got {names}")
         self.rankers = list(rankers)
         self.clean = clean
-        self.calibration = calibration
+        self.calibration: Calibration | None = None
+        if calibration is not None:
+            why = calibration.usable_with({r.name: r.identity for r in self.rankers if r.available})
+            if why is None:
+                self.calibration = calibration
+            else:
+                logger.warning("score calibration not used (%s): ranking scores shown clipped to [0, 1]", why)
         self._side = ThreadPoolExecutor(max_workers=2, thread_name_prefix="crosscheck-ranker")
         self.reranker: Reranker | None = None
         if reranker is not None:
@@ -471,9 +477,7 @@ class Matcher:
         mode = query.mode
         if scope.empty or not self._active(mode, options):
             return MatchResponse(query=query.text, matches=[])
-        depth = max(options.depth, query.k) if mode == "hybrid" else query.k
-        if mode == "dense" and any(isinstance(r, DenseRanker) and r.approximate for r in self._active(mode, options)):
-            depth = query.k * APPROXIMATE_OVERFETCH
+        depth = self._depth(mode, query.k, options)
         if query.per_source:
             depth *= PER_SOURCE_OVERFETCH
         while True:
@@ -492,31 +496,56 @@ class Matcher:
                 return match_response(query.text, matches)
             depth *= PER_SOURCE_OVERFETCH
 
+    def _depth(self, mode: str, k: int, options: MatchOptions) -> int:
+        """How many candidates each ranker lists for a query asking for k matches."""
+        if mode == "hybrid":
+            return max(options.depth, k)
+        if mode == "dense" and any(isinstance(r, DenseRanker) and r.approximate for r in self._active(mode, options)):
+            return k * APPROXIMATE_OVERFETCH
+        return k
+
     def _score(
         self, pool: Pool, *, text: str, mode: str, options: MatchOptions
     ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        """The score of each candidate (0..1, what the answer is ordered by) and the extra signals to report with it.
+        """The score of each candidate (what the answer is ordered by) and the extra signals to report with it.
 
-        With the calibration models (`service.calibration`), the score is the candidate's probability of coming
-        from a source that states the query, from every ranker's signals and the pair's languages; without them,
-        the ranking score of the mode (shown clipped to [0, 1] by `_select`).
+        The ranking score of the mode (and, when the pool mixes languages, the language-aware pair score);
+        with the calibration maps (`service.calibration`) turned into the probability that the candidate's source
+        states the query -- an increasing map, so the order is the ranking's own. Without them the ranking score
+        stands (shown clipped to [0, 1] by `_select`).
         """
+        scores, extra = self.ranking_scores(pool, text=text, mode=mode, options=options)
+        if self.calibration is not None and pool.ids.size and (mode != "hybrid" or "rrf" not in extra):
+            scale: Scale = "mixed" if "crosslingual" in extra else "pure"
+            calibrated = self.calibration.probability(mode, scale, scores)
+            if calibrated is not None:
+                return calibrated, extra
+        return scores, extra
+
+    def ranking_scores(
+        self, pool: Pool, *, text: str, mode: str, options: MatchOptions = DEFAULT_OPTIONS
+    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """The mode's ranking score of each candidate before calibration (also what the calibration is fitted on)."""
         scores, extra = self._base_score(pool, text=text, mode=mode, options=options)
-        calibration = self.calibration
-        if calibration is not None and calibration.covers(mode) and pool.ids.size:
-            query_language = claim_language(text)
-            columns = feature_columns(
-                signals=pool.signals,
-                rerank=extra.get("rerank"),
-                query_anchors=multilingual.anchors(text),
-                candidate_anchors=[multilingual.anchors(t.text) for t in pool.texts],
-                dense_signal=self.dense.main_signal,
-                use_signal=f"{multilingual.USE_KEY}:cos",
-                bm25_signal=next((r.main_signal for r in self.rankers if r.kind == "lexical"), "lexical:bm25"),
-            )
-            groups = [pair_group(query_language, language) for language in pool.languages]
-            return calibration.score(mode, groups, columns), extra
         return self._crosslingual(pool, text=text, scores=scores, extra=extra)
+
+    def training_pool(
+        self, *, session: Session, query: MatchQuery, options: MatchOptions = DEFAULT_OPTIONS
+    ) -> tuple[Pool, np.ndarray, dict[str, np.ndarray]]:
+        """A query's pool with its ranking scores, as `match` builds them (bench/train_calibration.py)."""
+        text = self.clean(query.text) if options.clean_query else normalize_claim_text(query.text)
+        scope = build_scope(session=session, query=query)
+        mode, k = query.mode, query.k
+        pool, _exhausted, queries = self.gather(
+            session=session, text=text, mode=mode, depth=self._depth(mode, k, options), scope=scope, options=options
+        )
+        if self.dense.main_signal not in pool.signals:
+            dense_query = queries.get(self.dense.name) or self.dense.start(session=session, text=text)
+            pool.signals.update(dense_query.signals(pool.ids))
+        if not pool.ids.size:
+            return pool, np.zeros(0), {}
+        scores, extra = self.ranking_scores(pool, text=text, mode=mode, options=options)
+        return pool, scores, extra
 
     def _crosslingual(
         self, pool: Pool, *, text: str, scores: np.ndarray, extra: dict[str, np.ndarray]
@@ -570,7 +599,8 @@ class Matcher:
         groups = store.copy_groups(session=session, claim_ids=pool.ids.tolist()) if query.per_source else {}
         # The score shown and filtered on: within [0, 1] in every mode (calibrated probabilities already are; without
         # the calibration a BM25 or pair score above 1 shows as 1 but still ranks by its raw value).
-        shown = np.clip(scores, 0.0, 1.0)
+        # Rounded once, so that the filter and the answer agree on a score a client copies back as min_score.
+        shown = np.round(np.clip(scores, 0.0, 1.0), 6)
         # Stable sort: ties keep the order in which the rankers listed the candidates.
         chosen: list[int] = []
         seen_groups: set[int] = set()
@@ -596,7 +626,7 @@ class Matcher:
         return [
             Match(
                 rank=rank,
-                score=round(float(shown[row]), 6),
+                score=float(shown[row]),
                 claim=claim_public(claim),
                 source=source_brief(source),
                 copy_group=claim_group(claim, source),

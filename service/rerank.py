@@ -142,6 +142,15 @@ def rrf(ranks: Mapping[str, np.ndarray], weights: Mapping[str, float] | None = N
     return total if total is not None else np.zeros(0)
 
 
+def missing_ranker(requires: Mapping[str, str], available: Mapping[str, str]) -> str | None:
+    """None if every required ranker runs with the identity a model was fitted with, else what is missing."""
+    for ranker, identity in requires.items():
+        have = available.get(ranker)
+        if have != identity:
+            return f"needs {ranker}={identity}, matcher has {have or 'nothing'}"
+    return None
+
+
 # eq=False: models compare by identity (their numpy arrays have no single truth value).
 @dataclass(frozen=True, slots=True, eq=False)
 class LogisticModel:
@@ -167,11 +176,7 @@ class LogisticModel:
 
     def usable_with(self, available: Mapping[str, str]) -> str | None:
         """None if every ranker the model needs runs with the same identity, else why not."""
-        for ranker, identity in self.requires.items():
-            have = available.get(ranker)
-            if have != identity:
-                return f"needs {ranker}={identity}, matcher has {have or 'nothing'}"
-        return None
+        return missing_ranker(self.requires, available)
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -276,7 +276,7 @@ def test_seed_kursk_liberation_conflicts_with_the_ukrainian_denial(
 def test_pair_set_is_large_varied_and_valid() -> None:
     pairs = load_pairs(PAIRS_DIR)
     assert len(pairs) >= 200
-    assert {p.split for p in pairs} == {"dev", "holdout"}
+    assert {p.split for p in pairs} == {"dev", "holdout", "holdout2"}
     categories = Counter(p.category for p in pairs)
     for category in ("paraphrase", "number_conflict", "date_conflict", "negation", "entity_swap",
                      "attribution_change", "related_event", "unrelated"):  # fmt: skip

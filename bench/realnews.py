@@ -15,6 +15,7 @@ service's default settings and ``k`` = 20. Measured, per split, per kind and per
 - ``auc_supported_vs_unsupported``: how well the top score separates stated from unstated claims;
 - ``conflict_flagged``: of the contradicting sources that come back, the share marked ``conflict``;
 - ``same_precision_top5``: of the top-5 matches marked ``same``, the share from sources that state the claim;
+  ``same_recall_top5``: of the top-5 matches from sources that state the claim, the share marked ``same``;
 - ``unsupported_with_same_top5``: unstated claims that still get a ``same`` in their top 5;
 - ``scores_outside_0_1``; a reliability curve of ``score`` (share of matches from stating sources by score bin,
   and the expected calibration error); p50 latency of a match.
@@ -232,7 +233,7 @@ def evaluate(
     top_supported: list[float] = []
     top_unsupported: list[float] = []
     conflict_seen = conflict_flagged = 0
-    same_top = same_right = 0
+    same_top = same_right = stating_top = stating_same = 0
     unsupported_same = 0
     outside = total_matches = 0
     for case in cases:
@@ -263,9 +264,11 @@ def evaluate(
                 conflict_flagged += m.relation == "conflict"
         if case.supports:
             for m in head:
-                if m.relation == "same":
-                    same_top += 1
-                    same_right += bool(m.excerpts & case.supports)
+                states = bool(m.excerpts & case.supports)
+                same_top += m.relation == "same"
+                same_right += m.relation == "same" and states
+                stating_top += states
+                stating_same += states and m.relation == "same"
     return {
         "claims": len(cases),
         "supported": len(supported),
@@ -277,6 +280,7 @@ def evaluate(
         "conflict_flagged": _ratio(conflict_flagged, conflict_seen),
         "conflicting_returned": conflict_seen,
         "same_precision_top5": _ratio(same_right, same_top),
+        "same_recall_top5": _ratio(stating_same, stating_top),
         "unsupported_with_same_top5": f"{unsupported_same} of {len(cases) - len(supported)}",
         "scores_outside_0_1": f"{outside} of {total_matches}",
     }

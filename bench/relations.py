@@ -186,17 +186,27 @@ def errors(pairs: Sequence[Pair], verdicts: Sequence[Verdict], similarities: Seq
 
 
 def similarities(pairs: Sequence[Pair]) -> list[float]:
-    """MiniLM cosine of each pair's two sides (context text when present), as the match API computes it."""
+    """The cosine the match API hands the engine for each pair (context texts when present): MiniLM's for two
+    English sides, the multilingual USE's otherwise (`service.relations.pair_similarity`)."""
     from embeddings import Encoder
+    from embeddings.use import MultilingualEncoder
+    from service.relations import pair_similarity
+    from service.text.language import claim_language
 
-    encoder = Encoder()
     texts = [p.query.context_text or p.query.text for p in pairs] + [
         p.match.context_text or p.match.text for p in pairs
     ]
-    vectors = encoder.encode_documents(texts)
     n = len(pairs)
     # Unit rows: the inner product is the cosine.
-    return [float(vectors[i] @ vectors[n + i]) for i in range(n)]
+    minilm = Encoder().encode_documents(texts)
+    use = MultilingualEncoder().encode_documents(texts)
+    out = []
+    for i, p in enumerate(pairs):
+        languages = [side.language or claim_language(side.text) for side in (p.query, p.match)]
+        out.append(
+            pair_similarity(languages[0], languages[1], float(minilm[i] @ minilm[n + i]), float(use[i] @ use[n + i]))
+        )
+    return out
 
 
 def _percentiles(samples: list[float]) -> dict[str, float]:
@@ -234,11 +244,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pairs", type=Path, default=PAIRS_DIR, help="folder of *.jsonl pair files (stem = split)")
     parser.add_argument("--errors", action="store_true", help="also list every wrong pair")
     parser.add_argument("--no-speed", action="store_true", help="skip the timing")
+    parser.add_argument(
+        "--splits",
+        default="dev",
+        help="comma-separated splits (file stems) to score, or 'all'; a holdout is scored once, when the rules "
+        "are frozen, so it is never scored by default",
+    )
 
 
 def main(args: argparse.Namespace) -> int:
     try:
         pairs = load_pairs(args.pairs)
+        if args.splits != "all":
+            wanted = {s.strip() for s in args.splits.split(",") if s.strip()}
+            unknown = wanted - {p.split for p in pairs}
+            if unknown:
+                raise ValueError(f"no split {sorted(unknown)} (files: {sorted({p.split for p in pairs})})")
+            pairs = [p for p in pairs if p.split in wanted]
     except (OSError, ValueError, KeyError, json.JSONDecodeError) as exc:
         print(f"error: cannot read the pair set in {args.pairs}: {exc}", file=sys.stderr)
         return 2

@@ -43,6 +43,9 @@ CANDIDATE_DEPTH = 50
 # Dense mode over an approximate (HNSW, 8-bit) index asks it for k times this many candidates and re-scores them
 # with the stored float32 vectors: recall@10 against exact search at 1M 0.976 -> 0.992 (bench/index.py, README).
 APPROXIMATE_OVERFETCH = 4
+# With calibrated scores, `same` needs at least this probability that the match's source states the query: a
+# pair the relations engine finds alike but the calibration finds unlikely is `related` (real-news dev events).
+SAME_MIN_SCORE = 0.4
 # BM25 scores are read for the query's best this-many claims; a candidate further down scores 0.
 LEXICAL_SCORE_DEPTH = 1000
 
@@ -78,7 +81,7 @@ def claim_facts(claim: Claim, source: Source) -> relations.ClaimFacts:
         context_text=claim.context_text,
         speaker=claim.speaker,
         published_at=source.published_at,
-        language=source.language,
+        language=claim.language or source.language,
     )
 
 
@@ -618,11 +621,28 @@ class Matcher:
         found = _hydrate(session=session, ids=[int(pool.ids[row]) for row in chosen])
         # Deleted a moment ago: not in `found`.
         kept = [(row, *found[int(pool.ids[row])]) for row in chosen if int(pool.ids[row]) in found]
+        # Each pair is judged on the cosine of the encoder that reads both its languages.
+        query_language = claim_language(text)
+        use = pool.signals.get(f"{multilingual.USE_KEY}:cos")
         verdicts = relations.compare_many(
-            relations.ClaimFacts(text=text),
+            relations.ClaimFacts(text=text, language=query_language),
             [claim_facts(claim, source) for _, claim, source in kept],
-            [float(cosine[row]) if cosine is not None else 0.0 for row, _, _ in kept],
+            [
+                relations.pair_similarity(
+                    query_language,
+                    pool.languages[row],
+                    float(cosine[row]) if cosine is not None else 0.0,
+                    float(use[row]) if use is not None else None,
+                )
+                for row, _, _ in kept
+            ],
         )
+        if self.calibration is not None:
+            # `same` says the match states the query's fact: not for a match the calibration finds unlikely to.
+            verdicts = [
+                relations.related(v.signals) if v.relation == "same" and shown[row] < SAME_MIN_SCORE else v
+                for (row, _, _), v in zip(kept, verdicts, strict=True)
+            ]
         return [
             Match(
                 rank=rank,

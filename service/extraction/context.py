@@ -228,7 +228,7 @@ _PERSON_NEEDLE: Final = re.compile(_longest_first([*_TITLE_NAMES, *_ROLE_WORDS])
 _NOT_FIRST_NAMES: Final = frozenset(
     {"Storm", "Hurricane", "Typhoon", "Cyclone", "Lake", "Mount", "River", "Operation", "The", "A", "An", "In",
      "On", "At", "North", "South", "East", "West", "New", "Consumer", "Food", "Card", "Rail", "Police", "Public",
-     "National", "State", "Central", "Supreme", "Riverton", "Council"}
+     "National", "State", "Central", "Supreme", "Council"}
 )  # fmt: skip
 
 # Organisation kinds, by the words in a name or in front of it.
@@ -237,9 +237,9 @@ _KIND_WORDS: Final[dict[str, tuple[str, ...]]] = {
                  "управления", "управлении", "ведомство"),
     "office": ("office", "bureau", "бюро"),
     "agency": ("agency", "agence", "агентство", "kcna", "reuters", "afp", "tass", "тасс", "yonhap", "interfax",
-               "xinhua", "news service", "нордфакс"),
+               "xinhua", "news service"),
     "company": ("company", "firm", "operator", "provider", "developer", "maker", "carrier", "airline", "group",
-                "telecom", "energy", "homes", "inc", "ltd", "corp", "plc", "holdings", "technologies", "compute",
+                "telecom", "energy", "inc", "ltd", "corp", "plc", "holdings", "technologies",
                 "compagnie", "entreprise", "société", "groupe", "компания", "фирма", "оператор"),
     "bank": ("bank", "banque", "банк", "цб"),
     "court": ("court", "tribunal", "cour", "суд"),

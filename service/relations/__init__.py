@@ -18,6 +18,7 @@ from __future__ import annotations
 import bisect
 import datetime
 import functools
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,7 +30,18 @@ from service.relations.numbers import NumberMention, alignment, comparable, comp
 from service.relations.text import Token, content_stems, dice, tokenize
 from service.text.language import claim_language
 
-__all__ = ["ClaimFacts", "Relation", "Signal", "SignalKind", "Verdict", "clear_caches", "compare", "compare_many"]
+__all__ = [
+    "ClaimFacts",
+    "Relation",
+    "Signal",
+    "SignalKind",
+    "Verdict",
+    "clear_caches",
+    "compare",
+    "compare_many",
+    "pair_similarity",
+    "related",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,20 +164,27 @@ def clear_caches() -> None:
 def _number_signals(q: _Analysis, m: _Analysis) -> list[Signal]:
     signals: list[Signal] = []
     for qn in q.numbers:
-        candidates = [mn for mn in m.numbers if comparable(qn, mn)]
-        if not candidates or any(compatible(qn, mn) for mn in candidates):
+        candidates = [mn for mn in m.numbers if comparable(qn, mn, across_languages=q.language != m.language)]
+        if not candidates:
+            continue
+        agreeing = [mn for mn in candidates if compatible(qn, mn)]
+        if agreeing:
+            # A bound met by a different figure ("more than 5,000" / "5,434"): both hold; shown, not a conflict.
+            if all(_bound_only(qn, mn) for mn in agreeing):
+                best = max(agreeing, key=lambda mn: alignment(qn, mn))
+                signals.append(
+                    Signal(
+                        "number",
+                        describe(qn),
+                        describe(best),
+                        f"a bound and a figure that meets it: {describe(qn)} vs {describe(best)} (both can hold)",
+                        conflicting=False,
+                    )
+                )
             continue
         best = max(candidates, key=lambda mn: alignment(qn, mn))
-        note = ""
-        if qn.qualifier in {"lower", "upper"} or best.qualifier in {"lower", "upper"}:
-            note = " (a bound on one side: both may be true, but the sources give different figures)"
         signals.append(
-            Signal(
-                "number",
-                describe(qn),
-                describe(best),
-                f"numbers differ: {describe(qn)} vs {describe(best)}{note}",
-            )
+            Signal("number", describe(qn), describe(best), f"numbers differ: {describe(qn)} vs {describe(best)}")
         )
     # One signal per figure of the match: the best-aligned query figure.
     seen: set[str | None] = set()
@@ -175,6 +194,12 @@ def _number_signals(q: _Analysis, m: _Analysis) -> list[Signal]:
             seen.add(s.match_value)
             unique.append(s)
     return unique
+
+
+def _bound_only(a: NumberMention, b: NumberMention) -> bool:
+    """Two compatible figures that agree only through a bound (their values differ beyond the tolerance)."""
+    bounded = a.qualifier in {"lower", "upper"} or b.qualifier in {"lower", "upper"}
+    return bounded and not math.isclose(a.value, b.value, rel_tol=rules.BOUND_TOLERANCE)
 
 
 def _granularity(d: DateMention) -> str:
@@ -318,7 +343,8 @@ def compare(query: ClaimFacts, match: ClaimFacts, *, similarity: float) -> Verdi
     Args:
         query: The claim being checked.
         match: One claim found for it.
-        similarity: The all-MiniLM-L6-v2 cosine of the two (of their context texts when present).
+        similarity: The cosine of the two (of their context texts when present) by `pair_similarity`: MiniLM's
+            for two English claims, the multilingual encoder's otherwise.
 
     Returns:
         The relation and the signals behind it ("conflict" always carries a conflicting signal).
@@ -347,13 +373,29 @@ def compare(query: ClaimFacts, match: ClaimFacts, *, similarity: float) -> Verdi
                 similarity >= rules.OPPOSITION_MIN_SIMILARITY and overlap >= rules.OPPOSITION_MIN_OVERLAP
             )
     else:
-        same_fact = similarity >= rules.SAME_FACT_SIMILARITY or overlap >= rules.OTHER_LANGUAGE_MIN_OVERLAP
+        same_fact = (
+            similarity >= rules.OTHER_LANGUAGE_SAME_FACT_SIMILARITY or overlap >= rules.OTHER_LANGUAGE_MIN_OVERLAP
+        )
     if same_fact and not conflicting and similarity < rules.DIFFERENT_TIME_MIN_SIMILARITY and _disjoint_dates(q, m):
         same_fact = False  # the same kind of fact at different times: a different event
     if not same_fact:
-        informative = tuple(Signal(s.kind, s.query_value, s.match_value, s.explanation, False) for s in signals)
-        return Verdict("related", informative)
+        return related(signals)
     return Verdict("conflict" if conflicting else "same", tuple(signals))
+
+
+def related(signals: Sequence[Signal]) -> Verdict:
+    """A related claim: its differences are shown as information, none of them a contradiction."""
+    return Verdict(
+        "related", tuple(Signal(s.kind, s.query_value, s.match_value, s.explanation, False) for s in signals)
+    )
+
+
+def pair_similarity(query_language: str, match_language: str, minilm: float, multilingual: float | None) -> float:
+    """The cosine the engine reads for a pair: MiniLM's for two English claims (it reads English only), the
+    multilingual encoder's otherwise (MiniLM's when that encoder is not running)."""
+    if (query_language == "en" and match_language == "en") or multilingual is None:
+        return minilm
+    return multilingual
 
 
 def compare_many(query: ClaimFacts, matches: Sequence[ClaimFacts], similarities: Sequence[float]) -> list[Verdict]:

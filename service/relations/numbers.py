@@ -122,7 +122,11 @@ _UNIT_CLASSES: Final[dict[str, tuple[str, ...]]] = {
                "protesters", "demonstrators", "marchers", "climbers", "miners", "volunteers", "respondents",
                "personnes", "manifestants", "soldats", "militaires", "menschen", "soldaten", "personen",
                "человек", "людей", "военных", "солдат", "военнослужащих", "людей", "осіб", "людей", "військових",
-               "солдатів", "명", "병력", "군인", "주민"),
+               "солдатів", "명", "병력", "군인", "주민",
+               # the dead and the victims counted, in the languages news about one event comes in
+               "dead", "deaths", "fatalities", "victims", "morts", "victimes", "tote", "todesopfer", "opfer",
+               "muertos", "fallecidos", "víctimas", "personas", "morti", "vittime", "persone", "погибших",
+               "жертв", "загиблих", "жертв", "kişi", "ölü", "mortos", "pessoas", "osób", "zabitych"),
     "homes": ("households", "homes", "houses", "foyers", "haushalte"),
     "jobs": ("jobs", "positions", "posts", "stellen", "emplois", "рабочих"),
     "usd": ("$", "dollars", "dollar", "usd", "долларов", "доларів"),
@@ -141,6 +145,7 @@ _UNIT_CLASSES: Final[dict[str, tuple[str, ...]]] = {
     "minutes": ("minutes", "minute", "minuten", "минут", "хвилин", "분"),
     "duration": ("h:mm",),
 }  # fmt: skip
+UNIT_CLASSES: Final = frozenset(_UNIT_CLASSES)
 _UNIT_OF: Final[dict[str, str]] = {word: cls for cls, words in _UNIT_CLASSES.items() for word in words}
 _MULTIWORD_UNITS: Final = tuple(sorted((w for w in _UNIT_OF if " " in w or "/" in w), key=len, reverse=True))
 _CURRENCY_SIGNS: Final = {"$": "usd", "€": "eur", "£": "gbp", "₽": "rub", "₴": "uah", "₩": "krw"}
@@ -314,10 +319,11 @@ def _qualifier_before(text: str, start: int) -> tuple[Qualifier, str]:
 def _interval(value: float, qualifier: Qualifier, second: float | None) -> tuple[float, float]:
     if qualifier == "approx":
         return value * (1 - rules.APPROXIMATE_TOLERANCE), value * (1 + rules.APPROXIMATE_TOLERANCE)
+    # A bound holds for every figure on its side: "more than 5,000" and "5,434" can both be true.
     if qualifier == "lower":
-        return value, value * (1 + rules.BOUND_TOLERANCE)
+        return value, math.inf
     if qualifier == "upper":
-        return value * (1 - rules.BOUND_TOLERANCE), value
+        return -math.inf, value
     if qualifier == "range" and second is not None:
         return value * (1 - rules.EXACT_TOLERANCE), second * (1 + rules.EXACT_TOLERANCE)
     return value * (1 - rules.EXACT_TOLERANCE), value * (1 + rules.EXACT_TOLERANCE)
@@ -443,19 +449,35 @@ def find_numbers(
     return tuple(mentions)
 
 
-def comparable(a: NumberMention, b: NumberMention) -> bool:
-    """Whether two figures count the same kind of thing (a figure without a unit is comparable to any)."""
+def comparable(a: NumberMention, b: NumberMention, *, across_languages: bool = False) -> bool:
+    """Whether two figures count the same kind of thing (a figure without a unit is comparable to any).
+
+    Across languages a counted word's stem ("magnitude" / "büyüklüğünde") says nothing, so two figures whose
+    units are not one of the known classes (or one is a head count) are compared when their values are of one
+    size (within a factor of `rules.CROSS_LANGUAGE_MAX_RATIO`): the same quantity in two languages rarely differs
+    more.
+    """
     if (a.qualifier == "tally") != (b.qualifier == "tally"):
         return False
     if a.unit is None or b.unit is None:
         return a.unit == b.unit or (a.unit not in {"percent", "duration"} and b.unit not in {"percent", "duration"})
-    return a.unit == b.unit
+    if a.unit == b.unit:
+        return True
+    # A head count ("people") meets the other language's counted word, which no class lists (yet).
+    open_units = {a.unit, b.unit} - {"people"}
+    if across_languages and not open_units & UNIT_CLASSES:
+        small, large = sorted((abs(a.value), abs(b.value)))
+        return small > 0 and large / small <= rules.CROSS_LANGUAGE_MAX_RATIO
+    return False
 
 
 def compatible(a: NumberMention, b: NumberMention) -> bool:
     """Whether two comparable figures can describe the same quantity."""
     if a.qualifier == "tally" or b.qualifier == "tally":
         return math.isclose(a.value, b.value) and math.isclose(a.second or 0, b.second or 0)
+    if a.qualifier == b.qualifier and a.qualifier in {"lower", "upper"}:
+        # "gusts of up to 110 km/h" and "up to 150 km/h" give two different maxima: different figures.
+        return math.isclose(a.value, b.value, rel_tol=rules.BOUND_TOLERANCE)
     return a.low <= b.high and b.low <= a.high
 
 

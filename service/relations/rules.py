@@ -36,12 +36,21 @@ OPPOSITION_MIN_OVERLAP: Final = 0.20
 # Two claims whose dates all differ (autumn 2024 vs April 2025) state the same kind of fact about
 # different events, unless their cosine reaches this; only decides between "same" and "related".
 DIFFERENT_TIME_MIN_SIMILARITY: Final = 0.80
-# Languages MiniLM does not read (everything but English): its cosine is unreliable, so from this lower
-# cosine on, the overlap decides with its own threshold.
+# Languages MiniLM does not read (everything but English): the similarity is the multilingual encoder's
+# cosine (`pair_similarity`), which runs lower than MiniLM's within English. Below the first cosine the pair is
+# related; from the second on (or from the overlap of content words, for two texts in one language) it is the
+# same fact. On the real-news dev events, USE cosines of non-English pairs from sources that state the claim
+# have a median of 0.51, those that contradict it 0.57, other candidates 0.45; 0.55 was chosen there with the
+# matcher's SAME_MIN_SCORE (grid 0.50/0.55/0.60 x 0.0-0.5) for `same` precision over recall.
 OTHER_LANGUAGE_MIN_SIMILARITY: Final = 0.35
+OTHER_LANGUAGE_SAME_FACT_SIMILARITY: Final = 0.55
 OTHER_LANGUAGE_MIN_OVERLAP: Final = 0.40
 
 # --------------------------------------------------------------------------- numbers
+
+# Two figures in two languages whose counted words are not a known unit class are compared when the larger is at
+# most this many times the smaller (a toll of 5,434 against 4,544; not a magnitude of 7.8 against 212 hours).
+CROSS_LANGUAGE_MAX_RATIO: Final = 3.0
 
 # Two exact figures agree when they differ by at most this share (rounding: 1.2 million vs 1,203,000).
 EXACT_TOLERANCE: Final = 0.005
@@ -99,17 +108,12 @@ NEGATION_CUES: Final[tuple[str, ...]] = (
 )  # fmt: skip
 
 # Pairs of opposite predicates: (pole A, pole B). One side using pole A and the other pole B is a
-# conflict (once negations are counted). A claim using both poles ("rejected the claim that its troops
-# had been pushed out, saying they were still fighting") asserts pole B. Stems, lower case, "*" = any
-# ending, matched at word starts.
+# conflict (once negations are counted). A claim using both poles ("rejected the claims it had raised prices,
+# saying they were cut") asserts pole B. Stems, lower case, "*" = any ending, matched at word starts. Pairs
+# added after the first holdout had been scored (each matched exactly one of its pairs and no dev pair) and
+# one story's own wording (withdrawn / still holding positions) were taken out (issue 13); new pairs come with
+# dev pairs that need them.
 OPPOSITES: Final[tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]] = (
-    (
-        ("expelled", "driven out", "pushed out", "forced out", "liberated", "liberation", "retaken", "recaptured",
-         "lost their last", "withdrew", "withdrawn", "retreated", "fully retaken"),
-        ("still fighting", "still holding", "continue to fight", "continued to fight", "continues to fight",
-         "continue to hold", "continued to hold", "continues to hold", "fighting continues", "fighting was continuing",
-         "fighting is continuing", "still hold", "remain in", "remained in", "not ended", "holding positions"),
-    ),
     (("confirm*", "admit*", "acknowledg*", "recogni*", "accept*", "approv*", "agreed", "agree to", "true"),
      ("denied", "deny", "denies", "reject*", "refus*", "dismiss*", "false", "fake")),
     (("won", "wins", "win ", "victory", "beat"), ("lost", "loses", "lose ", "defeat*")),
@@ -122,8 +126,6 @@ OPPOSITES: Final[tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]] = (
      ("close", "closed", "closes", "shut*", "remains closed")),
     (("guilty", "convicted"), ("acquitted", "innocent", "cleared of")),
     (("survived", "alive", "survives"), ("died", "dead", "killed", "dies")),
-    (("positive",), ("negative",)),
-    (("passed", "adopted", "approved"), ("defeated", "blocked", "voted down", "rejected")),
     (("holding", "holds", "held firm", "in force"), ("collapsed", "collapse", "broke down", "broken down")),
     (("will play", "will attend", "to play", "to attend", "will take part"),
      ("will miss", "to miss", "will skip", "will not")),
@@ -132,9 +134,9 @@ OPPOSITES: Final[tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]] = (
     (("reached an agreement", "reached a deal", "struck a deal"), ("failed to reach", "no agreement", "no deal")),
     (("called a", "called an", "announced", "calls a"), ("ruled out", "rules out")),
     # Russian, Ukrainian, French, German, Korean: confirm vs deny
-    (("подтверд*", "признал*", "признаёт", "признает", "підтверд*", "визна*", "confirm*", "reconnu", "annoncé",
-      "bestätigt*", "räumte ein", "인정", "확인"),
-     ("отрица*", "опроверг*", "заперечи*", "спростува*", "démenti*", "nié", "dementiert*", "bestritt*", "부인")),
+    (("подтверд*", "признаёт", "признает", "підтверд*", "визна*", "confirm*", "reconnu", "annoncé",
+      "räumte ein", "인정", "확인"),
+     ("опроверг*", "заперечи*", "спростува*", "démenti*", "nié", "bestritt*", "부인")),
     (("erhöht", "erhöhte", "augmenté", "hausse", "повысил*", "підвищи*"),
      ("gesenkt", "senkte", "baissé", "baisse", "понизил*", "знизи*")),
 )  # fmt: skip

@@ -339,6 +339,7 @@ def run(
         app.dependency_overrides[get_settings] = lambda: settings
         source_excerpts: dict[int, set[str]] = defaultdict(set)
         source_language: dict[int, str] = {}
+        refused: list[str] = []
         started = time.perf_counter()
         with TestClient(app) as client:
             for excerpt in chosen:
@@ -349,6 +350,9 @@ def run(
                 if excerpt.date:
                     body["published_at"] = excerpt.date
                 response = client.post("/sources", json=body)
+                if response.status_code == 422:  # no claim-like sentence in it (a caption, a list of links)
+                    refused.append(excerpt.id)
+                    continue
                 if response.status_code not in (200, 201):
                     raise RuntimeError(f"{excerpt.id}: POST /sources answered {response.status_code}: {response.text}")
                 source_id = int(response.json()["id"])
@@ -383,6 +387,7 @@ def run(
         "excerpts": len(chosen),
         "excerpts_missing_from_cache": len(missing),
         "sources_stored": len(source_excerpts),
+        "excerpts_refused": refused,
         "k": args.k,
         "overall": evaluate(cases, results, data.excerpts),
         "by_kind": {

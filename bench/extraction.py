@@ -61,7 +61,7 @@ class GoldArticle:
     name: str
     kind: str
     language: str
-    published_at: datetime.date
+    published_at: datetime.date | None
     text: str
     claims: list[GoldClaim]
 
@@ -144,6 +144,49 @@ def load_gold(directory: Path = GOLD_DIR) -> list[GoldArticle]:
             )
         )
     return articles
+
+
+def load_realnews_gold(labels: Path, cache: Path) -> tuple[list[GoldArticle], list[str]]:
+    """Real news excerpts labelled for extraction (``bench/data/realnews/extraction.jsonl``: spans and speakers
+    only, the texts come from the git-ignored cache); also the ids whose text is not in the cache.
+
+    Only claims and speakers are labelled there: the context texts are the sentences themselves.
+    """
+    from bench import realnews
+
+    manifest = realnews.load_set().excerpts
+    articles, missing = [], []
+    for line in labels.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        raw = json.loads(line)
+        text = realnews.cached_text(raw["id"], cache)
+        if text is None:
+            missing.append(raw["id"])
+            continue
+        date = manifest[raw["id"]].date if raw["id"] in manifest else None
+        claims = [
+            GoldClaim(
+                text=text[c["start"] : c["end"]],
+                start=int(c["start"]),
+                end=int(c["end"]),
+                speaker=c["speaker"],
+                context_text=text[c["start"] : c["end"]],
+                checkworthy=True,
+            )
+            for c in raw["claims"]
+        ]
+        articles.append(
+            GoldArticle(
+                name=raw["id"],
+                kind="real news excerpt",
+                language=raw["language"],
+                published_at=datetime.date.fromisoformat(date) if date else None,
+                text=text,
+                claims=claims,
+            )
+        )
+    return articles, missing
 
 
 # --------------------------------------------------------------------------- comparison
@@ -417,9 +460,45 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seconds", type=float, default=3.0, help="how long to measure throughput")
     parser.add_argument("--errors", action="store_true", help="also list every miss")
     parser.add_argument("--no-checkworthiness", action="store_true", help="skip the scorer (loads the model)")
+    parser.add_argument(
+        "--realnews",
+        action="store_true",
+        help="score claims and speakers on the real news excerpts of bench/data/realnews/extraction.jsonl instead "
+        "(their texts from data/realnews/cache/)",
+    )
 
 
 def main(args: argparse.Namespace) -> int:
+    if args.realnews:
+        from bench import realnews
+
+        articles, missing = load_realnews_gold(realnews.SET_DIR / "extraction.jsonl", realnews.CACHE_DIR)
+        if not articles:
+            print(f"error: none of the labelled excerpts is in {realnews.CACHE_DIR}", file=sys.stderr)
+            return 2
+        report, errors = evaluate(articles)
+        by_language: dict[str, list[int]] = {}
+        for article in articles:
+            row = report["by_article"][article.name]
+            cell = by_language.setdefault(article.language, [0, 0, 0, 0])
+            cell[0] += row["gold"]
+            cell[1] += row["predicted"]
+            cell[2] += row["exact"]
+            cell[3] += row["speaker_ok"]
+        summary = {
+            "set": "bench/data/realnews/extraction.jsonl (dev events only; texts not in the repository)",
+            "excerpts": len(articles),
+            "missing_from_cache": missing,
+            "claims": report["claims"],
+            "speaker_accuracy": report["speaker_accuracy"],
+            "by_language": {
+                lang: {"gold": g, "predicted": p, "precision": _ratio(x, p), "recall": _ratio(x, g)}
+                for lang, (g, p, x, _s) in sorted(by_language.items())
+            },
+            "errors": [e for e in errors if e["kind"] != "context"] if args.errors else len(errors),
+        }
+        print(json.dumps(summary, ensure_ascii=False, indent=1))
+        return 0
     try:
         articles = load_gold(args.gold)
     except (OSError, ValueError, KeyError) as exc:

@@ -353,21 +353,39 @@ def _is_caption(block: str) -> bool:
 
 
 def _mark_plain_title(text: str, units: list[Unit]) -> None:
-    """Treat a plain-text headline (first line, no final punctuation) as the title."""
-    if len(units) < 2 or any(u.kind == "heading" for u in units):
+    """Treat a plain-text headline (first line, no final punctuation) as the title.
+
+    The headline may be a paragraph of its own or, as pages copied from the web often have it, the first line
+    of the first paragraph ("Flood toll rises to 41\nThe flood killed ..."): then the unit is split there.
+    """
+    if not units or any(u.kind == "heading" for u in units) or units[0].kind != "text" or units[0].masks:
         return
-    first, following = units[0], units[1]
-    head = text[first.start : first.end]
-    if first.kind != "text" or "\n" in head or "\r" in head or ends_sentence(head):
+    first = units[0]
+    block = text[first.start : first.end]
+    newline = block.find("\n")
+    if newline >= 0:
+        head = block[:newline].rstrip("\r \t")
+        rest = first.start + newline + 1
+        while rest < first.end and text[rest] in " \t\r\n":
+            rest += 1
+        following = text[rest : first.end]
+    elif len(units) >= 2:
+        head, following = block, text[units[1].start : units[1].end]
+    else:
+        return
+    if not head.strip() or ends_sentence(head):
         return
     # A headline ends in a word, a number or a closing quote, never in a comma or colon.
     if head.translate(CONTROL_TO_SPACE).rstrip()[-1:] in ",;:-\u2013\u2014":
         return
     if not 2 <= word_count(head) <= _MAX_TITLE_WORDS:
         return
-    # A lower-case next paragraph means the first line is half of a broken sentence.
-    if starts_lowercase(text[following.start : following.end]):
+    # A lower-case next line means the first line is half of a broken sentence.
+    if not following.strip() or starts_lowercase(following):
         return
+    if newline >= 0:
+        units.insert(1, Unit("text", rest, first.end, label=first.label, agency=first.agency, dateline=first.dateline))
+        first.end = first.start + len(head)
     first.kind = "heading"
     first.level = 1
 

@@ -126,3 +126,30 @@ def test_a_run_through_the_api_on_the_miniature_set() -> None:
 def test_missing_cache_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert realnews.main(_args(cache=tmp_path / "empty")) == 2
     assert "no cached excerpt texts" in capsys.readouterr().err
+
+
+def test_extraction_labels_of_real_excerpts_are_spans_into_the_cache(tmp_path: Path) -> None:
+    from bench.extraction import evaluate as evaluate_extraction
+    from bench.extraction import load_realnews_gold
+
+    text = (MINI / "cache" / "fl-001.txt").read_text(encoding="utf-8")
+    first = "The flood in the harbour district of Lenmouth has killed 41 people, the regional rescue service said on Sunday."
+    second = "Another 12 people are still missing."
+    spans = [(text.index(s), text.index(s) + len(s)) for s in (first, second)]
+    labels = tmp_path / "extraction.jsonl"
+    claims = [
+        {"start": spans[0][0], "end": spans[0][1], "speaker": "the regional rescue service"},
+        {"start": spans[1][0], "end": spans[1][1], "speaker": None},
+    ]
+    labels.write_text(
+        json.dumps({"id": "fl-001", "language": "en", "claims": claims})
+        + "\n"
+        + json.dumps({"id": "fl-404", "language": "en", "claims": []})
+        + "\n"
+    )
+    articles, missing = load_realnews_gold(labels, MINI / "cache")
+    assert missing == ["fl-404"] and [a.name for a in articles] == ["fl-001"]
+    assert [c.text for c in articles[0].claims] == [first, second]
+    report, _errors = evaluate_extraction(articles)
+    # The headline is not a claim; the two body sentences are found.
+    assert report["claims"]["recall"] == 1.0 and report["claims"]["gold"] == 2

@@ -17,4 +17,6 @@ RUN python -m embeddings.onnx export
 
 EXPOSE 8000
 VOLUME ["/data"]
-CMD ["sh", "-c", "crosscheck ingest --quiet seeds/ && crosscheck serve --host 0.0.0.0 --port 8000"]
+# A deployment starts empty: the fictional sample articles of seeds/ are ingested only when asked for
+# (docker run -e CROSSCHECK_DEMO_SEEDS=seeds/ ...), so a deleted article never comes back at a restart.
+CMD ["sh", "-c", "if [ -n \"$CROSSCHECK_DEMO_SEEDS\" ]; then crosscheck ingest --quiet \"$CROSSCHECK_DEMO_SEEDS\" || exit 1; fi; exec crosscheck serve --host 0.0.0.0 --port 8000"]

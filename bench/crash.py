@@ -346,7 +346,7 @@ def clean_rebuild_answers(
     settings = Settings(data_dir=copy, multilingual=multilingual)
     app = create_app(encoder=encoder)
     app.dependency_overrides[get_settings] = lambda: settings
-    with TestClient(app) as client:
+    with TestClient(app, base_url="http://localhost") as client:
         assert app.state.runtime.index_report.state == "rebuilt"
         answers = [client.post("/claims/match", json=q).json()["matches"] for q in queries]
     shutil.rmtree(copy, ignore_errors=True)

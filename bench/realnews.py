@@ -341,7 +341,7 @@ def run(
         source_language: dict[int, str] = {}
         refused: list[str] = []
         started = time.perf_counter()
-        with TestClient(app) as client:
+        with TestClient(app, base_url="http://localhost") as client:
             for excerpt in chosen:
                 text = texts[excerpt.id]
                 if text is None:

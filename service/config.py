@@ -58,6 +58,11 @@ class Settings(BaseSettings):
         description="Comma-separated salted key hashes from `crosscheck keys create`; none: loopback only, no auth.",
     )
     reads_require_key: bool = Field(default=False, description="Reads need a key too (read or write scope).")
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Without API keys, host names (comma-separated) a request may be addressed to besides localhost, "
+        "127.0.0.1 and [::1] (the Host header): a web page cannot reach the keyless API through a name of its own.",
+    )
     fetch_allow_networks: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Comma-separated CIDRs that POST /sources/from-url may fetch from although they are not public.",
@@ -89,7 +94,7 @@ class Settings(BaseSettings):
         description="Newest change-log rows kept; an instance further behind does a full comparison instead.",
     )
 
-    @field_validator("api_keys", "fetch_allow_networks", mode="before")
+    @field_validator("api_keys", "fetch_allow_networks", "allowed_hosts", mode="before")
     @classmethod
     def _split_lists(cls, value: Any) -> Any:
         return _comma_list(value)

@@ -135,7 +135,8 @@ def system_resolver(timeout: float) -> Resolver:
         if thread.is_alive():
             raise UpstreamTimeoutError(f"resolving {host} took longer than {timeout:g} s")
         if failure:
-            raise UrlRefusedError(f"cannot resolve host {host}: {failure[0]}")
+            # The host may be fine and the name service down: a failure upstream (502), not a bad request.
+            raise UpstreamError(f"cannot resolve host {host}: {failure[0]}")
         return result
 
     return resolve

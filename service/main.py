@@ -107,6 +107,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     403: {"model": ErrorResponse, "description": "The API key may not do this (read-only key)."},
     404: {"model": ErrorResponse, "description": "No such source or claim."},
     413: {"model": ErrorResponse, "description": "Over a configured limit; the message names the setting."},
+    415: {"model": ErrorResponse, "description": "The body is not sent as JSON (Content-Type: application/json)."},
     422: {"model": ErrorResponse, "description": "Invalid input; the message says which field and why."},
 }
 _ECHO_MAX_CHARS = 200
@@ -128,9 +129,27 @@ def _echo(value: Any) -> Any:
     return None
 
 
-async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
-    """FastAPI's 422 shape, without echoing large or non-JSON inputs back."""
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    """415 for a body that is not sent as JSON, 400 for one that does not parse, else FastAPI's 422 shape (without
+    echoing large or non-JSON inputs back)."""
     assert isinstance(exc, RequestValidationError)
+    body_errors = [e for e in exc.errors() if tuple(e["loc"][:1]) == ("body",)]
+    content_type = request.headers.get("content-type", "")
+    if body_errors and "json" not in content_type.lower() and await request.body():
+        return JSONResponse(
+            status_code=415,
+            content={
+                "detail": f"send the body as JSON with the header Content-Type: application/json "
+                f"(this request's Content-Type: {_utf8_safe(content_type[:100]) or 'none'})"
+            },
+        )
+    broken = next((e for e in body_errors if e["type"] == "json_invalid"), None)
+    if broken is not None:
+        position = broken["loc"][1] if len(broken["loc"]) > 1 else "?"
+        reason = _utf8_safe(str(broken.get("ctx", {}).get("error", "not JSON")))
+        return JSONResponse(
+            status_code=400, content={"detail": f"the body is not valid JSON: {reason} (at character {position})"}
+        )
     errors = []
     for error in exc.errors():
         loc = [_utf8_safe(part) if isinstance(part, str) else part for part in error["loc"]]

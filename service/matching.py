@@ -23,6 +23,7 @@ from embeddings import ClaimIndex, TextEncoder
 from service import lexical as lexical_mod
 from service import multilingual, relations, store
 from service.calibration import Calibration, Scale
+from service.checkworthiness import default_scorer
 from service.extraction import normalize_claim_text
 from service.lexical import LexicalHits, LexicalIndex
 from service.models import Claim, Source
@@ -65,6 +66,7 @@ def claim_public(claim: Claim) -> ClaimPublic:
         speaker=claim.speaker,
         context_text=claim.context_text,
         checkworthiness=claim.checkworthiness,
+        checkworthy=None if claim.checkworthiness is None else claim.checkworthiness >= default_scorer().threshold,
     )
 
 

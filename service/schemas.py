@@ -116,6 +116,11 @@ class ClaimPublic(BaseModel):
     checkworthiness: float | None = Field(
         description="0..1, how much the claim is worth checking (factual, specific, checkable); null if unscored."
     )
+    checkworthy: bool | None = Field(
+        default=None,
+        description="The check-worthiness model's own decision: its score reaches the threshold where F1 peaked "
+        "in cross-validation (0.36, not 0.5); null if unscored.",
+    )
 
 
 class SourceBrief(BaseModel):

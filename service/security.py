@@ -180,12 +180,34 @@ def bind_refusal(host: str, settings: Settings) -> str | None:
     )
 
 
+def host_of(header: str) -> str:
+    """The host name of a Host header, without its port: "[::1]:8000" -> "::1", "Localhost:80" -> "localhost"."""
+    value = header.strip().lower()
+    if value.startswith("["):
+        return value[1 : value.find("]")] if "]" in value else value
+    return value.rsplit(":", 1)[0] if value.count(":") == 1 else value
+
+
+def host_refusal(header: str, settings: Settings) -> str | None:
+    """Why a keyless server refuses a request addressed to this Host, or None if it may answer."""
+    host = host_of(header)
+    if not host or is_loopback_host(host) or host in {h.lower() for h in settings.allowed_hosts}:
+        return None
+    return (
+        f"this server has no API keys, so it answers only requests addressed to localhost, 127.0.0.1 or [::1], "
+        f"not to {header!r} (a web page could otherwise reach it through a name that points here); to serve "
+        f"that name, add it to CROSSCHECK_ALLOWED_HOSTS, or configure API keys"
+    )
+
+
 class LoopbackGuard:
-    """Without API keys, answers 403 to requests that arrived on a non-loopback local address.
+    """Without API keys, answers 403 to requests that arrived on a non-loopback local address or that are
+    addressed (Host header) to a name other than the loopback ones and `CROSSCHECK_ALLOWED_HOSTS`.
 
     `crosscheck serve` already refuses such a bind; this covers servers started another way. The ASGI
     `server` entry is the local address the connection came in on, so a server bound to 0.0.0.0 still
-    answers on 127.0.0.1. Non-IP entries (the test client's "testserver", unix sockets) are local.
+    answers on 127.0.0.1. Non-IP entries (unix sockets) are local. The Host check stops DNS rebinding: a page
+    at evil.example whose name is made to point at 127.0.0.1 reaches the port, but with Host: evil.example.
     """
 
     def __init__(self, app: ASGIApp, *, settings: Callable[[], Settings]) -> None:
@@ -202,9 +224,18 @@ class LoopbackGuard:
                 pass  # not an IP address: unix socket or test client
             else:
                 if not is_loopback_host(host):
-                    body = json.dumps({"detail": bind_refusal(host, self.settings())}).encode()
-                    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-                    await send({"type": "http.response.start", "status": 403, "headers": headers})
-                    await send({"type": "http.response.body", "body": body})
+                    await _refuse(send, bind_refusal(host, self.settings()))
                     return
+            header = next((v.decode("latin-1") for k, v in scope.get("headers", []) if k == b"host"), "")
+            refusal = host_refusal(header, self.settings())
+            if refusal is not None:
+                await _refuse(send, refusal)
+                return
         await self.app(scope, receive, send)
+
+
+async def _refuse(send: Send, detail: str | None) -> None:
+    body = json.dumps({"detail": detail}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": 403, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

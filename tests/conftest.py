@@ -64,7 +64,7 @@ def make_client(tmp_path: Path) -> Callable[..., object]:
         settings = Settings(data_dir=data_dir or tmp_path / "data", **overrides)  # type: ignore[arg-type]
         app = create_app(encoder=encoder, extra_encoders=extra_encoders or {})
         app.dependency_overrides[get_settings] = lambda: settings
-        with TestClient(app) as client:
+        with TestClient(app, base_url="http://localhost") as client:
             yield client
 
     return factory

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import yaml
@@ -35,3 +36,12 @@ def test_ci_runs_the_readme_test_command() -> None:
     commands = re.findall(r"^(make \w+)$", quickstart, flags=re.M)
     assert commands == ["make demo", "make test"], commands
     assert "make test" in ci
+
+
+def test_the_image_ingests_the_seeds_only_behind_the_demo_switch() -> None:
+    dockerfile = (REPO / "Dockerfile").read_text()
+    [cmd] = [line for line in dockerfile.splitlines() if line.startswith("CMD ")]
+    shell = json.loads(cmd[len("CMD ") :])[-1]
+    guarded, _, rest = shell.partition("fi;")
+    assert guarded.startswith('if [ -n "$CROSSCHECK_DEMO_SEEDS" ]; then crosscheck ingest')
+    assert "ingest" not in rest and "seeds" not in rest and "crosscheck serve" in rest

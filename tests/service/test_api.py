@@ -161,7 +161,13 @@ ARTICLE = "The harbour bridge opened to traffic on Friday after four years of co
         ("post", "/sources", {"json": {"text": ARTICLE, "published_at": "yesterday"}}, 422, "date"),
         ("post", "/sources", {"json": {"text": "x" * 3000}}, 413, "limit is 2,000"),
         ("post", "/sources", {"json": {"text": "# Only a heading\n\n[a link](https://x.example)"}}, 422, "no claim"),
-        ("post", "/sources", {"content": b"{not json", "headers": {"content-type": "application/json"}}, 422, "JSON"),
+        (
+            "post",
+            "/sources",
+            {"content": b"{not json", "headers": {"content-type": "application/json"}},
+            400,
+            "not valid JSON",
+        ),
         (
             "post",
             "/sources",

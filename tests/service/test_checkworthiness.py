@@ -7,6 +7,7 @@ import pytest
 
 from embeddings import Encoder, ModelId
 from service.checkworthiness import WEIGHTS_PATH, CheckworthinessScorer, cue_features, default_scorer, tfidf_tokens
+from tests.helpers import HashingEncoder
 
 FACTUAL = [
     "Unemployment fell to 4.1% in March, the lowest rate since 2019.",
@@ -74,3 +75,19 @@ def test_wrong_dimension_vectors_are_not_used(scorer: CheckworthinessScorer) -> 
     [score] = scorer.score(vectors=vectors, texts=[FACTUAL[0]], model=ModelId(name="test-hashing", dim=64))
     [lexical] = scorer.score(vectors=None, texts=[FACTUAL[0]], model=None)
     assert score == lexical
+
+
+def test_claims_carry_the_models_decision_beside_the_score(make_client, scorer: CheckworthinessScorer) -> None:
+    article = (
+        "The city council approved a budget of 4.2 million euros for school repairs on Tuesday, the mayor said. "
+        "Officials said 38 schools would get new roofs before the winter. "
+        "It was a lovely evening and everyone enjoyed the music at the park. "
+        "I think we should all be a little kinder to each other this year."
+    )
+    with make_client(HashingEncoder()) as client:
+        claims = client.post("/sources", json={"text": article}).json()["claims"]
+    assert len(claims) >= 3
+    for claim in claims:
+        assert claim["checkworthy"] == (claim["checkworthiness"] >= scorer.threshold), claim
+    decisions = {claim["checkworthy"] for claim in claims}
+    assert decisions == {True, False}, [(c["text"][:40], c["checkworthiness"]) for c in claims]

@@ -80,7 +80,7 @@ def fake_resolver(table: dict[str, Sequence[str]], calls: list[str] | None = Non
         if calls is not None:
             calls.append(host)
         if host not in table:
-            raise UrlRefusedError(f"cannot resolve host {host}")
+            raise UpstreamError(f"cannot resolve host {host}")
         return list(table[host])
 
     return resolve
@@ -310,6 +310,28 @@ def test_api_refusal_is_422_and_stores_nothing(make_client) -> None:
         response = client.post("/sources/from-url", json={"url": "http://metadata.example/latest/meta-data/"})
         assert response.status_code == 422, response.text
         assert "cloud metadata" in response.json()["detail"]
+        assert client.get("/sources").json()["count"] == 0
+
+
+@pytest.mark.parametrize(
+    ("resolver", "handler", "status", "words"),
+    [
+        (fake_resolver({}), fail_transport, 502, "cannot resolve host"),
+        (fake_resolver({"news.example": [SITE]}), "refused", 502, "ConnectError"),
+        (fake_resolver({"news.example": [SITE]}), "timeout", 504, "CROSSCHECK_FETCH_TIMEOUT_SECONDS"),
+    ],
+)
+def test_api_upstream_failures_are_502_and_504_and_store_nothing(make_client, resolver, handler, status, words) -> None:
+    def failing(request: httpx.Request) -> httpx.Response:
+        if handler == "refused":
+            raise httpx.ConnectError("connection refused", request=request)
+        raise httpx.ConnectTimeout("no answer", request=request)
+
+    with make_client(HashingEncoder(), **FAST) as client:
+        api_fetcher(client, make_fetcher(resolver, failing if isinstance(handler, str) else handler))
+        response = client.post("/sources/from-url", json={"url": "http://news.example/a"})
+        assert response.status_code == status, response.text
+        assert words in response.json()["detail"]
         assert client.get("/sources").json()["count"] == 0
 
 

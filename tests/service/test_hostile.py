@@ -126,14 +126,16 @@ CASES: list[tuple[str, str, str, dict[str, Any], set[int]]] = [
     ("body is a list", "post", "/sources", {"json": [{"text": ARTICLE}]}, {422}),
     ("body is a string", "post", "/sources", {"json": ARTICLE}, {422}),
     ("body is empty", "post", "/sources", raw(b""), {422}),
-    ("body is not JSON", "post", "/sources", raw(b"text=hello"), {400, 422}),
-    ("form encoded", "post", "/sources", {"data": {"text": ARTICLE}}, {422}),
+    ("body is not JSON", "post", "/sources", raw(b"text=hello"), {400}),
+    ("truncated JSON", "post", "/claims/match", raw(b'{"text": "bridge"'), {400}),
+    ("form encoded", "post", "/sources", {"data": {"text": ARTICLE}}, {415}),
+    ("no content type", "post", "/claims/match", {"content": b'{"text": "bridge"}'}, {415}),
     (
         "plain-text content type",
         "post",
         "/sources",
         raw(json.dumps({"text": ARTICLE}), **{"content-type": "text/plain"}),
-        {422},
+        {415},
     ),
     ("unknown field", "post", "/sources", {"json": {"text": ARTICLE, "outet": "typo"}}, {422}),
     ("unknown match field", "post", "/claims/match", {"json": {"text": "bridge", "limit": 3}}, {422}),
@@ -207,7 +209,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     )
     app = create_app(encoder=HashingEncoder())
     app.dependency_overrides[get_settings] = lambda: settings
-    with TestClient(app, raise_server_exceptions=False) as test_client:
+    with TestClient(app, base_url="http://localhost", raise_server_exceptions=False) as test_client:
         assert test_client.post("/sources", json={"text": ARTICLE + " It cost 410 million euros."}).status_code == 201
         yield test_client
 

@@ -90,7 +90,7 @@ def counted_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Counter]:
     data_dir = tmp_path_factory.mktemp("fuzz")
     # A few real articles first (in a lifespan of their own), so reads by id and cross-references find some.
     app, _ = build_app(data_dir)
-    with TestClient(app) as client:
+    with TestClient(app, base_url="http://localhost") as client:
         for path in seed_files()[:4]:
             response = client.post("/sources", json={"text": path.read_text(encoding="utf-8")}, headers=AUTH)
             assert response.status_code == 201, response.text

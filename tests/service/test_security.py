@@ -192,3 +192,37 @@ def test_loopback_guard_refuses_requests_arriving_on_other_addresses() -> None:
     assert call(Settings(), ("testserver", 80)) == 200
     assert call(Settings(api_keys=KEYS), ("198.51.100.7", 8000)) == 200
     assert reached == ["127.0.0.1", "testserver", "198.51.100.7"]
+
+
+@pytest.mark.parametrize(
+    ("host", "allowed", "answered"),
+    [
+        ("localhost:8000", [], True),
+        ("127.0.0.1:8000", [], True),
+        ("[::1]:8000", [], True),
+        ("LOCALHOST", [], True),
+        ("evil.example:8000", [], False),  # a rebound name pointing at 127.0.0.1
+        ("192.168.1.5:8000", [], False),
+        ("crosscheck.newsroom.internal", ["crosscheck.newsroom.internal"], True),
+        ("crosscheck.newsroom.internal:8000", ["Crosscheck.Newsroom.Internal"], True),
+        ("other.newsroom.internal", ["crosscheck.newsroom.internal"], False),
+    ],
+)
+def test_keyless_server_answers_only_loopback_host_names(
+    make_client, host: str, allowed: list[str], answered: bool
+) -> None:
+    """DNS rebinding: without keys, a request addressed to any other name is refused with a clear 403."""
+    with make_client(HashingEncoder(), allowed_hosts=allowed) as client:
+        response = client.get("/health", headers={"host": host})
+        written = client.post("/sources", json={"text": ARTICLE}, headers={"host": host})
+        if answered:
+            assert response.status_code == 200 and written.status_code == 201
+        else:
+            assert response.status_code == 403 and written.status_code == 403
+            assert "CROSSCHECK_ALLOWED_HOSTS" in response.json()["detail"]
+            assert client.get("/sources").json()["count"] == 0
+
+
+def test_with_keys_any_host_name_is_served(make_client) -> None:
+    with make_client(HashingEncoder(), api_keys=KEYS) as client:
+        assert client.get("/health", headers={"host": "crosscheck.example.org"}).status_code == 200

@@ -133,7 +133,10 @@ def test_extraction_labels_of_real_excerpts_are_spans_into_the_cache(tmp_path: P
     from bench.extraction import load_realnews_gold
 
     text = (MINI / "cache" / "fl-001.txt").read_text(encoding="utf-8")
-    first = "The flood in the harbour district of Lenmouth has killed 41 people, the regional rescue service said on Sunday."
+    first = (
+        "The flood in the harbour district of Lenmouth has killed 41 people, "
+        + "the regional rescue service said on Sunday."
+    )
     second = "Another 12 people are still missing."
     spans = [(text.index(s), text.index(s) + len(s)) for s in (first, second)]
     labels = tmp_path / "extraction.jsonl"

@@ -4,9 +4,10 @@
 
 Every excerpt of the **dev** events (bench/data/realnews/splits.json; the test events are never read) is
 ingested into a fresh store with the service's default encoders; every claim of those events is looked up in
-each mode, and each candidate of the pool the matcher builds (`Matcher.training_pool`, the same pool and
-ranking scores `POST /claims/match` orders by) becomes a row: its ranking score on the pool's scale (pure or
-mixed languages, `service.calibration`) and whether its source states the claim (the label). One increasing
+each mode (over all sources, and over those in its own language only), and each of the k best candidates of
+the pool the matcher builds (`Matcher.training_pool`, the same pool and ranking scores `POST /claims/match`
+orders by) becomes a row: its ranking score on the pool's scale (pure or mixed languages,
+`service.calibration`) and whether its source states the claim (the label). One increasing
 logistic map per (mode, scale); the report gives its log-loss and expected calibration error both in sample
 and with one event held out at a time (figures on events the fold did not see). A rerun on the same data
 writes the same file.
@@ -90,11 +91,14 @@ def collect(args: argparse.Namespace) -> tuple[dict[tuple[str, Scale], Rows], di
                     if not pool.ids.size or (mode == "hybrid" and "rrf" in extra):
                         continue
                     scale: Scale = "mixed" if "crosslingual" in extra else "pure"
+                    # The k candidates the answer would hold: the score is read on what is returned, and the
+                    # pool's long tail (mostly other sentences of the same articles) would flatten the map.
+                    top = np.argsort(-scores, kind="stable")[: args.k]
                     labels = np.asarray(
-                        [bool(source_excerpts[int(s)] & case.supports) for s in pool.source_ids.tolist()]
+                        [bool(source_excerpts[int(s)] & case.supports) for s in pool.source_ids[top].tolist()]
                     )
                     bucket = rows[(mode, scale)]
-                    bucket.x.append(ranking_feature(mode, scale, scores))
+                    bucket.x.append(ranking_feature(mode, scale, scores[top]))
                     bucket.y.append(labels)
                     bucket.events += [case.event] * len(labels)
         finally:

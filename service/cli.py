@@ -8,13 +8,16 @@ import importlib
 import itertools
 import json
 import logging
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
 from pydantic import ValidationError
 
+from service.client import Client, CrosscheckError
 from service.config import get_settings
 
 INGEST_SUFFIXES = {".md", ".txt", ".jsonl"}
@@ -97,6 +100,26 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                 pending.append((number, label, file_number))
                 yield source_in
 
+    if args.server:
+        try:
+            with _client(args) as client:
+                for source_in in articles():
+                    number, label, _file_number = pending.popleft()
+                    try:
+                        created = client.ingest(**source_in.model_dump(exclude_defaults=True))
+                    except CrosscheckError as exc:
+                        if exc.status >= 500 or exc.status in (401, 403):
+                            raise
+                        rejected.append((number, label, str(exc.detail)))
+                        continue
+                    if created.created:
+                        summary.new += 1
+                        summary.claims += len(created.claims)
+                    else:
+                        summary.present += 1
+        except (CrosscheckError, httpx.HTTPError) as exc:
+            return _server_error(args, exc)
+        return _ingest_summary(summary, rejected)
     runtime = Runtime.open(get_settings())
     try:
         with tqdm(total=len(files), desc="ingest", unit="file", disable=args.quiet or not sys.stderr.isatty()) as bar:
@@ -113,6 +136,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             bar.update(len(files) - bar.n)
     finally:
         runtime.close()
+    return _ingest_summary(summary, rejected)
+
+
+def _ingest_summary(summary: IngestSummary, rejected: list[tuple[int, str, str]]) -> int:
     summary.rejected = [(label, reason) for _, label, reason in sorted(rejected)]
     print(
         f"new: {summary.new} ({summary.claims} claims), already present: {summary.present}, "
@@ -121,6 +148,35 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     for label, reason in summary.rejected:
         print(f"  rejected {label}: {reason}")
     return 1 if summary.rejected else 0
+
+
+def _client(args: argparse.Namespace) -> Client:
+    """The API client of `--server` (with `--api-key` / CROSSCHECK_API_KEY when the server has keys)."""
+    return Client(args.server, api_key=args.api_key)
+
+
+def _server_error(args: argparse.Namespace, exc: Exception) -> int:
+    if isinstance(exc, CrosscheckError):
+        print(f"error: the server at {args.server} answered {exc.status}: {exc.detail}", file=sys.stderr)
+    elif isinstance(exc, LookupError):
+        print(f"error: {exc.args[0]}", file=sys.stderr)
+    else:
+        print(f"error: cannot reach the server at {args.server}: {exc}", file=sys.stderr)
+    return 1
+
+
+def _remote_source_id(client: Client, ref: str) -> int:
+    """A source id as given, or the id of the stored source with that URL (looked up through the API)."""
+    if ref.isdigit():
+        return int(ref)
+    for source in client.sources():
+        if source.url == ref:
+            return source.id
+    raise LookupError(f"no source with URL {ref} (give a source id or a stored URL)")
+
+
+def _report_options(args: argparse.Namespace) -> dict[str, object]:
+    return {"k": args.k, "min_checkworthiness": args.min_checkworthiness}
 
 
 def _shorten(text: str, width: int) -> str:
@@ -140,12 +196,19 @@ def cmd_match(args: argparse.Namespace) -> int:
     except ValidationError as exc:
         print(f"error: {exc.errors()[0]['msg']}", file=sys.stderr)
         return 2
-    runtime = Runtime.open(get_settings())
-    try:
-        with open_session(runtime.engine) as session:
-            response = runtime.matcher.match(session=session, query=query)
-    finally:
-        runtime.engine.dispose()
+    if args.server:
+        try:
+            with _client(args) as client:
+                response = client.match(**query.model_dump(exclude_defaults=True))
+        except (CrosscheckError, httpx.HTTPError) as exc:
+            return _server_error(args, exc)
+    else:
+        runtime = Runtime.open(get_settings())
+        try:
+            with open_session(runtime.engine) as session:
+                response = runtime.matcher.match(session=session, query=query)
+        finally:
+            runtime.engine.dispose()
     if args.json:
         print(response.model_dump_json(indent=2))
         return 0
@@ -179,6 +242,14 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.min_checkworthiness is not None and not 0 <= args.min_checkworthiness <= 1:
         print("error: --min-checkworthiness must be between 0 and 1", file=sys.stderr)
         return 2
+    if args.server:
+        try:
+            with _client(args) as client:
+                result = client.report(_remote_source_id(client, args.source.strip()), **_report_options(args))
+        except (CrosscheckError, httpx.HTTPError, LookupError) as exc:
+            return _server_error(args, exc)
+        print(result.model_dump_json(indent=2) if args.json else report.render_text(result, width=args.width).rstrip())
+        return 0
     # The report reads stored vectors: no additional (multilingual) encoder is needed.
     runtime = Runtime.open(get_settings(), extra_encoders={})
     try:
@@ -292,6 +363,20 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _server_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--server",
+        default=os.environ.get("CROSSCHECK_SERVER") or None,
+        metavar="URL",
+        help="work against a running API (e.g. http://127.0.0.1:8000; CROSSCHECK_SERVER) instead of the data dir",
+    )
+    parser.add_argument(
+        "--api-key",
+        default=os.environ.get("CROSSCHECK_API_KEY") or None,
+        help="the API key's secret for --server (CROSSCHECK_API_KEY)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="crosscheck", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -304,6 +389,7 @@ def build_parser() -> argparse.ArgumentParser:
     ingest = sub.add_parser("ingest", help="ingest .md/.txt articles and .jsonl files (one POST /sources body a line)")
     ingest.add_argument("paths", nargs="+", help="files or folders")
     ingest.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    _server_arguments(ingest)
     ingest.set_defaults(func=cmd_ingest)
 
     match = sub.add_parser("match", help="find the claims of ingested sources closest to a claim")
@@ -313,6 +399,7 @@ def build_parser() -> argparse.ArgumentParser:
     match.add_argument("--min-score", type=float, default=None, help="drop matches below this cosine")
     match.add_argument("--mode", choices=["hybrid", "dense", "lexical"], default="hybrid")
     match.add_argument("--json", action="store_true", help="print the API's JSON")
+    _server_arguments(match)
     match.set_defaults(func=cmd_match)
 
     report = sub.add_parser(
@@ -323,6 +410,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--min-checkworthiness", type=float, default=None, help="only claims at least this (0..1)")
     report.add_argument("--width", type=int, default=100, help="table width in characters")
     report.add_argument("--json", action="store_true", help="print the API's JSON")
+    _server_arguments(report)
     report.set_defaults(func=cmd_report)
 
     reindex = sub.add_parser("reindex", help="rebuild the FAISS index from the vectors stored in the database")

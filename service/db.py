@@ -183,7 +183,7 @@ _LATER_COLUMNS = {
         "copy_group_id": "INTEGER",
         "language": "VARCHAR(16)",
     },
-    "source": {"copy_group_id": "INTEGER"},
+    "source": {"copy_group_id": "INTEGER", "domain": "VARCHAR(256)"},
 }
 _LATER_INDEXED = {"copy_group_id"}
 

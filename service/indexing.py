@@ -108,6 +108,6 @@ def open_index(
         return index, IndexReport(state="rebuilt", size=len(index), reason=str(exc))
     added, removed = sync_index(engine=engine, index=index)
     if added or removed:
-        logger.warning("index was behind the database: added %d, removed %d", added, removed)
+        logger.info("index was behind the database: added %d, removed %d", added, removed)
         return index, IndexReport(state="synced", size=len(index), added=added, removed=removed)
     return index, IndexReport(state="loaded", size=len(index))

@@ -114,7 +114,8 @@ def _source_fields(prepared: Prepared) -> dict[str, Any]:
     return {
         "url": prepared.url,
         "title": source_in.title or meta.title,
-        "outlet": source_in.outlet or outlet_from_url(prepared.url),
+        "outlet": source_in.outlet or meta.outlet or outlet_from_url(prepared.url),
+        "domain": outlet_from_url(prepared.url),
         "author": source_in.author or meta.author,
         "published_at": source_in.published_at or meta.published_at,
         "language": source_in.language or extraction.language,

@@ -16,11 +16,13 @@ from fastapi_offline import FastAPIOffline
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from embeddings import TextEncoder
-from service import sync
+from service import store, sync
 from service.api import claims, health, sources
 from service.api.strict_query import reject_unknown_query
 from service.config import Settings, get_settings
+from service.db import open_session
 from service.errors import CrossCheckError
+from service.observability import Metrics, MetricsMiddleware, RuntimeFigures
 from service.runtime import Runtime
 from service.schemas import ErrorResponse
 from service.security import LoopbackGuard, authorize
@@ -194,6 +196,12 @@ def _settings_for(app: FastAPI) -> Settings:
     return settings
 
 
+def _newest_change(runtime: Runtime) -> int:
+    """The change log's newest sequence number, on the runtime's own engine (read at each metrics scrape)."""
+    with open_session(runtime.engine) as session:
+        return store.last_change_seq(session=session)
+
+
 def create_app(
     *, encoder: TextEncoder | None = None, extra_encoders: Mapping[str, TextEncoder] | None = None
 ) -> FastAPI:
@@ -217,6 +225,13 @@ def create_app(
         app.state.matcher = runtime.matcher
         follower = sync.build_follower(runtime, after=start_seq)
         app.state.sync = follower
+        app.state.metrics.figures = RuntimeFigures(
+            index_sizes=lambda: {
+                runtime.matcher.dense.name: len(runtime.index),
+                **{key: len(extra.index) for key, extra in runtime.extras.items()},
+            },
+            change_log=lambda: (follower.seq, _newest_change(runtime), follower.poll_age()),
+        )
         _settle_heap()
         if settings.sync_interval_seconds > 0:
             follower.start()
@@ -245,6 +260,9 @@ def create_app(
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_middleware(BodySizeLimit, max_bytes=lambda: _settings_for(app).max_body_bytes)
     app.add_middleware(LoopbackGuard, settings=lambda: _settings_for(app))
+    # Outermost: refused and failed requests are counted too.
+    app.state.metrics = Metrics()
+    app.add_middleware(MetricsMiddleware, metrics=lambda: app.state.metrics)
     app.include_router(sources.router)
     app.include_router(claims.router)
     app.include_router(health.router)

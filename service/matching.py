@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 import numpy as np
-from sqlalchemy import func
+from sqlalchemy import ColumnElement, func, or_
 from sqlmodel import Session, col, select
 
 from embeddings import ClaimIndex, TextEncoder
@@ -44,9 +44,12 @@ CANDIDATE_DEPTH = 50
 # Dense mode over an approximate (HNSW, 8-bit) index asks it for k times this many candidates and re-scores them
 # with the stored float32 vectors: recall@10 against exact search at 1M 0.976 -> 0.992 (bench/index.py, README).
 APPROXIMATE_OVERFETCH = 4
-# With calibrated scores, `same` needs at least this probability that the match's source states the query: a
-# pair the relations engine finds alike but the calibration finds unlikely is `related` (real-news dev events).
-SAME_MIN_SCORE = 0.4
+# When a pool mixes languages (and the relations engine leans on the multilingual encoder's weaker cosine),
+# `same` needs at least this calibrated probability that the match's source states the query, i.e. more likely
+# than not (on the real-news dev events 0.4-0.6 were tried); below it the pair is `related`. In one-language
+# pools the engine decides alone: the calibration of the English reranker is flat on news (it tells stating
+# sources from others weakly) and the gate would take `same` from exact restatements.
+SAME_MIN_SCORE = 0.5
 # BM25 scores are read for the query's best this-many claims; a candidate further down scores 0.
 LEXICAL_SCORE_DEPTH = 1000
 
@@ -72,7 +75,12 @@ def claim_public(claim: Claim) -> ClaimPublic:
 
 def source_brief(source: Source) -> SourceBrief:
     return SourceBrief(
-        id=source.id or 0, title=source.title, outlet=source.outlet, url=source.url, published_at=source.published_at
+        id=source.id or 0,
+        title=source.title,
+        outlet=source.outlet,
+        domain=source.domain,
+        url=source.url,
+        published_at=source.published_at,
     )
 
 
@@ -355,6 +363,19 @@ class Pool:
         return {**ranker_features(self.signals, self.ranks), **text_features(query_text, self.texts)}
 
 
+def outlet_condition(outlets: Sequence[str]) -> ColumnElement[bool]:
+    """Sources of these outlets, each given by name ("Baltic Wire Service") or by domain ("balticwire.example",
+    which also covers its subdomains such as news.balticwire.example), case-insensitively."""
+    names = [o.strip().lower() for o in outlets if o.strip()]
+    domain = func.lower(col(Source.domain))
+    clauses = [func.lower(col(Source.outlet)).in_(names), domain.in_(names)]
+    for name in names:
+        if "." in name:
+            escaped = name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            clauses.append(domain.like(f"%.{escaped}", escape="\\"))
+    return or_(*clauses)
+
+
 def build_scope(*, session: Session, query: MatchQuery) -> Scope:
     """Claim ids the filters of the query allow (None when it has no filter) and the excluded sources' claims."""
     excluded = np.asarray(
@@ -366,7 +387,7 @@ def build_scope(*, session: Session, query: MatchQuery) -> Scope:
     if query.published_before is not None:
         conditions.append(col(Source.published_at) <= query.published_before)
     if query.outlets:
-        conditions.append(func.lower(col(Source.outlet)).in_([o.lower() for o in query.outlets]))
+        conditions.append(outlet_condition(query.outlets))
     if query.languages:
         conditions.append(func.lower(col(Source.language)).in_([lang.lower() for lang in query.languages]))
     if query.min_checkworthiness is not None:
@@ -639,7 +660,7 @@ class Matcher:
                 for row, _, _ in kept
             ],
         )
-        if self.calibration is not None:
+        if self.calibration is not None and "crosslingual" in extra:
             # `same` says the match states the query's fact: not for a match the calibration finds unlikely to.
             verdicts = [
                 relations.related(v.signals) if v.relation == "same" and shown[row] < SAME_MIN_SCORE else v

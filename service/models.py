@@ -26,7 +26,10 @@ class Source(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     url: str | None = Field(default=None, index=True, max_length=2048)
     title: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # The outlet's name ("Baltic Wire Service"): from the request, the page, or an agency byline; else the domain.
     outlet: str | None = Field(default=None, index=True, max_length=256)
+    # The host of the article's URL without "www." ("news.balticwire.example"); NULL on rows older than it.
+    domain: str | None = Field(default=None, index=True, max_length=256)
     author: str | None = Field(default=None, max_length=512)
     published_at: dt.date | None = Field(default=None, index=True)
     language: str | None = Field(default=None, max_length=16)

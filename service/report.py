@@ -217,7 +217,6 @@ _RELATION_LABEL = {"same": "same", "conflict": "CONFLICT", "related": "related"}
 _COLUMNS = (("relation", 9), ("source", 0), ("date", 10), ("span", 13), ("cosine", 6))
 _SOURCE_COLUMN = (16, 40)  # the source column takes what the others leave, within these bounds
 _INDENT = " " * 4
-_CLAIM_LINES = 3
 
 
 def _cut(text: str, width: int) -> str:
@@ -240,28 +239,30 @@ def _row(cells: Sequence[str], width: int) -> str:
     return ("  " + " ".join(_cut(cell, w).ljust(w) for cell, w in zip(cells, widths, strict=True))).rstrip()
 
 
-def _line(indent: str, text: str, width: int) -> str:
-    return indent + _cut(text, width - len(indent))
-
-
-def _wrap(text: str, width: int, indent: str, lines: int) -> list[str]:
-    wrapped = textwrap.wrap(" ".join(text.split()), width=width - len(indent))
-    if len(wrapped) > lines:
-        wrapped = [*wrapped[: lines - 1], _cut(" ".join(wrapped[lines - 1 :]), width - len(indent))]
-    return [indent + line for line in wrapped]
+def _wrap(text: str, width: int, indent: str, follow: str | None = None) -> list[str]:
+    """Every word of `text` on lines of about `width`: wrapped, never cut; a word longer than a line (a URL)
+    stays whole on a line of its own. Continuation lines take `follow` (default: the indent's width in spaces)."""
+    return textwrap.wrap(
+        " ".join(text.split()),
+        width=max(width, len(indent) + 20),
+        initial_indent=indent,
+        subsequent_indent=" " * len(indent) if follow is None else follow,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
 
 
 def _match_lines(match: ReportMatch, width: int) -> list[str]:
     name = _brief(match.source) + (f" (+{len(match.copies)} copies)" if match.copies else "")
     span = f"{match.claim.start}-{match.claim.end}"
     cells = [_RELATION_LABEL[match.relation], name, _date(match.source), span, f"{match.similarity:.2f}"]
-    lines = [_row(cells, width), *_wrap(f'"{match.claim.text}"', width, _INDENT, _CLAIM_LINES)]
+    lines = [_row(cells, width), *_wrap(f'"{match.claim.text}"', width, _INDENT)]
     notes = [f"{s.kind}: {s.query_value or '-'} vs {s.match_value or '-'} ({s.explanation})" for s in match.signals]
     if match.source.url:
         notes.append(match.source.url)
     if match.copies:
         notes.append("also carried by: " + "; ".join(_brief(c) for c in match.copies))
-    return lines + [_line(_INDENT + "- ", note, width) for note in notes]
+    return lines + [line for note in notes for line in _wrap(note, width, _INDENT + "- ")]
 
 
 def render_text(report: CrossReferenceReport, *, width: int = REPORT_WIDTH) -> str:
@@ -269,20 +270,19 @@ def render_text(report: CrossReferenceReport, *, width: int = REPORT_WIDTH) -> s
     src = report.source
     summary = report.summary
     lines = [
-        _line("", f"Cross-references of source {src.id}: {_brief(src)}, {_date(src)}", width),
-        *([_line("  ", src.title, width)] if src.title else []),
-        *([_line("  ", src.url, width)] if src.url else []),
+        *_wrap(f"Cross-references of source {src.id}: {_brief(src)}, {_date(src)}", width, ""),
+        *(_wrap(src.title, width, "  ") if src.title else []),
+        *(_wrap(src.url, width, "  ") if src.url else []),
     ]
     if report.copies:
         copies = "; ".join(f"{_brief(c)} (source {c.id})" for c in report.copies)
-        lines.append(_line("  ", f"Syndicated copies of this article (not counted): {copies}", width))
+        lines += _wrap(f"Syndicated copies of this article (not counted): {copies}", width, "  ")
     lines += _wrap(
         f"{summary.claims} claims: {summary.corroborated} corroborated, {summary.conflicting} with conflicts, "
         f"{summary.single_source} single-source; corroborated by {summary.independent_sources} independent "
         f"sources ({summary.sources} outlets counting reprints)",
         width,
         "  ",
-        2,
     )
     header = _row([name for name, _ in _COLUMNS], width)
     for number, item in enumerate(report.claims, start=1):
@@ -296,8 +296,8 @@ def render_text(report: CrossReferenceReport, *, width: int = REPORT_WIDTH) -> s
                 status += f" ({item.sources} counting copies)"
         if item.conflicting:
             status += f", {len(item.conflicting)} conflicting"
-        lines += ["", "=" * width, *_wrap(f"Claim {number} [{claim.start}-{claim.end}]: {status}", width, "", 2)]
-        lines += _wrap(claim.text, width, "  ", 4)
+        lines += ["", "=" * width, *_wrap(f"Claim {number} [{claim.start}-{claim.end}]: {status}", width, "", "  ")]
+        lines += _wrap(claim.text, width, "  ")
         matches = [*item.corroborating, *item.conflicting, *item.related]
         if not matches:
             lines.append("  (no matching claim in other sources)")

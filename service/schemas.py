@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from embeddings import ModelId
+if TYPE_CHECKING:  # the schemas load without the numeric stack (service.client imports them)
+    from embeddings import ModelId
 
 SEED_EXAMPLE_TEXT = (
     "# Pyongyang Sends Troops to Kursk\n\nBy [Example Wire](#)\n\nApril 29, 2025\n\n"
@@ -126,16 +127,24 @@ class ClaimPublic(BaseModel):
 class SourceBrief(BaseModel):
     id: int
     title: str | None
-    outlet: str | None
+    outlet: str | None = Field(description="The outlet's name (or, without one, the domain of its URL).")
+    domain: str | None = Field(default=None, description="The host of the URL without www.; null without a URL.")
     url: str | None
     published_at: dt.date | None
+
+
+class ClaimDetail(ClaimPublic):
+    """One claim with the source it was taken from (GET /claims/{id})."""
+
+    source: SourceBrief
 
 
 class SourcePublic(BaseModel):
     id: int
     title: str | None
     url: str | None
-    outlet: str | None
+    outlet: str | None = Field(description="The outlet's name (or, without one, the domain of its URL).")
+    domain: str | None = Field(default=None, description="The host of the URL without www.; null without a URL.")
     author: str | None
     published_at: dt.date | None
     language: str | None
@@ -151,7 +160,8 @@ class SourceSummary(BaseModel):
     id: int
     title: str | None
     url: str | None
-    outlet: str | None
+    outlet: str | None = Field(description="The outlet's name (or, without one, the domain of its URL).")
+    domain: str | None = Field(default=None, description="The host of the URL without www.; null without a URL.")
     author: str | None
     published_at: dt.date | None
     language: str | None

@@ -254,12 +254,16 @@ class ChangeFollower:
                 break
         return total
 
+    def poll_age(self) -> float | None:
+        """Seconds since the change log was last read (None before the first read)."""
+        return None if self.last_poll_at is None else round(time.time() - self.last_poll_at, 1)
+
     def status(self) -> dict[str, object]:
         """For GET /health: how far this instance has applied the log."""
         return {
             "seq": self.seq,
             "interval_seconds": self.interval,
-            "last_poll_age_seconds": None if self.last_poll_at is None else round(time.time() - self.last_poll_at, 1),
+            "last_poll_age_seconds": self.poll_age(),
             "error": self.last_error,
         }
 

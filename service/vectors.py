@@ -180,7 +180,7 @@ def open_encoder_index(
     else:
         added, removed = sync_index(engine=engine, key=key, index=index)
         if added or removed:
-            logger.warning("%s index was behind the database: added %d, removed %d", key, added, removed)
+            logger.info("%s index was behind the database: added %d, removed %d", key, added, removed)
             report = IndexReport(state="synced", size=len(index), added=added, removed=removed)
         else:
             report = IndexReport(state="loaded", size=len(index))

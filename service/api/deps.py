@@ -15,6 +15,7 @@ from service.db import open_session
 from service.fetch import Fetcher
 from service.matching import Matcher
 from service.models import Source
+from service.observability import Metrics
 from service.vectors import EncoderIndex
 
 
@@ -39,6 +40,11 @@ def get_extras(request: Request) -> dict[str, EncoderIndex]:
     return extras
 
 
+def get_metrics(request: Request) -> Metrics:
+    metrics: Metrics = request.app.state.metrics
+    return metrics
+
+
 def get_matcher(request: Request) -> Matcher:
     matcher: Matcher = request.app.state.matcher
     return matcher
@@ -46,6 +52,7 @@ def get_matcher(request: Request) -> Matcher:
 
 SessionDep = Annotated[Session, Depends(get_session)]
 MatcherDep = Annotated[Matcher, Depends(get_matcher)]
+MetricsDep = Annotated[Metrics, Depends(get_metrics)]
 EncoderDep = Annotated[TextEncoder, Depends(get_encoder)]
 IndexDep = Annotated[ClaimIndex, Depends(get_index)]
 ExtrasDep = Annotated[dict[str, EncoderIndex], Depends(get_extras)]

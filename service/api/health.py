@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
+from fastapi.responses import Response
 from sqlalchemy.exc import SQLAlchemyError
 
 from service import store
-from service.api.deps import EncoderDep, ExtrasDep, IndexDep, MatcherDep, SessionDep
+from service.api.deps import EncoderDep, ExtrasDep, IndexDep, MatcherDep, MetricsDep, SessionDep
+from service.observability import CONTENT_TYPE
 from service.schemas import Health
 
 router = APIRouter(tags=["health"])
@@ -27,3 +29,13 @@ def health(session: SessionDep, encoder: EncoderDep, index: IndexDep, matcher: M
         lexical=matcher.lexical_status,
         extras={key: (extra.encoder.model_id, len(extra.index)) for key, extra in extras.items()},
     )
+
+
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={200: {"content": {CONTENT_TYPE: {}}, "description": "Prometheus text exposition format."}},
+)
+def metrics(metrics: MetricsDep) -> Response:
+    """Prometheus metrics of this API process: requests and latency by route, matches by mode, index sizes."""
+    return Response(content=metrics.render(), media_type=CONTENT_TYPE)

@@ -8,7 +8,16 @@ from fastapi import APIRouter, Query, Response, status
 from pydantic import ValidationError
 
 from service import fetch, ingest, matching, report, store
-from service.api.deps import EncoderDep, ExtrasDep, FetcherDep, IndexDep, SessionDep, SettingsDep, SourceDep
+from service.api.deps import (
+    EncoderDep,
+    ExtrasDep,
+    FetcherDep,
+    IndexDep,
+    MetricsDep,
+    SessionDep,
+    SettingsDep,
+    SourceDep,
+)
 from service.errors import UnprocessableError
 from service.models import Claim, Source
 from service.schemas import (
@@ -36,6 +45,7 @@ def _source_meta(source: Source) -> dict[str, Any]:
         title=source.title,
         url=source.url,
         outlet=source.outlet,
+        domain=source.domain,
         author=source.author,
         published_at=source.published_at,
         language=source.language,
@@ -60,12 +70,15 @@ def create_source(
     index: IndexDep,
     settings: SettingsDep,
     extras: ExtrasDep,
+    metrics: MetricsDep,
 ) -> SourcePublic:
     """Ingest an article: extract its claims, embed and index them (200 if the same content or URL exists)."""
     result = ingest.ingest_source(
         session=session, encoder=encoder, index=index, settings=settings, source_in=source_in, extras=extras
     )
-    if not result.created:
+    if result.created:
+        metrics.claims_ingested.inc(len(result.claims))
+    else:
         response.status_code = status.HTTP_200_OK
     return source_public(result.source, result.claims)
 
@@ -88,6 +101,7 @@ def create_source_from_url(
     settings: SettingsDep,
     fetcher: FetcherDep,
     extras: ExtrasDep,
+    metrics: MetricsDep,
 ) -> SourcePublic:
     """Fetch a public web page, extract its article (title, author, date, site, body) and ingest it."""
     # Plain `def` as above; the fetch blocks too. Every hop's address is checked before connecting (fetch.py).
@@ -114,7 +128,9 @@ def create_source_from_url(
     result = ingest.ingest_source(
         session=session, encoder=encoder, index=index, settings=settings, source_in=source_in, extras=extras
     )
-    if not result.created:
+    if result.created:
+        metrics.claims_ingested.inc(len(result.claims))
+    else:
         response.status_code = status.HTTP_200_OK
     return source_public(result.source, result.claims)
 

@@ -864,6 +864,11 @@ def _kind_of_word(word: str) -> str | None:
     return next((kind for kind, words in _KIND_WORDS.items() if word.lower() in words), None)
 
 
+def is_organisation_name(name: str) -> bool:
+    """Whether a name reads as an organisation's (a ministry, an agency, a newspaper...) rather than a person's."""
+    return _has_org_word(name)
+
+
 def _has_org_word(text: str) -> bool:
     return bool(_kinds_of(text)) or bool(
         re.search(

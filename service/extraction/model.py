@@ -14,6 +14,8 @@ class ArticleMeta:
     author: str | None
     published_at: datetime.date | None
     url: str | None
+    # The outlet, when the byline names an organisation rather than a person ("By Baltic Wire Service").
+    outlet: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

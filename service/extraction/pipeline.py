@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import datetime
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final
 
-from service.extraction.context import ArticleContext
+from service.extraction.context import ArticleContext, is_organisation_name
 from service.extraction.markup import (
     ANSWER_LABELS,
     CLOSERS,
@@ -72,7 +72,14 @@ def parse_metadata(text: str) -> ArticleMeta:
     Returns:
         The metadata; each field is ``None`` when the article does not carry it.
     """
-    return parse_article_metadata(text, units_of(text))
+    return _with_outlet(parse_article_metadata(text, units_of(text)))
+
+
+def _with_outlet(meta: ArticleMeta) -> ArticleMeta:
+    """The byline's organisation as the outlet ("By Baltic Wire Service"); a person's byline names none."""
+    if meta.author and is_organisation_name(meta.author):
+        return replace(meta, outlet=meta.author)
+    return meta
 
 
 def extract_claims(
@@ -95,7 +102,7 @@ def extract(text: str, *, language: str | None = None, published_at: datetime.da
         Metadata, language and claims in document order; every claim is ``text[start:end]``.
     """
     units = units_of(text)
-    meta = parse_article_metadata(text, units)
+    meta = _with_outlet(parse_article_metadata(text, units))
     code = normalize_language(language) or detect_language(_prose_sample(text, units, meta.title))
     claims = _claims(text, units, code, published_at or meta.published_at, meta.title)
     return Extraction(meta=meta, claims=claims, language=code)

@@ -27,7 +27,7 @@ def test_packaged_maps_load_and_keep_the_order() -> None:
 
 
 def test_features_and_file_checks(tmp_path: Any) -> None:
-    assert ranking_feature("hybrid", "pure", np.asarray([0.5]))[0] == pytest.approx(0.0)
+    assert ranking_feature("hybrid", "pure", np.asarray([0.5]))[0] == pytest.approx(0.5)
     assert ranking_feature("lexical", "pure", np.asarray([np.e - 1]))[0] == pytest.approx(1.0)
     assert ranking_feature("dense", "mixed", np.asarray([1.3]))[0] == 1.3
     flat = {"format": 3, "requires": {}, "maps": {"dense:pure": {"slope": 0.0, "intercept": 0.0}}}

@@ -74,6 +74,10 @@ def test_ingest_stores_and_returns_the_new_fields(make_client) -> None:
         one = client.get(f"/claims/{added['id']}").json()
         assert one["context_text"] == added["context_text"]
         assert one["checkworthiness"] == added["checkworthiness"]
+        # The claim comes with its source: one call answers "where was this said?".
+        assert one["source"]["id"] == body["id"] == one["source_id"]
+        assert one["source"]["url"] == body["url"] and one["source"]["published_at"] == body["published_at"]
+        assert {"title", "outlet", "domain"} <= set(one["source"])
         detail = client.get(f"/sources/{body['id']}").json()
         assert [c["context_text"] for c in detail["claims"]] == [c["context_text"] for c in claims]
 

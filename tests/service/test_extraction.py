@@ -226,6 +226,7 @@ def test_seed_like_article_written_for_tests() -> None:
         author="Wire Service",
         published_at=datetime.date(2025, 3, 3),
         url="https://news.example.org/2025/03/03/border-talks-stall",
+        outlet="Wire Service",  # an agency byline names the outlet
     )
     assert_well_formed(SEED_LIKE, result.claims)
     assert len(result.claims) == 4

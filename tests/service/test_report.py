@@ -294,7 +294,29 @@ def test_terminal_table(width: int) -> None:
     same = next(line for line in lines if line.lstrip().startswith("same"))
     assert "Gazette (+2 copies)" in same
     assert "also carried by: Radio; Daily" in text
-    assert "…" in text  # the long claim is cut, not wrapped forever
+    # Wrapped, never cut: every word of the long claim is there, and a URL wider than the table stays whole.
+    assert "…" not in text
+    long_claim = next(m for i in _sample_report().claims for m in i.corroborating).claim.text
+    assert " ".join(long_claim.split()) in flat
+
+
+def test_terminal_table_keeps_long_urls_and_explanations_whole() -> None:
+    sample = _sample_report()
+    url = "https://bulletin.example/" + "a-very-long-path-segment-" * 6 + "end"
+    explanation = "numbers differ: " + " ".join(f"word{i}" for i in range(40))
+    conflict = sample.claims[0].conflicting[0]
+    changed = conflict.model_copy(
+        update={
+            "source": conflict.source.model_copy(update={"url": url}),
+            "signals": [conflict.signals[0].model_copy(update={"explanation": explanation})],
+        }
+    )
+    first = sample.claims[0].model_copy(update={"conflicting": [changed]})
+    text = report.render_text(sample.model_copy(update={"claims": [first, *sample.claims[1:]]}), width=80)
+    lines = text.splitlines()
+    assert any(line.strip().removeprefix("- ") == url for line in lines)  # on a line of its own, unbroken
+    assert explanation in " ".join(text.split()) and "…" not in text
+    assert all(len(line) <= 80 for line in lines if url not in line)
 
 
 def test_report_cli(cli_env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: F811

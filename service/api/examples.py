@@ -18,7 +18,7 @@ def _examples() -> dict[str, Any]:
     return data
 
 
-def example(name: str, *, without: tuple[str, ...] = ()) -> dict[int | str, dict[str, Any]]:
+def example(name: str, *, without: tuple[str, ...] = ()) -> dict[str, Any]:
     """A `responses=` entry for a 2xx answer showing the stored example `name` (minus some fields)."""
     value = {key: item for key, item in _examples()[name].items() if key not in without}
     return {"content": {"application/json": {"example": value}}}

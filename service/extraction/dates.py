@@ -18,32 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
+from service.text.months import MONTH_PATTERN, month_number
+
 __all__ = ["MONTH_PATTERN", "DateMention", "month_number", "resolve_relative_dates"]
-
-# Month words of every supported language, longest first so that alternations prefer full names.
-_MONTH_WORDS: Final[dict[str, int]] = {
-    # English (abbreviations with or without a dot are handled by the pattern)
-    "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7, "august": 8,
-    "september": 9, "october": 10, "november": 11, "december": 12,
-    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "sept": 9, "oct": 10,
-    "nov": 11, "dec": 12,
-    # French
-    "janvier": 1, "février": 2, "fevrier": 2, "mars": 3, "avril": 4, "mai": 5, "juin": 6, "juillet": 7,
-    "août": 8, "aout": 8, "septembre": 9, "octobre": 10, "novembre": 11, "décembre": 12, "decembre": 12,
-    "janv": 1, "févr": 2, "fevr": 2, "avr": 4, "juil": 7, "déc": 12,
-    # Russian: genitive (dates: "28 апреля") and prepositional (relative: "в августе")
-    "января": 1, "февраля": 2, "марта": 3, "апреля": 4, "мая": 5, "июня": 6, "июля": 7, "августа": 8,
-    "сентября": 9, "октября": 10, "ноября": 11, "декабря": 12,
-    "январе": 1, "феврале": 2, "марте": 3, "апреле": 4, "мае": 5, "июне": 6, "июле": 7, "августе": 8,
-    "сентябре": 9, "октябре": 10, "ноябре": 11, "декабре": 12,
-}  # fmt: skip
-
-MONTH_PATTERN: Final = "(?:" + "|".join(sorted(map(re.escape, _MONTH_WORDS), key=len, reverse=True)) + r")\.?"
-
-
-def month_number(word: str) -> int | None:
-    """1..12 for a month name or abbreviation in English, French or Russian, else None."""
-    return _MONTH_WORDS.get(word.lower().rstrip("."))
 
 
 # --------------------------------------------------------------------------- relative dates

@@ -135,7 +135,8 @@ _DATE_LINE = re.compile(
     r"|(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)\s+"
     r"|(?:понедельник|вторник|среда|четверг|пятница|суббота|воскресенье),?\s+)?"
     r"(?:(?P<m1>" + MONTH_PATTERN + r")\s+(?P<d1>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<y1>\d{4})"
-    r"|(?P<d2>\d{1,2})(?:st|nd|rd|th|er)?\s+(?:of\s+)?(?P<m2>" + MONTH_PATTERN + r"),?\s+(?P<y2>\d{4})"
+    r"|(?P<d2>\d{1,2})(?:st|nd|rd|th|er)?\s+(?:(?:of|de)\s+)?(?P<m2>" + MONTH_PATTERN + r")"
+    r"(?:,?\s+|\s+de\s+)(?P<y2>\d{4})"
     r"(?:\s*(?:г\.|года))?"
     r"|(?P<y3>\d{4})-(?P<m3>\d{1,2})-(?P<d3>\d{1,2})"
     r"|(?P<d4>\d{1,2})[./](?P<m4>\d{1,2})[./](?P<y4>\d{4})"
@@ -551,7 +552,8 @@ _DATED_LINE = re.compile(
 )
 _DATE_CORE = re.compile(
     r"(?<!\w)(?:(?P<m1>" + MONTH_PATTERN + r")\s+(?P<d1>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<y1>\d{4})"
-    r"|(?P<d2>\d{1,2})(?:st|nd|rd|th|er)?\s+(?:of\s+)?(?P<m2>" + MONTH_PATTERN + r"),?\s+(?P<y2>\d{4})"
+    r"|(?P<d2>\d{1,2})(?:st|nd|rd|th|er)?\s+(?:(?:of|de)\s+)?(?P<m2>" + MONTH_PATTERN + r")"
+    r"(?:,?\s+|\s+de\s+)(?P<y2>\d{4})"
     r"|(?P<y3>\d{4})-(?P<m3>\d{1,2})-(?P<d3>\d{1,2})"
     r"|(?P<d4>\d{1,2})[./](?P<m4>\d{1,2})[./](?P<y4>\d{4})"
     r"|(?P<y5>\d{4})[.년]\s*(?P<m5>\d{1,2})[.월]\s*(?P<d5>\d{1,2}))(?!\d)",

@@ -4,7 +4,7 @@ relative dates ``context_text`` carries in brackets ("on Monday [2025-04-28]", "
 publication date with the extractor's own rules.
 """
 
-# ruff: noqa: RUF001, RUF003
+# ruff: noqa: RUF001
 
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ import re
 from dataclasses import dataclass
 from typing import Final, Literal
 
-from service.extraction.dates import month_number as _extraction_month
 from service.extraction.dates import resolve_relative_dates
 from service.relations import rules
 from service.relations.text import STOPWORDS, Token, neighbours, stem, tokenize, word_set
+from service.text.months import AMBIGUOUS, month_number
 
 DateKind = Literal["day", "time"]
 
@@ -37,16 +37,6 @@ class DateMention:
     statement: bool = False  # the date of a statement ("said on Monday"), not of the fact stated
 
 
-_EXTRA_MONTHS: Final[dict[str, int]] = {
-    # German
-    "januar": 1, "jänner": 1, "februar": 2, "märz": 3, "april": 4, "mai": 5, "juni": 6, "juli": 7,
-    "august": 8, "september": 9, "oktober": 10, "november": 11, "dezember": 12,
-    # Ukrainian: genitive ("15 травня") and locative ("у травні")
-    "січня": 1, "лютого": 2, "березня": 3, "квітня": 4, "травня": 5, "червня": 6, "липня": 7,
-    "серпня": 8, "вересня": 9, "жовтня": 10, "листопада": 11, "грудня": 12,
-    "січні": 1, "лютому": 2, "березні": 3, "квітні": 4, "травні": 5, "червні": 6, "липні": 7,
-    "серпні": 8, "вересні": 9, "жовтні": 10, "листопаді": 11, "грудні": 12,
-}  # fmt: skip
 # Verbs whose date is that of a statement about the fact ("told Putin on Saturday", "denied on Monday").
 _STATEMENT_VERBS: Final = word_set(
     """said says told tells announced announces reported reports claimed claims stated added warned confirmed
@@ -81,12 +71,10 @@ _MONTH_LEAD: Final = re.compile(
 _MONTH_ABBREVIATIONS: Final = frozenset(
     ["jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec"]
 )
-# Month names that are also common words: a date only next to a day or a year.
-_AMBIGUOUS_MONTHS: Final = frozenset({"may", "mar", "sept", "jan"})
 
 
 def _month(word: str) -> int | None:
-    return _EXTRA_MONTHS.get(word.lower().rstrip(".")) or _extraction_month(word)
+    return month_number(word)
 
 
 def _day_span(year: int, month: int, day: int | None = None, last_day: int | None = None) -> tuple[int, int] | None:
@@ -221,7 +209,7 @@ def find_dates(
         elif year:
             span, known = calendar_span(year.group(1), month, None)
             add("day", span, known, tok.start, tok.end + year.end())
-        elif _MONTH_LEAD.search(before) and (tok.lower not in _AMBIGUOUS_MONTHS or tok.text[:1].isupper()):
+        elif _MONTH_LEAD.search(before) and (tok.lower not in AMBIGUOUS or tok.text[:1].isupper()):
             span, known = calendar_span(None, month, None)
             add("day", span, known, tok.start, tok.end)
     has_digit = any(c.isdigit() for c in text)

@@ -1,0 +1,85 @@
+"""Month names: the one table of the service (extraction's dates, the relations engine's dates, the cross-lingual
+anchors), so that a language one of them knows the others know too.
+
+Full names and the usual abbreviations in English, French, German, Spanish, Italian and Portuguese; Russian
+and Ukrainian in the forms dates take (genitive "28 апреля", "15 травня"; prepositional / locative "в августе",
+"у травні") and, for matching inside inflected words, their stems. Which of these are also ordinary words
+("may", "mars", "mai", "май") is each caller's own concern: `AMBIGUOUS` lists them.
+"""
+
+# ruff: noqa: RUF002
+# (Cyrillic letters in the tables and the docstring are deliberate.)
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+_BY_MONTH: Final = (
+    # en, fr, de, es, it, pt; abbreviations
+    "january janvier januar jänner enero gennaio janeiro jan janv",
+    "february février fevrier februar febrero febbraio fevereiro feb févr fevr",
+    "march mars märz marzo março mar",
+    "april avril abril aprile apr avr",
+    "may mai mayo maggio maio",
+    "june juin juni junio giugno junho jun",
+    "july juillet juli julio luglio julho jul juil",
+    "august août aout agosto aug",
+    "september septembre septiembre setiembre settembre setembro sep sept",
+    "october octobre oktober octubre ottobre outubro oct",
+    "november novembre noviembre novembro nov",
+    "december décembre decembre dezember diciembre dicembre dezembro dec déc",
+)
+_SLAVIC_FORMS: Final = (
+    "января январе январь січня січні",
+    "февраля феврале февраль лютого лютому",
+    "марта марте март березня березні",
+    "апреля апреле апрель квітня квітні",
+    "мая мае май травня травні",
+    "июня июне июнь червня червні",
+    "июля июле июль липня липні",
+    "августа августе август серпня серпні",
+    "сентября сентябре сентябрь вересня вересні",
+    "октября октябре октябрь жовтня жовтні",
+    "ноября ноябре ноябрь листопада листопаді",
+    "декабря декабре декабрь грудня грудні",
+)
+# Stems of the Cyrillic names, for words the forms above do not list (other cases).
+_SLAVIC_STEMS: Final = (
+    "январ січн",
+    "феврал лют",
+    "март берез",
+    "апрел квіт",
+    "травн",
+    "июн червн",
+    "июл липн",
+    "август серпн",
+    "сентябр вересн",
+    "октябр жовтн",
+    "ноябр листопад",
+    "декабр грудн",
+)
+
+MONTHS: Final[dict[str, int]] = {
+    name: number
+    for table in (_BY_MONTH, _SLAVIC_FORMS)
+    for number, names in enumerate(table, start=1)
+    for name in names.split()
+}
+MONTH_STEMS: Final[dict[str, int]] = {
+    stem: number for number, stems in enumerate(_SLAVIC_STEMS, start=1) for stem in stems.split()
+}
+# Month names that are also ordinary words or abbreviations of them: a month only next to a day, a year or a
+# preposition of time, as each caller decides.
+AMBIGUOUS: Final = frozenset({"may", "march", "mars", "mai", "mar", "jan", "sept", "мая", "май", "мае"})
+# An alternation of every name, longest first (a regex fragment; a dot may follow an abbreviation).
+MONTH_PATTERN: Final = "(?:" + "|".join(sorted(map(re.escape, MONTHS), key=len, reverse=True)) + r")\.?"
+
+
+def month_number(word: str) -> int | None:
+    """1..12 for a month name, abbreviation or inflected Cyrillic form, else None."""
+    key = word.lower().rstrip(".")
+    found = MONTHS.get(key)
+    if found is not None:
+        return found
+    return next((number for stem, number in MONTH_STEMS.items() if key.startswith(stem)), None)

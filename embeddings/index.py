@@ -531,6 +531,7 @@ class ClaimIndex:
         self._journal: list[tuple[str, np.ndarray, np.ndarray | None]] | None = None
         self._rebuild_thread: threading.Thread | None = None
         self._rebuild_guard = threading.Lock()
+        self._cancel = threading.Event()  # set: a background rebuild stops at its next chunk
         self.last_rebuild_error: BaseException | None = None
         self._bulk = False
 
@@ -698,6 +699,7 @@ class ClaimIndex:
                 self._rebuild(target)
                 return
             thread = threading.Thread(target=self._rebuild, args=(target,), name="claim-index-rebuild", daemon=True)
+            self._cancel.clear()
             self._rebuild_thread = thread
         thread.start()
 
@@ -722,6 +724,12 @@ class ClaimIndex:
         finally:
             self._bulk = False
             self._maybe_rebuild()
+
+    def cancel_rebuild(self, timeout: float | None = None) -> bool:
+        """Stops a background switch or compaction at its next chunk (the current index stays); returns False if
+        it is still running after `timeout`. A process must not end with a rebuild thread inside FAISS."""
+        self._cancel.set()
+        return self.wait_for_rebuild(timeout)
 
     def wait_for_rebuild(self, timeout: float | None = None) -> bool:
         """Waits for a background switch or compaction; returns False if it is still running."""
@@ -756,6 +764,11 @@ class ClaimIndex:
                         _, sample = old.vectors(np.sort(pick))
                     new.train(sample)
             for lo in range(0, ids.size, self.REBUILD_CHUNK):
+                if self._cancel.is_set():
+                    logger.info("index: building %s cancelled; %s stays", target, old.kind)
+                    with self._lock.write():  # a writer appends to the journal under this lock
+                        self._journal = None
+                    return
                 with self._lock.read():
                     found, vecs = old.vectors(ids[lo : lo + self.REBUILD_CHUNK])
                 if found.size:

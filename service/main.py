@@ -240,7 +240,8 @@ def create_app(
         finally:
             follower.stop()
             try:
-                runtime.close()
+                # A background index switch is stopped, not finished: a shutdown must not wait minutes for it.
+                runtime.close(finish_rebuilds=False)
             finally:
                 sync.close_lexical(runtime)
 

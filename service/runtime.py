@@ -153,9 +153,20 @@ class Runtime:
         for extra in self.extras.values():
             extra.save()
 
-    def close(self) -> None:
-        """Saves the index (a cache of the database) and releases the database."""
+    def close(self, *, finish_rebuilds: bool = True) -> None:
+        """Saves the indexes (caches of the database) and releases the database.
+
+        A background switch to the configured index kind (flat -> HNSW after a bulk build, an import or a
+        reindex) is finished first, so what is saved is what the next start wants and it never has to build it
+        again while serving; `finish_rebuilds=False` (a server shutting down) stops it instead, at its next
+        chunk. Either way no rebuild thread is left inside FAISS when the process ends (that aborted it).
+        """
         try:
+            for index in [self.index, *(extra.index for extra in self.extras.values())]:
+                if finish_rebuilds:
+                    index.wait_for_rebuild()
+                else:
+                    index.cancel_rebuild()
             self.save_index()
         finally:
             self.engine.dispose()

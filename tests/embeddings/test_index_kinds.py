@@ -254,3 +254,36 @@ def test_repeated_ids_in_one_add_are_refused() -> None:
     index = ClaimIndex(MODEL, HNSW)
     with pytest.raises(ValueError, match="repeated"):
         index.add([1, 1], clustered(2))
+
+
+def test_a_background_switch_can_be_cancelled_or_finished(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A shutdown stops the switch at its next chunk (the flat index stays, no thread is left inside FAISS);
+    a bulk build waits for it, so the approximate index is what gets saved."""
+    monkeypatch.setattr(ClaimIndex, "REBUILD_CHUNK", 100)
+    base = clustered(1600)
+    ids = np.arange(1600, dtype=np.int64)
+    gate = threading.Event()
+
+    def slow_index(options: IndexOptions) -> ClaimIndex:
+        index = ClaimIndex(MODEL, options)
+        old_vectors = type(index._backend).vectors  # the copy reads chunks through the backend
+
+        def gated(self: object, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            gate.wait(5)
+            return old_vectors(self, wanted)
+
+        monkeypatch.setattr(type(index._backend), "vectors", gated)
+        return index
+
+    options = IndexOptions(kind="auto", threshold=1500, min_approximate=200)
+    stopped = slow_index(options)
+    stopped.add(ids, base)  # past the threshold: the switch to HNSW starts in the background
+    assert stopped.rebuilding
+    assert not stopped.cancel_rebuild(timeout=0)  # asked to stop while it waits on its first read
+    gate.set()
+    assert stopped.wait_for_rebuild(timeout=30) and not stopped.rebuilding
+    assert stopped.kind == "flat" and len(stopped) == 1600
+
+    finished = ClaimIndex(MODEL, options)
+    finished.add(ids, base)
+    assert finished.wait_for_rebuild(timeout=60) and finished.kind == "hnsw" and len(finished) == 1600

@@ -6,13 +6,14 @@ a few hundred to a thousand claims and the tests' hashing encoder, and check sha
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import numpy as np
 import pytest
 from sqlmodel import Session, func, select
 
-from bench import corpus
+from bench import corpus, harness
 from service.config import Settings
 from service.db import open_session
 from service.lexical import check_integrity
@@ -27,50 +28,20 @@ __all__ = ["loopback_only"]
 POOL_LIMIT = 1500
 
 
-SUBJECTS = [
-    "The city council",
-    "A regional utility",
-    "The port authority",
-    "A hospital network",
-    "The transit agency",
-    "A grain cooperative",
-    "The weather service",
-    "A battery maker",
-    "The school board",
-    "A shipping firm",
-]
-VERBS = ["reported", "approved", "rejected", "announced", "counted", "planned", "delayed", "recorded"]
-OBJECTS = [
-    "new homes",
-    "bus routes",
-    "tonnes of wheat",
-    "flood barriers",
-    "hospital beds",
-    "charging points",
-    "teaching posts",
-    "cargo cranes",
-    "storm warnings",
-    "solar panels",
-]
-
-
 def write_generated_dataset(root: Path, n: int) -> None:
-    """A CLEF-format claim file of generated sentences (no third-party text, no ../shared needed)."""
-    rng = np.random.default_rng(11)
+    """A CLEF-format claim file of the load bench's generated sentences (no third-party text, no ../shared)."""
+    rng = random.Random(11)
     folder = root / "clef2020-task2"
     folder.mkdir(parents=True)
     rows = ["vclaim_id\tvclaim\ttitle"]
-    for i in range(n):
-        subject, verb, obj = (rng.choice(words) for words in (SUBJECTS, VERBS, OBJECTS))
-        count, year = int(rng.integers(2, 90_000)), int(rng.integers(1990, 2026))
-        rows.append(f"vc{i}\t{subject} {verb} {count:,} {obj} in {year}, officials said.\tGenerated row {i}")
+    rows += [f"vc{i}\t{harness.query(rng)}, officials said.\tGenerated row {i}" for i in range(n)]
     (folder / "verified_claims.docs.tsv").write_text("\n".join(rows) + "\n", encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
 def pool(tmp_path_factory: pytest.TempPathFactory) -> corpus.Pool:
     datasets = tmp_path_factory.mktemp("datasets")
-    write_generated_dataset(datasets, POOL_LIMIT + 200)
+    write_generated_dataset(datasets, POOL_LIMIT + 600)
     loaded = corpus.load_pool(datasets=datasets, limit=POOL_LIMIT)
     assert len(loaded.sentences) == POOL_LIMIT and loaded.origins["clef_claims"] > POOL_LIMIT - 100
     return loaded

@@ -21,7 +21,6 @@ test events are never fitted on); ``crosscheck bench realnews`` draws the reliab
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 from collections.abc import Mapping
@@ -31,9 +30,8 @@ from typing import Any, Final, Literal
 
 import numpy as np
 
-from service.rerank import missing_ranker
+from service.rerank import load_model_file, missing_ranker
 
-logger = logging.getLogger(__name__)
 
 MODEL_PATH: Final = Path(__file__).resolve().parent / "data" / "calibration.json"
 FORMAT_VERSION: Final = 3
@@ -105,10 +103,10 @@ class Calibration:
 
 def load_calibration(path: Path = MODEL_PATH) -> Calibration | None:
     """The packaged maps, or None (logged) when missing or unreadable: ranking scores are then clipped to [0, 1]."""
-    try:
-        return Calibration.from_json(json.loads(path.read_text(encoding="utf-8")))
-    except FileNotFoundError:
-        logger.info("no score calibration at %s: ranking scores shown clipped to [0, 1]", path)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        logger.warning("score calibration %s unusable (%s): ranking scores shown clipped to [0, 1]", path, exc)
-    return None
+    return load_model_file(
+        path,
+        Calibration.from_json,
+        what="score calibration",
+        instead="ranking scores shown clipped to [0, 1]",
+        missing_level=logging.INFO,
+    )

@@ -24,17 +24,18 @@ import json
 import logging
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import numpy as np
 
 from service.lexical import STOPWORDS
 
 logger = logging.getLogger(__name__)
+Loaded = TypeVar("Loaded")
 
 MODEL_PATH: Final = Path(__file__).resolve().parent / "data" / "reranker.json"
 FORMAT_VERSION: Final = 2
@@ -262,12 +263,22 @@ class Reranker:
         return cls(models=models)
 
 
+def load_model_file(
+    path: Path, parse: Callable[[Any], Loaded], *, what: str, instead: str, missing_level: int = logging.WARNING
+) -> Loaded | None:
+    """A packaged JSON model read with `parse`, or None (logged, saying what the service does `instead`) when
+    the file is missing or unreadable: a model file must never stop the service from starting."""
+    try:
+        return parse(json.loads(path.read_text(encoding="utf-8")))
+    except FileNotFoundError:
+        logger.log(missing_level, "no %s at %s: %s", what, path, instead)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        logger.warning("%s %s unusable (%s): %s", what, path, exc, instead)
+    return None
+
+
 def load_reranker(path: Path = MODEL_PATH) -> Reranker | None:
     """The packaged model, or None (logged) if it is missing or unreadable: hybrid then uses RRF."""
-    try:
-        return Reranker.from_json(json.loads(path.read_text(encoding="utf-8")))
-    except FileNotFoundError:
-        logger.warning("no reranker model at %s: hybrid search uses reciprocal-rank fusion", path)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        logger.warning("reranker model %s unusable (%s): hybrid search uses reciprocal-rank fusion", path, exc)
-    return None
+    return load_model_file(
+        path, Reranker.from_json, what="reranker model", instead="hybrid search uses reciprocal-rank fusion"
+    )

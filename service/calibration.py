@@ -32,7 +32,6 @@ import numpy as np
 
 from service.rerank import load_model_file, missing_ranker
 
-
 MODEL_PATH: Final = Path(__file__).resolve().parent / "data" / "calibration.json"
 FORMAT_VERSION: Final = 3
 Scale = Literal["pure", "mixed"]

@@ -396,7 +396,7 @@ def build_parser() -> argparse.ArgumentParser:
     match.add_argument("claim")
     match.add_argument("-k", type=int, default=10, help="number of matches (1..100)")
     match.add_argument("--per-source", action="store_true", help="best claim of each source only")
-    match.add_argument("--min-score", type=float, default=None, help="drop matches below this cosine")
+    match.add_argument("--min-score", type=float, default=None, help="drop matches whose score (0..1) is below this")
     match.add_argument("--mode", choices=["hybrid", "dense", "lexical"], default="hybrid")
     match.add_argument("--json", action="store_true", help="print the API's JSON")
     _server_arguments(match)

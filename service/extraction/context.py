@@ -33,82 +33,20 @@ from typing import Final
 
 from service.extraction.dates import resolve_relative_dates
 from service.extraction.speakers import PRONOUNS, Attribution, canonical_phrase
+from service.text.countries import COUNTRIES
 
 __all__ = ["ArticleContext", "Resolved"]
 
 # --------------------------------------------------------------------------- lexicons
 
-# name | other names, demonyms, capitals and metonyms (case-sensitive, whole words).
-_COUNTRY_TABLE: Final = """
-Afghanistan|Afghan|Kabul
-Armenia|Armenian|Yerevan
-Australia|Australian|Canberra
-Austria|Austrian|Vienna
-Azerbaijan|Azerbaijani|Baku
-Belarus|Belarusian|Minsk|Беларусь|Белоруссия|Белоруссии|Biélorussie
-Belgium|Belgian|Brussels|Belgique|belge
-Brazil|Brazilian|Brasilia
-Bulgaria|Bulgarian
-Canada|Canadian|Ottawa
-China|Chinese|Beijing|Китай|Китая|Chine|chinois|chinoise|Pékin
-Czech Republic|Czechia|Czech|Prague
-Denmark|Danish|Copenhagen|Danemark
-Egypt|Egyptian|Cairo
-Estonia|Estonian|Tallinn|Эстония|Эстонии|Estonie
-Ethiopia|Ethiopian|Addis Ababa
-Finland|Finnish|Helsinki|Финляндия|Финляндии|Finlande
-France|French|Paris|Élysée|Франция|Франции|français|française
-Germany|German|Berlin|Германия|Германии|Allemagne|allemand|allemande
-Greece|Greek|Athens|Grèce
-Hungary|Hungarian|Budapest
-India|Indian|New Delhi|Inde
-Iran|Iranian|Tehran|Иран|Ирана
-Iraq|Iraqi|Baghdad
-Ireland|Irish|Dublin
-Israel|Israeli|Jerusalem|Израиль|Израиля|Israël
-Italy|Italian|Rome|Италия|Италии|Italie|italien|italienne
-Japan|Japanese|Tokyo|Япония|Японии|Japon|japonais
-Kazakhstan|Kazakh|Astana|Казахстан|Казахстана
-Kenya|Kenyan|Nairobi
-Latvia|Latvian|Riga|Латвия|Латвии|Lettonie
-Lithuania|Lithuanian|Vilnius|Литва|Литвы|Lituanie
-Mexico|Mexican|Mexico City|Mexique
-Moldova|Moldovan|Chisinau
-Netherlands|Dutch|Amsterdam|The Hague|Pays-Bas
-Nigeria|Nigerian|Abuja
-North Korea|North Korean|Pyongyang|DPRK|КНДР|Северная Корея|Северной Кореи|Пхеньян|Corée du Nord|nord-coréen|북한
-Norway|Norwegian|Oslo|Норвегия|Норвегии|Norvège
-Pakistan|Pakistani|Islamabad
-Poland|Polish|Warsaw|Польша|Польши|Pologne|polonais
-Portugal|Portuguese|Lisbon
-Romania|Romanian|Bucharest|Roumanie
-Russia|Russian|Moscow|Kremlin|Russian Federation|Россия|России|РФ|Москва|Москвы|Кремль|Russie|russe|Moscou
-Saudi Arabia|Saudi|Riyadh
-Serbia|Serbian|Belgrade
-Slovakia|Slovak|Bratislava
-South Africa|South African|Pretoria
-South Korea|South Korean|Seoul|Republic of Korea|Южная Корея|Южной Кореи|Сеул|Corée du Sud|sud-coréen|Séoul|한국
-Spain|Spanish|Madrid|Espagne|espagnol|espagnole
-Sweden|Swedish|Stockholm|Швеция|Швеции|Suède|suédois
-Switzerland|Swiss|Bern|Suisse
-Syria|Syrian|Damascus|Сирия|Сирии|Syrie
-Taiwan|Taiwanese|Taipei
-Turkey|Turkish|Ankara|Türkiye|Турция|Турции|Turquie|turc|turque
-Ukraine|Ukrainian|Kyiv|Kiev|Odesa|Odessa|Украина|Украины|Киев|Киева|ukrainien|ukrainienne
-United Arab Emirates|UAE|Emirati|Emirates|Abu Dhabi|ОАЭ|Émirats arabes unis
-United Kingdom|UK|Britain|British|London|Великобритания|Великобритании|Royaume-Uni|britannique|Londres
-United States|US|U.S.|USA|America|American|Washington|White House|Pentagon|США|États-Unis|américain|américaine
-Vietnam|Vietnamese|Hanoi
-"""
-_COUNTRY_BY_ALIAS: Final[dict[str, str]] = {
-    alias: line.split("|")[0] for line in _COUNTRY_TABLE.strip().splitlines() for alias in line.split("|")
-}
-_COUNTRY_NAMES: Final = frozenset(line.split("|")[0] for line in _COUNTRY_TABLE.strip().splitlines())
+# Aliases are matched case-sensitively, as whole words (service/data/countries.txt).
+_COUNTRY_BY_ALIAS: Final[dict[str, str]] = {alias: name for name, aliases in COUNTRIES.items() for alias in aliases}
+_COUNTRY_NAMES: Final = frozenset(COUNTRIES)
 # Demonyms (adjectives) are mentions but never the grammatical subject "country".
 _ADJECTIVE_ALIASES: Final = frozenset(
     alias
-    for line in _COUNTRY_TABLE.strip().splitlines()
-    for alias in line.split("|")[1:]
+    for aliases in COUNTRIES.values()
+    for alias in aliases[1:]
     if alias.endswith(("an", "ish", "ese", "ian", "ic", "i", "ch", "ss", "ean", "ais", "aise", "ien", "ienne", "ue"))
     and alias not in ("Iran", "Taiwan", "Afghanistan", "Japan", "Sudan", "Kremlin", "Pentagon")
 )

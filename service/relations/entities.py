@@ -16,44 +16,17 @@ from typing import Final
 
 from service.relations import rules
 from service.relations.text import STOPWORDS, Token, word_set
+from service.text.countries import COUNTRIES
 
-# canonical -> aliases (lower case): names in the supported languages, capitals, adjectives.
+# canonical -> aliases (lower case): the service's country list (service/text/countries.py) and the
+# international organisations that stand in the same slots.
 _GAZETTEER: Final[dict[str, tuple[str, ...]]] = {
-    "north korea": ("north korea", "north korean", "north koreans", "pyongyang", "dprk", "the north", "кндр",
-                    "северная корея", "северной кореи", "северокорейских", "північна корея", "північнокорейських",
-                    "corée du nord", "nordkorea", "북한"),
-    "south korea": ("south korea", "south korean", "seoul", "республика корея", "южная корея", "южной кореи",
-                    "південна корея", "corée du sud", "südkorea", "한국", "남한"),
-    "russia": ("russia", "russian", "russians", "moscow", "kremlin", "россия", "россии", "москва", "кремль",
-               "росія", "росії", "москва", "russie", "russland", "러시아"),
-    "ukraine": ("ukraine", "ukrainian", "ukrainians", "kyiv", "kiev", "украина", "украины", "киев", "україна",
-                "україни", "київ", "우크라이나"),
-    "united states": ("united states", "u.s.", "us", "usa", "america", "american", "americans", "washington",
-                      "pentagon", "сша", "états-unis", "usa", "미국"),
-    "china": ("china", "chinese", "beijing", "китай", "китаю", "chine", "중국"),
-    "japan": ("japan", "japanese", "tokyo", "япония", "japon", "일본"),
-    "india": ("india", "indian", "new delhi", "индия", "inde", "indien"),
-    "france": ("france", "french", "paris", "франция", "frankreich"),
-    "germany": ("germany", "german", "berlin", "германия", "allemagne", "deutschland"),
-    "united kingdom": ("united kingdom", "uk", "u.k.", "britain", "british", "london", "royaume-uni"),
-    "italy": ("italy", "italian", "rome", "италия", "italie", "italien"),
-    "spain": ("spain", "spanish", "madrid", "испания", "espagne", "spanien"),
-    "poland": ("poland", "polish", "warsaw", "польша", "pologne", "polen"),
-    "canada": ("canada", "canadian", "ottawa"),
-    "mexico": ("mexico", "mexican"),
-    "brazil": ("brazil", "brazilian", "brasilia"),
-    "kenya": ("kenya", "kenyan", "nairobi"),
-    "ethiopia": ("ethiopia", "ethiopian", "addis ababa"),
-    "nigeria": ("nigeria", "nigerian", "abuja"),
-    "ghana": ("ghana", "ghanaian", "accra"),
-    "turkey": ("turkey", "turkish", "ankara", "türkiye"),
-    "israel": ("israel", "israeli"),
-    "iran": ("iran", "iranian", "tehran"),
-    "belarus": ("belarus", "belarusian", "minsk"),
+    name.lower(): tuple(alias.lower() for alias in aliases) for name, aliases in COUNTRIES.items()
+} | {
     "nato": ("nato", "north atlantic alliance", "нато", "otan"),
     "european union": ("european union", "eu", "brussels", "евросоюз", "ес", "ue"),
     "united nations": ("united nations", "un", "u.n.", "оон", "onu"),
-}  # fmt: skip
+}
 _ALIAS: Final[dict[str, str]] = {alias: canon for canon, aliases in _GAZETTEER.items() for alias in aliases}
 # Capitalised words that are not names.
 _NOT_NAMES: Final = word_set(

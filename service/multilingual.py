@@ -29,6 +29,7 @@ from embeddings import ClaimIndex, TextEncoder
 from service.config import Settings
 from service.text.language import ENGLISH, claim_language
 from service.text.months import AMBIGUOUS, MONTH_STEMS, MONTHS, month_number
+from service.text.numbers import KOREAN_NUMBER, korean_number, plain_number
 
 USE_KEY: Final = "use"
 
@@ -75,10 +76,6 @@ _SCALE_VALUE: Final = dict(_SCALES)
 _NUMBER_RE: Final = re.compile(
     r"(?<![\w.,])\d{1,3}(?:(?:[,.]|[ \u00a0\u202f])\d{3})+(?![\d])|(?<![\w.,])\d+(?:[.,]\d+)?"
 )
-# Korean writes large numbers with myriad units: 1만 = 10,000, 41만1천 = 411,000, 18억 = 1.8 billion.
-_KOREAN_NUMBER_RE: Final = re.compile(r"(?:\d[\d,.]*\s?[조억만천백십]\s?)+(?:\d+(?![\d]))?")
-_KOREAN_SMALL: Final = {"천": 1e3, "백": 1e2, "십": 1e1}
-_KOREAN_BIG: Final = {"조": 1e12, "억": 1e8, "만": 1e4}
 _KOREAN_DATE_RE: Final = re.compile(r"(\d{1,2})월(?:\s*(\d{1,2})일)?")
 # Also ordinary words ("may", "march", "Mars", "Майя"): months only next to a number ("May 2025",
 # "3 mars") or after a preposition of time ("in May", "en mai", "im Mai", "в мае").
@@ -93,39 +90,6 @@ _NUMBER_AFTER: Final = re.compile(r"^\s+\d")
 
 
 SMALL_NUMBER: Final = 10
-
-
-def _plain_number(token: str) -> float | None:
-    """The value of a digit token, reading "10,000" / "10.000" / "10 000" as thousands and "4,25" as 4.25."""
-    compact = re.sub(r"[ \u00a0\u202f]", "", token)
-    groups = re.split(r"[,.]", compact)
-    if len(groups) > 1 and all(len(g) == 3 for g in groups[1:]) and 1 <= len(groups[0]) <= 3:
-        # A separator followed by exactly three digits: thousands (news rarely has three decimals).
-        return float("".join(groups))
-    try:
-        return float(compact.replace(",", "."))
-    except ValueError:
-        return None
-
-
-def _korean_number(token: str) -> float | None:
-    total = 0.0
-    section = 0.0
-    digits = ""
-    for ch in token:
-        if ch.isdigit() or ch in ".,":
-            digits += ch
-        elif ch in _KOREAN_SMALL:
-            section += (_plain_number(digits) or 1.0) * _KOREAN_SMALL[ch]
-            digits = ""
-        elif ch in _KOREAN_BIG:
-            section += _plain_number(digits) or 0.0
-            total += (section or 1.0) * _KOREAN_BIG[ch]
-            section, digits = 0.0, ""
-    if digits:
-        section += _plain_number(digits) or 0.0
-    value = total + section
-    return value or None
 
 
 def _canonical(value: float) -> str:
@@ -156,11 +120,11 @@ def anchors(text: str) -> frozenset[str]:
             if match.group(2):
                 found.add(f"date:{month}-{int(match.group(2))}")
     rest = _KOREAN_DATE_RE.sub(" ", rest)
-    for match in _KOREAN_NUMBER_RE.finditer(rest):
-        value = _korean_number(match.group(0))
+    for match in KOREAN_NUMBER.finditer(rest):
+        value = korean_number(match.group(0))
         if value is not None:
             found.add(_canonical(value))
-    rest = _KOREAN_NUMBER_RE.sub(" ", rest)
+    rest = KOREAN_NUMBER.sub(" ", rest)
     for match in _MONTH_RE.finditer(rest):
         name = (match.group(1) or match.group(2)).lower()
         day = _DAY_BEFORE.search(rest[max(0, match.start() - 8) : match.start()])
@@ -175,7 +139,7 @@ def anchors(text: str) -> frozenset[str]:
         if day:
             found.add(f"date:{number}-{int(day.group(1))}")
     for match in _NUMBER_RE.finditer(rest):
-        value = _plain_number(match.group(0))
+        value = plain_number(match.group(0))
         if value is None:
             continue
         scale = _SCALE_RE.match(rest, match.end())

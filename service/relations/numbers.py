@@ -18,6 +18,7 @@ from typing import Final, Literal
 
 from service.relations import rules
 from service.relations.text import STOPWORDS, Token, index_at, neighbours, stem, tokenize
+from service.text.numbers import KOREAN_NUMBER, korean_number
 
 Qualifier = Literal["exact", "approx", "lower", "upper", "range", "tally"]
 
@@ -50,7 +51,6 @@ _SCALES: Final[dict[str, float]] = {
     "тисяча": 1e3, "тисячі": 1e3, "тисяч": 1e3, "тис": 1e3, "мільйон": 1e6, "мільйона": 1e6, "мільйони": 1e6,
     "мільйонів": 1e6, "мільярд": 1e9, "мільярда": 1e9, "мільярди": 1e9, "мільярдів": 1e9,
 }  # fmt: skip
-_KO_SCALES: Final[dict[str, float]] = {"백": 1e2, "천": 1e3, "만": 1e4, "억": 1e8}
 
 # Number words: value, and whether the word multiplies what precedes it (hundred) or adds to it.
 _WORDS: Final[dict[str, float]] = {
@@ -157,7 +157,6 @@ _DIGITS_OTHER = re.compile(
     r"(?<![\w.,:/])(?<![^\W\d_]-)(\d{1,3}(?:[ \u00a0\u202f.]\d{3})+(?:,\d+)?|\d+(?:,\d+)?)(?![\d:]|\.\d)"
 )
 _CLOCK = re.compile(r"(?<![\w:])(\d{1,2}):(\d{2})(?::(\d{2}))?(?![\d:])")
-_KO_NUMBER = re.compile(r"(\d+(?:[.,]\d+)?)(?:\s*)([백천만억])")
 _SUFFIX_SCALE = re.compile(r"^(bn|m|k|mn)\b", re.IGNORECASE)
 
 
@@ -220,9 +219,9 @@ def _raw_numbers(text: str, tokens: tuple[Token, ...], language: str) -> list[_R
         found.append(_Raw(m.start(), m.end(), h * 3600 + mi * 60 + s, _token_index_at(tokens, m.end()), True))
         taken.append(m.span())
     if language == "ko":
-        for m in _KO_NUMBER.finditer(text):
-            if free(*m.span()):
-                value = float(m.group(1).replace(",", ".")) * _KO_SCALES[m.group(2)]
+        for m in KOREAN_NUMBER.finditer(text):
+            value = korean_number(m.group(0))
+            if value is not None and free(*m.span()):
                 found.append(_Raw(m.start(), m.end(), value, _token_index_at(tokens, m.end())))
                 taken.append(m.span())
     pattern = _DIGITS_EN if language in {"en", "ko"} else _DIGITS_OTHER

@@ -124,7 +124,7 @@ def _analyse(
     value_tokens = _overlapping(words, values)
     neg = negation.analyse(base, words)
     skip_words = frozenset(w.lower() for hit in neg.cues for w in hit.text.split()) | rules.ATTRIBUTION_VERBS
-    topic = content_stems(tuple(t for i, t in enumerate(words) if i not in value_tokens), skip_words)
+    topic = content_stems(tuple(t for i, t in enumerate(words) if i not in value_tokens), skip_words, lang)
     return _Analysis(
         language=lang,
         numbers=numbers,

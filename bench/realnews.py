@@ -14,6 +14,8 @@ service's default settings and ``k`` = 20. Measured, per split, per kind and per
 - ``wrong_event_top1``: the top match is from the claim's story but another event of it (its subevent label);
 - ``auc_supported_vs_unsupported``: how well the top score separates stated from unstated claims;
 - ``conflict_flagged``: of the contradicting sources that come back, the share marked ``conflict``;
+  ``conflict_precision``: of the matches marked ``conflict``, the share from sources labelled as contradicting
+  the claim or giving another figure for the same quantity at another time;
 - ``same_precision_top5``: of the top-5 matches marked ``same``, the share from sources that state the claim;
   ``same_recall_top5``: of the top-5 matches from sources that state the claim, the share marked ``same``;
 - ``unsupported_with_same_top5``: unstated claims that still get a ``same`` in their top 5;
@@ -74,6 +76,7 @@ class ClaimCase:
     kinds: tuple[str, ...]
     supports: frozenset[str]
     contradicts: frozenset[str]
+    updates: frozenset[str] = frozenset()  # earlier or later figures for the same quantity (not contradictions)
 
 
 @dataclass(slots=True)
@@ -136,13 +139,16 @@ def load_set(directory: Path = SET_DIR) -> RealNewsSet:
                 kinds=tuple(row["kinds"]),
                 supports=frozenset(row.get("supports", [])),
                 contradicts=frozenset(row.get("contradicts", [])),
+                updates=frozenset(row.get("updates", [])),
             )
             if case.id in seen_claims:
                 problems.append(f"claim id {case.id} twice")
             seen_claims.add(case.id)
             problems += [f"{case.id}: unknown kind {k!r}" for k in case.kinds if k not in KINDS]
             problems += [
-                f"{case.id}: {ref} is not an excerpt" for ref in case.supports | case.contradicts if ref not in excerpts
+                f"{case.id}: {ref} is not an excerpt"
+                for ref in case.supports | case.contradicts | case.updates
+                if ref not in excerpts
             ]
             if ("unsupported" in case.kinds) != (not case.supports):
                 problems.append(f"{case.id}: 'unsupported' must go with an empty supports list and only with it")
@@ -232,7 +238,7 @@ def evaluate(
     wrong_event = wrong_event_cases = 0
     top_supported: list[float] = []
     top_unsupported: list[float] = []
-    conflict_seen = conflict_flagged = 0
+    conflict_seen = conflict_flagged = flagged = flagged_right = 0
     same_top = same_right = stating_top = stating_same = 0
     unsupported_same = 0
     outside = total_matches = 0
@@ -262,6 +268,9 @@ def evaluate(
             if m.excerpts & case.contradicts and not m.excerpts & case.supports:
                 conflict_seen += 1
                 conflict_flagged += m.relation == "conflict"
+            if m.relation == "conflict":
+                flagged += 1
+                flagged_right += bool(m.excerpts & (case.contradicts | case.updates))
         if case.supports:
             for m in head:
                 states = bool(m.excerpts & case.supports)
@@ -279,6 +288,8 @@ def evaluate(
         "auc_supported_vs_unsupported": auc(top_supported, top_unsupported),
         "conflict_flagged": _ratio(conflict_flagged, conflict_seen),
         "conflicting_returned": conflict_seen,
+        "conflict_precision": _ratio(flagged_right, flagged),
+        "conflicts_flagged": flagged,
         "same_precision_top5": _ratio(same_right, same_top),
         "same_recall_top5": _ratio(stating_same, stating_top),
         "unsupported_with_same_top5": f"{unsupported_same} of {len(cases) - len(supported)}",

@@ -95,6 +95,7 @@ def test_measures_on_hand_made_results() -> None:
     # Top scores of supported claims (0.9, 0.8) both beat the unsupported one's (0.4).
     assert report["auc_supported_vs_unsupported"] == 1.0
     assert report["conflict_flagged"] == 1.0 and report["conflicting_returned"] == 1
+    assert report["conflicts_flagged"] == 1 and report["conflict_precision"] == 1.0
     assert report["same_precision_top5"] == 1.0 and report["same_recall_top5"] == 1.0
     assert report["unsupported_with_same_top5"] == "1 of 1"
     assert report["scores_outside_0_1"] == "1 of 11"

@@ -30,6 +30,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -274,6 +275,71 @@ def first_match(base_url: str, query: str) -> tuple[float, int]:
         return time.perf_counter() - start, response.status_code
 
 
+SWITCH_TIMEOUT = 3 * 3600.0  # a 1M flat -> HNSW switch of both indexes takes about 16 minutes here
+
+
+def switching(health: Mapping[str, Any]) -> list[str]:
+    """The indexes a server is still switching to their configured kind (GET /health's `index_kinds`)."""
+    return sorted(name for name, kind in health.get("index_kinds", {}).items() if "switching" in kind)
+
+
+def wait_for_steady_state(base_url: str, *, timeout: float = SWITCH_TIMEOUT) -> tuple[float, dict[str, Any]]:
+    """Seconds until no index is being switched (0 when none was), and the health seen then."""
+    started = time.perf_counter()
+    with httpx.Client(base_url=base_url, timeout=600.0, trust_env=False) as http:
+        while True:
+            health: dict[str, Any] = http.get("/health").json()
+            if not switching(health) or time.perf_counter() - started > timeout:
+                return time.perf_counter() - started, health
+            time.sleep(2.0)
+
+
+def measure_transient(
+    *, data_dir: Path, encoder_kind: str, env: Mapping[str, str], log_path: Path, queries: Sequence[str], k: int
+) -> dict[str, Any]:
+    """A restart that finds no saved index: how long the server serves from the exact index while it builds the
+    approximate one in the background, and how fast its hybrid matches are meanwhile.
+
+    The saved index files are moved aside for the run and put back after it (what the stopped server saved
+    instead is discarded), so the cached store is left as it was.
+    """
+    index_dir = data_dir / "index"
+    aside = data_dir / "index-aside-for-transient"
+    if aside.exists():
+        raise SystemExit(f"{aside} exists: a transient run was interrupted; move its files back into {index_dir}")
+    index_dir.rename(aside)
+    timings: list[float] = []
+    try:
+        server = ServerProcess(data_dir, encoder=encoder_kind, env=dict(env), log_path=log_path)
+        startup = server.start(timeout=SERVER_START_TIMEOUT)
+        started = time.perf_counter()
+        try:
+            with httpx.Client(base_url=server.base_url, timeout=600.0, trust_env=False) as http:
+                kinds = http.get("/health").json().get("index_kinds", {})
+                number = 0
+                while switching(http.get("/health").json()) and time.perf_counter() - started < SWITCH_TIMEOUT:
+                    t0 = time.perf_counter()
+                    http.post("/claims/match", json=_body(queries[number % len(queries)], "hybrid", k))
+                    timings.append(time.perf_counter() - t0)
+                    number += 1
+                served_s = time.perf_counter() - started
+                after = http.get("/health").json().get("index_kinds", {})
+        finally:
+            server.terminate(timeout=900.0)
+    finally:
+        if index_dir.exists():
+            shutil.rmtree(index_dir)
+        aside.rename(index_dir)
+    return {
+        "what": "restart without a saved index: served from the exact (flat) index while HNSW is built",
+        "process_to_health_s": round(startup, 2),
+        "index_kinds_at_start": kinds,
+        "index_kinds_after": after,
+        "switching_s": round(served_s, 1),
+        "hybrid_matches_meanwhile": {"count": len(timings), **percentiles(timings)},
+    }
+
+
 def measure_server(
     *,
     data_dir: Path,
@@ -295,8 +361,8 @@ def measure_server(
         first_s, status = first_match(server.base_url, queries[0])
         assert server.process is not None
         after_start = process_memory(server.process.pid)
-        with httpx.Client(base_url=server.base_url, timeout=600.0, trust_env=False) as http:
-            health = http.get("/health").json()
+        # The figures are the steady state's: an index still switching to its configured kind is waited for.
+        switch_wait, health = wait_for_steady_state(server.base_url)
         results: dict[str, Any] = {}
         for number, mode in enumerate(modes):
             offset = 1 + number * 500
@@ -328,6 +394,7 @@ def measure_server(
             "process_to_first_match_s": round(startup + first_s, 2),
             "first_match_status": status,
         },
+        "index_switch_wait_s": round(switch_wait, 1),
         "health": health,
         "memory_after_start": memory_fields(after_start),
         "memory": memory_fields(memory),
@@ -411,6 +478,7 @@ def run(
     pool_limit: int | None = None,
     seed: int = 1,
     quiet: bool = False,
+    transient: bool = False,
 ) -> dict[str, Any]:
     """Runs the whole bench (see the module docstring) and returns the report."""
     if encoder_kind == "hashing":
@@ -550,6 +618,18 @@ def run(
         if report["sizes"] and not build_only:
             largest = report["sizes"][-1]
             report["cold_start"] = {"claims": largest["claims"], **largest["cold_start"]}
+            if transient:
+                report["transient"] = {
+                    "claims": largest["claims"],
+                    **measure_transient(
+                        data_dir=Path(largest["store"]),
+                        encoder_kind=encoder_kind,
+                        env=server_env,
+                        log_path=work / "server-transient.log",
+                        queries=queries,
+                        k=k,
+                    ),
+                }
     report["machine"]["load_avg_end"] = load_avg()
     report["notes"] = [
         "the load generator (httpx, asyncio) runs on the same cores as the server",
@@ -605,6 +685,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pool-limit", type=int, default=None, help="only the first N pool sentences (tests)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.add_argument(
+        "--transient",
+        action="store_true",
+        help="also restart the largest size without its saved index and measure the switch (flat -> HNSW)",
+    )
 
 
 def main(args: argparse.Namespace) -> int:
@@ -633,6 +718,7 @@ def main(args: argparse.Namespace) -> int:
         pool_limit=args.pool_limit,
         seed=args.seed,
         quiet=args.quiet,
+        transient=args.transient,
     )
     text = json.dumps(report, indent=2)
     if args.out is not None:

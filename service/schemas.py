@@ -329,6 +329,11 @@ class Health(BaseModel):
         default_factory=dict,
         description="Vectors in each additional encoder's index; fewer than `claims`: run `crosscheck reindex`.",
     )
+    index_kinds: dict[str, str] = Field(
+        default_factory=dict,
+        description="The FAISS index each encoder searches now (flat: exact; hnsw: approximate); with "
+        "' (switching)' while the configured kind is built in the background (matches are slower meanwhile).",
+    )
 
     @classmethod
     def build(
@@ -340,6 +345,7 @@ class Health(BaseModel):
         database: str,
         lexical: str = "not configured",
         extras: Mapping[str, tuple[ModelId, int]] | None = None,
+        index_kinds: Mapping[str, str] | None = None,
     ) -> Health:
         extras = extras or {}
         ok = database == "ok" and claims == index_size and all(size == claims for _, size in extras.values())
@@ -353,4 +359,5 @@ class Health(BaseModel):
             lexical=lexical,
             encoders={key: str(model) for key, (model, _) in extras.items()},
             indexes={key: size for key, (_, size) in extras.items()},
+            index_kinds=dict(index_kinds or {}),
         )

@@ -28,6 +28,10 @@ def health(session: SessionDep, encoder: EncoderDep, index: IndexDep, matcher: M
         database=database,
         lexical=matcher.lexical_status,
         extras={key: (extra.encoder.model_id, len(extra.index)) for key, extra in extras.items()},
+        index_kinds={
+            name: idx.kind + (" (switching)" if idx.rebuilding else "")
+            for name, idx in [(matcher.dense.name, index), *((key, extra.index) for key, extra in extras.items())]
+        },
     )
 
 

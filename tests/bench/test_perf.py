@@ -129,6 +129,10 @@ def test_perf_report_smoke(tmp_path: Path) -> None:
         work_dir=tmp_path / "work",
         pool_limit=POOL_LIMIT,
         quiet=True,
+        # Past this many claims the service serves from HNSW: the store is saved with it, and the transient run
+        # restarts without it and measures the switch.
+        env_pairs=["CROSSCHECK_INDEX_THRESHOLD=500"],
+        transient=True,
     )
     assert report["config"]["multilingual"] is False and report["config"]["encoders"] == {"default": "test-hashing@64"}
     ingest = report["ingest"]
@@ -145,6 +149,14 @@ def test_perf_report_smoke(tmp_path: Path) -> None:
     assert cold["first_match_status"] == 200
     assert 0 < cold["process_to_health_s"] <= cold["process_to_first_match_s"]
     assert report["cold_start"]["claims"] == 1000
+    # Measured in the steady state: the saved store already holds HNSW, nothing was switching.
+    assert size["health"]["index_kinds"] == {"dense": "hnsw"} and size["index_switch_wait_s"] >= 0
+    transient = report["transient"]
+    assert transient["claims"] == 1000 and transient["index_kinds_after"] == {"dense": "hnsw"}
+    assert transient["index_kinds_at_start"]["dense"] in {"flat (switching)", "hnsw"}
+    assert transient["switching_s"] >= 0 and transient["hybrid_matches_meanwhile"]["count"] >= 0
+    store_index = Path(size["store"]) / "index"
+    assert (store_index / "claims.faiss").is_file() and not (Path(size["store"]) / "index-aside-for-transient").exists()
     for mode in ("hybrid", "dense"):
         single, many = size["match"][mode]["single"], size["match"][mode]["concurrent"]
         assert single["count"] == 12 and not single["errors"] and single["answered_with_matches"] == 12

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from typing import Any, Final
@@ -76,11 +77,18 @@ _SNOWBALL: Final = {
 }
 
 
-@functools.cache
-def _snowball(language: str) -> Any:
-    import snowballstemmer
+# A Snowball stemmer keeps the word it works on in the object: one per thread (matches run in a thread pool).
+_stemmers = threading.local()
 
-    return snowballstemmer.stemmer(_SNOWBALL[language])
+
+def _snowball(language: str) -> Any:
+    found = getattr(_stemmers, language, None)
+    if found is None:
+        import snowballstemmer
+
+        found = snowballstemmer.stemmer(_SNOWBALL[language])
+        setattr(_stemmers, language, found)
+    return found
 
 
 # News repeats its words: a word's stem is computed once (about 0.1 MB per 10k entries).

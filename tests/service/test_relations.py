@@ -359,3 +359,28 @@ def test_pair_loader_refuses_bad_files(tmp_path: Path) -> None:
     (tmp_path / "dev.jsonl").write_text(json.dumps(pair) + "\n")
     with pytest.raises(ValueError, match="unknown relation"):
         load_pairs(tmp_path)
+
+
+def test_topic_stems_are_safe_from_many_threads() -> None:
+    """Matches run in a thread pool: the stemmers must not share the word they work on (a shared Snowball
+    stemmer fails this every time: wrong stems or an IndexError)."""
+    import random
+    import string
+    from concurrent.futures import ThreadPoolExecutor
+
+    from service.relations.text import _snowball_stem, content_stems, tokenize
+
+    rng = random.Random(3)
+
+    def word() -> str:
+        stem = "".join(rng.choice(string.ascii_lowercase) for _ in range(rng.randint(5, 12)))
+        return stem + rng.choice(["ing", "ies", "ations", "ness", "ed", "s"])
+
+    sentences = [" ".join(word() for _ in range(30)) for _ in range(600)]
+    _snowball_stem.cache_clear()
+    expected = [content_stems(tokenize(s), language="en") for s in sentences]
+    for _ in range(3):
+        _snowball_stem.cache_clear()  # every word stemmed again, from eight threads at once
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            got = list(pool.map(lambda s: content_stems(tokenize(s), language="en"), sentences))
+        assert got == expected

@@ -268,17 +268,29 @@ def import_store(settings: Settings, source: IO[str], *, build_index: bool = Tru
 
 
 def _build_index(engine: Engine, settings: Settings) -> int | None:
-    """Saves the default FAISS index from the imported vectors, so the next start needs no rebuild."""
-    from sqlmodel import Session
+    """Saves every FAISS index (the default one and each additional encoder's) from the imported vectors, in the
+    configured kind, so the next start neither rebuilds them nor serves from a temporary exact index."""
+    from sqlmodel import Session, col, select
 
+    from service import vectors
     from service.indexing import rebuild_index
+    from service.models import StoreInfo
 
+    prefix = vectors.info_key("")
     with Session(engine) as session:
         recorded = store.get_store_info(session=session, key=store.EMBEDDING_MODEL_KEY)
+        extras = {
+            row.key.removeprefix(prefix): row.value
+            for row in session.exec(select(StoreInfo).where(col(StoreInfo.key).startswith(prefix))).all()
+        }
     if recorded is None:
         return None
     index = rebuild_index(engine=engine, model_id=ModelId.parse(recorded))
     index.save(settings.index_path)
+    for key, model in sorted(extras.items()):
+        vectors.rebuild_index(engine=engine, key=key, model_id=ModelId.parse(model)).save(
+            settings.encoder_index_path(key)
+        )
     return len(index)
 
 

@@ -146,3 +146,21 @@ def test_export_lists_every_column_of_every_table(source_store, tmp_path: Path) 
     expected = {t.name: [c.name for c in t.columns] for t in SQLModel.metadata.sorted_tables}
     assert header["tables"] == expected
     assert "embedding" in header["tables"]["claim"]
+
+
+def test_import_saves_every_encoders_index(make_client, monkeypatch, tmp_path: Path) -> None:
+    """The additional encoder's index is saved by the import too: the next start loads it, builds nothing."""
+    data, restored, export = tmp_path / "a", tmp_path / "b", tmp_path / "x.jsonl"
+    extra = {"use": HashingEncoder(dim=32)}
+    with make_client(HashingEncoder(), data_dir=data, extra_encoders=extra) as client:
+        for path in seed_files()[:3]:
+            assert client.post("/sources", json={"text": path.read_text(encoding="utf-8")}).status_code == 201
+    assert run_cli(monkeypatch, data, "export", str(export)) == 0
+    assert run_cli(monkeypatch, restored, "import", str(export)) == 0
+    settings = Settings(data_dir=restored)
+    assert settings.index_path.is_file() and settings.encoder_index_path("use").is_file()
+    with make_client(HashingEncoder(), data_dir=restored, extra_encoders=extra) as client:
+        runtime = client.app.state.runtime
+        assert runtime.index_report.state == "loaded"
+        assert runtime.extras["use"].report.state == "loaded"
+        assert client.get("/health").json()["indexes"] == {"use": runtime.index.__len__()}

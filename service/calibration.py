@@ -35,7 +35,6 @@ from service.rerank import load_model_file, missing_ranker
 MODEL_PATH: Final = Path(__file__).resolve().parent / "data" / "calibration.json"
 FORMAT_VERSION: Final = 3
 Scale = Literal["pure", "mixed"]
-SCALES: Final[tuple[Scale, ...]] = ("pure", "mixed")
 
 
 def ranking_feature(mode: str, scale: Scale, scores: np.ndarray) -> np.ndarray:

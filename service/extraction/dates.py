@@ -18,9 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
-from service.text.months import MONTH_PATTERN, month_number
+from service.text.months import month_number
 
-__all__ = ["MONTH_PATTERN", "DateMention", "month_number", "resolve_relative_dates"]
+__all__ = ["DateMention", "resolve_relative_dates"]
 
 
 # --------------------------------------------------------------------------- relative dates

@@ -27,8 +27,8 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Final
 
-from service.extraction.dates import MONTH_PATTERN, month_number
 from service.extraction.model import ArticleMeta
+from service.text.months import MONTH_PATTERN, month_number
 
 # Metadata-ish lines (captions, boilerplate, bylines) are short; a long paragraph that
 # merely starts like one is prose and must be kept.

@@ -73,10 +73,6 @@ _MONTH_ABBREVIATIONS: Final = frozenset(
 )
 
 
-def _month(word: str) -> int | None:
-    return month_number(word)
-
-
 def _day_span(year: int, month: int, day: int | None = None, last_day: int | None = None) -> tuple[int, int] | None:
     try:
         if day is None:
@@ -184,7 +180,7 @@ def find_dates(
     for m in bracket.finditer(text) if "[" in text else ():
         add("day", _iso_value(m.group(1)), True, m.start(), m.end())
     for tok in tokens:
-        month = _month(tok.lower)
+        month = month_number(tok.lower)
         if month is None:
             continue
         if len(found) >= rules.MAX_VALUES_PER_CLAIM:

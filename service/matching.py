@@ -507,13 +507,9 @@ class Matcher:
         if query.per_source:
             depth *= PER_SOURCE_OVERFETCH
         while True:
-            pool, exhausted, queries = self.gather(
+            pool, exhausted = self._pool(
                 session=session, text=text, mode=mode, depth=depth, scope=scope, options=options
             )
-            # min_score and the relations engine read the MiniLM cosine, which lexical mode lacks.
-            if self.dense.main_signal not in pool.signals:
-                dense_query = queries.get(self.dense.name) or self.dense.start(session=session, text=text)
-                pool.signals.update(dense_query.signals(pool.ids))
             scores, extra = self._score(pool, text=text, mode=mode, options=options)
             matches = self._select(session, pool, scores, extra, query=query, text=text)
             # Short because sources repeat (per_source) or claims vanished mid-search: look deeper.
@@ -521,6 +517,19 @@ class Matcher:
             if exhausted or not short:
                 return match_response(query.text, matches)
             depth *= PER_SOURCE_OVERFETCH
+
+    def _pool(
+        self, *, session: Session, text: str, mode: str, depth: int, scope: Scope, options: MatchOptions
+    ) -> tuple[Pool, bool]:
+        """`gather`'s pool with the MiniLM cosine of every candidate, and whether the rankers ran dry."""
+        pool, exhausted, queries = self.gather(
+            session=session, text=text, mode=mode, depth=depth, scope=scope, options=options
+        )
+        # The relations engine reads the MiniLM cosine, which lexical mode lacks.
+        if self.dense.main_signal not in pool.signals:
+            dense_query = queries.get(self.dense.name) or self.dense.start(session=session, text=text)
+            pool.signals.update(dense_query.signals(pool.ids))
+        return pool, exhausted
 
     def _depth(self, mode: str, k: int, options: MatchOptions) -> int:
         """How many candidates each ranker lists for a query asking for k matches."""
@@ -561,16 +570,13 @@ class Matcher:
         """A query's pool with its ranking scores, as `match` builds them (bench/train_calibration.py)."""
         text = self.clean(query.text) if options.clean_query else normalize_claim_text(query.text)
         scope = build_scope(session=session, query=query)
-        mode, k = query.mode, query.k
-        pool, _exhausted, queries = self.gather(
-            session=session, text=text, mode=mode, depth=self._depth(mode, k, options), scope=scope, options=options
+        depth = self._depth(query.mode, query.k, options)
+        pool, _exhausted = self._pool(
+            session=session, text=text, mode=query.mode, depth=depth, scope=scope, options=options
         )
-        if self.dense.main_signal not in pool.signals:
-            dense_query = queries.get(self.dense.name) or self.dense.start(session=session, text=text)
-            pool.signals.update(dense_query.signals(pool.ids))
         if not pool.ids.size:
             return pool, np.zeros(0), {}
-        scores, extra = self.ranking_scores(pool, text=text, mode=mode, options=options)
+        scores, extra = self.ranking_scores(pool, text=text, mode=query.mode, options=options)
         return pool, scores, extra
 
     def _crosslingual(

@@ -425,7 +425,8 @@ def errors(
     raw: Mapping[str, Any],
     excerpts: Mapping[str, Excerpt],
 ) -> list[dict[str, Any]]:
-    """Each claim whose top 5 misses its stating sources, or whose `same` goes to a source that does not state it."""
+    """Each claim whose top 5 misses its stating sources, whose `same` goes to a source that does not state it,
+    or whose `conflict` goes to a source that neither contradicts it nor gives another figure for it."""
     out = []
     for case in cases:
         returned = list(results.get(case.id, []))
@@ -437,7 +438,12 @@ def errors(
             for m, match in zip(returned, raw[case.id]["matches"], strict=False)
             if m.excerpts & case.contradicts and not m.excerpts & case.supports and m.relation != "conflict"
         ]
-        if missed or wrong_same or unflagged:
+        wrong_conflict = [
+            (m, match)
+            for m, match in zip(returned, raw[case.id]["matches"], strict=False)
+            if m.relation == "conflict" and not m.excerpts & (case.contradicts | case.updates)
+        ]
+        if missed or wrong_same or unflagged or wrong_conflict:
             out.append(
                 {
                     "claim": case.id,
@@ -463,6 +469,15 @@ def errors(
                             "signals": [sig["explanation"] for sig in match["signals"]],
                         }
                         for m, match in unflagged
+                    ],
+                    "conflicts_wrongly_flagged": [
+                        {
+                            "excerpts": sorted(m.excerpts),
+                            "states_it": bool(m.excerpts & case.supports),
+                            "claim": match["claim"]["text"][:200],
+                            "signals": [sig["explanation"] for sig in match["signals"]],
+                        }
+                        for m, match in wrong_conflict
                     ],
                 }
             )

@@ -99,6 +99,7 @@ class _Analysis:
     value_tokens: frozenset[int]  # indexes of ``tokens`` inside figures and dates
     topic: frozenset[str]  # content stems: what the claim is about
     speaker: str | None
+    published: int | None = None  # the source's publication day (ordinal), when known
 
 
 # About 5.4 KB per entry; only the k matches a query returns are analysed, so 8k entries cover ~800 queries.
@@ -134,6 +135,7 @@ def _analyse(
         value_tokens=value_tokens,
         topic=topic,
         speaker=speaker or attribution.detect_speaker(_BRACKET.sub("", base)),
+        published=published_at.toordinal() if published_at else None,
     )
 
 
@@ -161,8 +163,25 @@ def clear_caches() -> None:
 # --------------------------------------------------------------------------- signals
 
 
-def _number_signals(q: _Analysis, m: _Analysis) -> list[Signal]:
+def _days(a: _Analysis) -> list[tuple[int, int]]:
+    """The days a claim speaks of: its dates of days, else the day its source was published."""
+    days = [(d.first, d.last) for d in a.dates if d.kind == "day" and d.year_known]
+    if not days and a.published is not None:
+        days = [(a.published, a.published)]
+    return days
+
+
+def _other_days(q: _Analysis, m: _Analysis) -> bool:
+    """Whether the two claims speak of different days (each has some, and none of them overlap)."""
+    q_days, m_days = _days(q), _days(m)
+    return bool(q_days and m_days) and not any(a <= d and c <= b for a, b in q_days for c, d in m_days)
+
+
+def _number_signals(q: _Analysis, m: _Analysis) -> tuple[list[Signal], bool]:
+    """The figures' signals, and whether one of them is a count given for another day (an update)."""
     signals: list[Signal] = []
+    other_days = _other_days(q, m)
+    updated = False
     for qn in q.numbers:
         candidates = [mn for mn in m.numbers if comparable(qn, mn, across_languages=q.language != m.language)]
         if not candidates:
@@ -183,6 +202,20 @@ def _number_signals(q: _Analysis, m: _Analysis) -> list[Signal]:
                 )
             continue
         best = max(candidates, key=lambda mn: alignment(qn, mn))
+        if other_days and qn.status is not None and qn.status == best.status:
+            # A toll of the dead, missing, injured or displaced changes from day to day: an update.
+            signals.append(
+                Signal(
+                    "number",
+                    describe(qn),
+                    describe(best),
+                    f"a count given for different days: {describe(qn)} vs {describe(best)} (it changes over time; "
+                    "not a contradiction)",
+                    conflicting=False,
+                )
+            )
+            updated = True
+            continue
         signals.append(
             Signal("number", describe(qn), describe(best), f"numbers differ: {describe(qn)} vs {describe(best)}")
         )
@@ -193,7 +226,7 @@ def _number_signals(q: _Analysis, m: _Analysis) -> list[Signal]:
         if s.match_value not in seen:
             seen.add(s.match_value)
             unique.append(s)
-    return unique
+    return unique, updated
 
 
 def _bound_only(a: NumberMention, b: NumberMention) -> bool:
@@ -261,10 +294,25 @@ def _date_signals(q: _Analysis, m: _Analysis, topic_overlap: float) -> list[Sign
     return signals
 
 
-def _negation_signals(q: _Analysis, m: _Analysis) -> list[Signal]:
+def _negation_signals(q: _Analysis, m: _Analysis, similarity: float, overlap: float) -> list[Signal]:
     found = negation.opposition(q.negation, m.negation)
     if found is None:
         return []
+    if not found.opposite_pair:
+        anchored = similarity >= rules.PARITY_MIN_SIMILARITY or (
+            q.language == m.language and overlap >= rules.PARITY_MIN_OVERLAP
+        )
+        if not anchored:
+            return [
+                Signal(
+                    "negation",
+                    found.query_words,
+                    found.match_words,
+                    f"one claim has a negation the other lacks: “{found.query_words}” vs “{found.match_words}” "
+                    "(too little in common to read it as a denial)",
+                    conflicting=False,
+                )
+            ]
     return [
         Signal(
             "negation",
@@ -356,10 +404,14 @@ def compare(query: ClaimFacts, match: ClaimFacts, *, similarity: float) -> Verdi
         return Verdict("related", ())
     overlap = dice(q.topic, m.topic)
     opposite = negation.opposition(q.negation, m.negation)
+    number_signals, updated = _number_signals(q, m)
+    date_signals = _date_signals(q, m, overlap)
+    if updated:  # a count that changed between two days: its days differ because it changed
+        date_signals = [Signal(s.kind, s.query_value, s.match_value, s.explanation, False) for s in date_signals]
     signals = (
-        _number_signals(q, m)
-        + _date_signals(q, m, overlap)
-        + _negation_signals(q, m)
+        number_signals
+        + date_signals
+        + _negation_signals(q, m, similarity, overlap)
         + _entity_signals(q, m)
         + _attribution_signals(q, m)
     )
@@ -378,6 +430,8 @@ def compare(query: ClaimFacts, match: ClaimFacts, *, similarity: float) -> Verdi
         )
     if same_fact and not conflicting and similarity < rules.DIFFERENT_TIME_MIN_SIMILARITY and _disjoint_dates(q, m):
         same_fact = False  # the same kind of fact at different times: a different event
+    if same_fact and not conflicting and any(s.kind == "negation" for s in signals):
+        same_fact = False  # a negation on one side only, too loosely anchored to call a denial: not "same" either
     if not same_fact:
         return related(signals)
     return Verdict("conflict" if conflicting else "same", tuple(signals))

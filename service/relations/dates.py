@@ -9,6 +9,7 @@ publication date with the extractor's own rules.
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import datetime
 import re
 from dataclasses import dataclass
@@ -186,8 +187,9 @@ def find_dates(
         if len(found) >= rules.MAX_VALUES_PER_CLAIM:
             break
         before, after = text[max(0, tok.start - 24) : tok.start], text[tok.end : tok.end + 16]
+        tail = tok.end  # where ``after`` starts ("Sept. 16": after the abbreviation's period)
         if after.startswith(".") and tok.lower in _MONTH_ABBREVIATIONS:
-            after = after[1:]
+            after, tail = after[1:], tail + 1
         days = _DAYS_BEFORE.search(before)
         day = _DAY_BEFORE.search(before)
         day_year = _DAY_YEAR_AFTER.match(after)
@@ -195,16 +197,16 @@ def find_dates(
         year_text = (year.group(1) if year else None) if not day_year else day_year.group(2)
         if days:
             span, known = calendar_span(year_text, month, int(days.group(1)), int(days.group(2)))
-            add("day", span, known, tok.start - len(before) + days.start(), tok.end + (year.end() if year else 0))
+            add("day", span, known, tok.start - len(before) + days.start(), tail + year.end() if year else tok.end)
         elif day:
             span, known = calendar_span(year.group(1) if year else None, month, int(day.group(1)))
-            add("day", span, known, tok.start - len(before) + day.start(), tok.end + (year.end() if year else 0))
+            add("day", span, known, tok.start - len(before) + day.start(), tail + year.end() if year else tok.end)
         elif day_year and not year:
             span, known = calendar_span(day_year.group(2), month, int(day_year.group(1)))
-            add("day", span, known, tok.start, tok.end + day_year.end())
+            add("day", span, known, tok.start, tail + day_year.end())
         elif year:
             span, known = calendar_span(year.group(1), month, None)
-            add("day", span, known, tok.start, tok.end + year.end())
+            add("day", span, known, tok.start, tail + year.end())
         elif _MONTH_LEAD.search(before) and (tok.lower not in AMBIGUOUS or tok.text[:1].isupper()):
             span, known = calendar_span(None, month, None)
             add("day", span, known, tok.start, tok.end)
@@ -236,8 +238,17 @@ def find_dates(
         ):
             add("day", _iso_value(mention.value), True, mention.start, mention.end)
     # "on October 18 [2024-10-18]": the bracketed value stands for the words before it.
-    brackets = [d.start for d in found if text[d.start] == "["]
-    found = [d for d in found if text[d.start] == "[" or not any(0 <= b - d.end <= 2 for b in brackets)]
+    # It covers those words too, so that no one reads "Sept. 15" as figures.
+    brackets = [d for d in found if text[d.start] == "["]
+    covered: dict[int, int] = {}  # bracket start -> start of the words it stands for
+    kept = []
+    for d in found:
+        resolved = next((b for b in brackets if d is not b and 0 <= b.start - d.end <= 2), None)
+        if resolved is None or text[d.start] == "[":
+            kept.append(d)
+        else:
+            covered[resolved.start] = min(covered.get(resolved.start, d.start), d.start)
+    found = [dataclasses.replace(d, start=covered[d.start]) if d.start in covered else d for d in kept]
     found.sort(key=lambda d: d.start)
     return tuple(found)
 

@@ -11,6 +11,7 @@ the numbers of two claims can be paired by what they count.
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ class NumberMention:
     end: int
     context: frozenset[str]  # stems of the words around the figure
     second: float | None = None  # the upper end of a range, the second of a tally
+    status: str | None = None  # what happened to the people counted: "dead", "missing", "injured", "moved"
 
 
 # --------------------------------------------------------------------------- language data
@@ -137,6 +139,7 @@ _UNIT_CLASSES: Final[dict[str, tuple[str, ...]]] = {
     "krw": ("₩", "won", "원"),
     "speed": ("km/h", "kilometres per hour", "kilometers per hour", "kph", "mph", "км/ч", "км/год"),
     "km": ("km", "kilometres", "kilometers", "км", "kilomètres"),
+    "miles": ("miles", "mile", "milles", "meilen", "millas", "miglia", "миль"),
     "metres": ("metres", "meters", "m", "mètres", "метров", "метрів"),
     "hectares": ("hectares", "ha", "гектаров", "гектарів"),
     "degrees": ("degrees", "°c", "°", "degrés", "grad", "градусов", "градусів"),
@@ -146,6 +149,29 @@ _UNIT_CLASSES: Final[dict[str, tuple[str, ...]]] = {
     "duration": ("h:mm",),
 }  # fmt: skip
 UNIT_CLASSES: Final = frozenset(_UNIT_CLASSES)
+
+# What happened to the people a figure counts: 96 dead and 1,000 missing are two quantities, whatever the
+# language. Word beginnings (a token starting with one counts); the nearest one to the figure decides.
+_STATUS_WORDS: Final[dict[str, tuple[str, ...]]] = {
+    "dead": ("dead", "death", "died", "die", "dying", "killed", "kill", "fatalit", "bodies", "lives lost",
+             "mort", "décè", "tué", "décéd", "tote", "toten", "todesopfer", "getötet", "gestorben", "starben",
+             "muert", "fallecid", "murieron", "morti", "morto", "decedut", "morreram", "óbito", "obito",
+             "погиб", "умер", "убит", "смерт", "загибл", "помер", "ölü", "öldü", "hayatını", "zabit", "zgin",
+             "zmarł", "doden", "dode", "omgekomen", "قتلى", "قتيل", "وفاة", "ضحايا", "死者", "死亡"),
+    "missing": ("missing", "unaccounted", "disappeared", "disparu", "vermisst", "desaparecid", "dispers",
+                "пропавш", "пропал", "безвест", "зникл", "безвіст", "kayıp", "zaginion", "vermist", "مفقود",
+                "行方不明"),
+    "injured": ("injur", "wounded", "hurt", "blessé", "verletzt", "verwundet", "herid", "ferit", "ferid",
+                "ранен", "пострадавш", "поранен", "травмован", "yaralı", "yaraland", "rann", "gewond", "جرحى",
+                "مصاب", "負傷"),
+    "moved": ("evacuat", "displaced", "homeless", "évacu", "déplacé", "sans-abri", "sinistré", "evakuiert",
+              "obdachlos", "evacuad", "desplazad", "damnificad", "sfollat", "эвакуир", "евакуй", "tahliye",
+              "ewakuowan", "geëvacueerd", "نازح", "避難"),
+}  # fmt: skip
+_STATUS_OF: Final = tuple(
+    sorted(((word, status) for status, words in _STATUS_WORDS.items() for word in words), key=lambda p: -len(p[0]))
+)
+_STATUS_WINDOW: Final = 7
 _UNIT_OF: Final[dict[str, str]] = {word: cls for cls, words in _UNIT_CLASSES.items() for word in words}
 _MULTIWORD_UNITS: Final = tuple(sorted((w for w in _UNIT_OF if " " in w or "/" in w), key=len, reverse=True))
 _CURRENCY_SIGNS: Final = {"$": "usd", "€": "eur", "£": "gbp", "₽": "rub", "₴": "uah", "₩": "krw"}
@@ -292,6 +318,8 @@ def _unit_after(text: str, tokens: tuple[Token, ...], index: int, end: int) -> t
         if word.startswith(("відсот", "процент")):
             return "percent", tok.text, tok.end
     for k, tok in enumerate(window):
+        if any(mark in text[end : tok.start] for mark in ",;:()"):
+            break  # "revised down to 97, local media reported": the clause ended
         word = re.sub(r"^[dl]['’]", "", tok.lower)
         if word in STOPWORDS or not word.isalpha() or tok.text[:1].isupper() or _word_value(tok) is not None:
             continue
@@ -332,6 +360,31 @@ def _context(tokens: tuple[Token, ...], start: int, end: int) -> frozenset[str]:
     window = rules.NUMBER_CONTEXT_WINDOW
     near = neighbours(tokens, start, end, window, window)
     return frozenset(stem(t.lower) for t in near if t.lower.isalpha() and t.lower not in STOPWORDS)
+
+
+def _status_of(word: str) -> str | None:
+    for prefix, status in _STATUS_OF:
+        if word.startswith(prefix):
+            return status
+    return None
+
+
+def _status(tokens: tuple[Token, ...], start: int, end: int) -> str | None:
+    """The status word nearest to a figure ("killed at least 96", "31 people remain unaccounted"), or None."""
+    first = bisect.bisect_right([t.end for t in tokens], start)
+    last = bisect.bisect_left([t.start for t in tokens], end)
+    best: tuple[int, str] | None = None
+    for i in range(max(0, first - _STATUS_WINDOW), min(len(tokens), last + _STATUS_WINDOW)):
+        found = _status_of(tokens[i].lower)
+        if found is not None:
+            distance = first - i if i < first else max(0, i - last + 1)
+            if best is None or distance < best[0]:
+                best = (distance, found)
+    if best is not None:
+        return best[1]
+    # None near it: the sentence's one status, if it has exactly one ("the death toll ... was revised to 97").
+    statuses = {found for t in tokens if (found := _status_of(t.lower)) is not None}
+    return statuses.pop() if len(statuses) == 1 else None
 
 
 def _fmt(value: float) -> str:
@@ -442,6 +495,7 @@ def find_numbers(
                 end=end,
                 context=_context(tokens, start, end),
                 second=second,
+                status=_status(tokens, start, end) if unit == "people" or unit not in _UNIT_CLASSES else None,
             )
         )
         i += 1
@@ -458,12 +512,17 @@ def comparable(a: NumberMention, b: NumberMention, *, across_languages: bool = F
     """
     if (a.qualifier == "tally") != (b.qualifier == "tally"):
         return False
-    if a.unit is None or b.unit is None:
-        return a.unit == b.unit or (a.unit not in {"percent", "duration"} and b.unit not in {"percent", "duration"})
-    if a.unit == b.unit:
+    if a.status is not None and b.status is not None and a.status != b.status:
+        return False  # 96 dead and 1,000 missing are two quantities
+    # A bare figure with a status ("the death toll stood at 912") counts people.
+    a_unit = "people" if a.unit is None and a.status is not None else a.unit
+    b_unit = "people" if b.unit is None and b.status is not None else b.unit
+    if a_unit is None or b_unit is None:
+        return a_unit == b_unit or (a_unit not in {"percent", "duration"} and b_unit not in {"percent", "duration"})
+    if a_unit == b_unit:
         return True
     # A head count ("people") meets the other language's counted word, which no class lists (yet).
-    open_units = {a.unit, b.unit} - {"people"}
+    open_units = {a_unit, b_unit} - {"people"}
     if across_languages and not open_units & UNIT_CLASSES:
         small, large = sorted((abs(a.value), abs(b.value)))
         return small > 0 and large / small <= rules.CROSS_LANGUAGE_MAX_RATIO

@@ -33,6 +33,12 @@ SAME_FACT_MIN_OVERLAP: Final = 0.65
 # they are a conflict.
 OPPOSITION_MIN_SIMILARITY: Final = 0.50
 OPPOSITION_MIN_OVERLAP: Final = 0.20
+# Without a pair of opposites, only the count of negation words ("not", "never", "denied") says one claim denies
+# the other; in real reporting a paraphrase often says with "silent" what the other says with "never switched
+# on". That parity is read as a denial only when the claims share this much of their content words (one
+# language) or reach this cosine (`pair_similarity`); else it is shown, not a conflict.
+PARITY_MIN_OVERLAP: Final = 0.50
+PARITY_MIN_SIMILARITY: Final = 0.70
 # Two claims whose dates all differ (autumn 2024 vs April 2025) state the same kind of fact about
 # different events, unless their cosine reaches this; only decides between "same" and "related".
 DIFFERENT_TIME_MIN_SIMILARITY: Final = 0.80

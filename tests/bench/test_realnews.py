@@ -103,6 +103,35 @@ def test_measures_on_hand_made_results() -> None:
     assert pairs == {"en->de": {"claims": 2, "hit_at_5": 0.5}, "en->en": {"claims": 1, "hit_at_5": 1.0}}
 
 
+def test_the_error_list_names_wrong_conflicts_and_missed_ones() -> None:
+    excerpts = {e.id: e for e in (_excerpt("a"), _excerpt("c"), _excerpt("u"))}
+    case = ClaimCase(
+        id="q1",
+        event="e",
+        subevent="main",
+        text="t",
+        language="en",
+        kinds=("number",),
+        supports=frozenset({"a"}),
+        contradicts=frozenset({"c"}),
+        updates=frozenset({"u"}),
+    )
+    results = {"q1": [_m("a", 0.9, "conflict"), _m("c", 0.5, "related"), _m("u", 0.4, "conflict")]}
+    raw = {
+        "q1": {
+            "matches": [
+                {"claim": {"text": text}, "signals": [{"explanation": why}]}
+                for text, why in (("A says so", "numbers differ"), ("C says otherwise", "x"), ("U later", "y"))
+            ]
+        }
+    }
+    (entry,) = realnews.errors([case], results, raw, excerpts)
+    # A stating source flagged `conflict` is wrong; an update flagged `conflict` is not; c is a missed conflict.
+    assert [w["excerpts"] for w in entry["conflicts_wrongly_flagged"]] == [["a"]]
+    assert entry["conflicts_wrongly_flagged"][0]["states_it"] is True
+    assert [w["excerpts"] for w in entry["conflicts_not_flagged"]] == [["c"]]
+
+
 def test_reliability_curve_and_auc() -> None:
     curve = realnews.reliability([(0.95, True), (0.91, True), (0.15, False), (0.12, True)])
     assert [row["bin"] for row in curve["bins"]] == ["0.1-0.2", "0.9-1.0"]

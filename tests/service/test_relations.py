@@ -384,3 +384,82 @@ def test_topic_stems_are_safe_from_many_threads() -> None:
         with ThreadPoolExecutor(max_workers=8) as pool:
             got = list(pool.map(lambda s: content_stems(tokenize(s), language="en"), sentences))
         assert got == expected
+
+
+# --------------------------------------------------------------------------- real-reporting shapes (issue 13)
+
+
+def test_an_abbreviated_month_before_a_resolved_date_is_not_read_as_figures() -> None:
+    """'Sept. 15 [2031-09-15] (Wire)': the dateline's words belong to the bracketed date; neither 'Sept' (French
+    seven) nor '15' is a figure, so nothing is compared with them."""
+    text = "PORTVILLE, Sept. 15 [2031-09-15] (Wire) -- The official death toll was revised down to 97."
+    analysis = _analyse(text, None, None, "en", None)
+    assert [d.display for d in analysis.dates] == ["2031-09-15"]
+    assert analysis.dates[0].start == text.index("Sept.")
+    assert [n.value for n in analysis.numbers] == [97]
+    plain = find_dates("The rally began on Sept. 16 at noon.", published_at=None, language="en", resolve_relative=False)
+    assert [d.display for d in plain] == ["Sept. 16"]
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "status"),
+    [
+        ("The storm killed at least 96 people last week.", "en", "dead"),
+        ("At least 66 people remain unaccounted for a month later.", "en", "missing"),
+        ("Selon la police, 31 personnes restaient portées disparues.", "fr", "missing"),
+        ("Bilanz: 40 Menschen wurden verletzt.", "de", "injured"),
+        ("Más de 12.000 personas fueron evacuadas.", "es", "moved"),
+        ("The toll of the dead, officials said on Friday, was revised to 97.", "en", "dead"),
+        ("Some 80 sirens stood along the coast.", "en", None),
+    ],
+)
+def test_what_happened_to_the_people_counted(text: str, language: str, status: str | None) -> None:
+    (number,) = find_numbers(text, language)
+    assert number.status == status
+
+
+def test_the_dead_and_the_missing_are_not_compared() -> None:
+    dead, missing = find_numbers("Le bilan: 96 morts et 1000 disparus après la crue.", "fr")
+    assert (dead.status, missing.status) == ("dead", "missing")
+    verdict = compare(
+        ClaimFacts("About 1,000 people were still listed as missing after the flood in Norvale."),
+        ClaimFacts("At least 96 people were killed by the flood in Norvale."),
+        similarity=0.7,
+    )
+    assert not any(s.kind == "number" for s in verdict.signals)
+
+
+def test_miles_are_not_people() -> None:
+    (gusts,) = find_numbers("Gusts of up to 80 miles per hour fanned the fire.", "en")
+    assert gusts.unit == "miles"
+    verdict = compare(
+        ClaimFacts("Gusts of up to 80 miles per hour fanned the Norvale fire."),
+        ClaimFacts("L'incendie de Norvale a fait 96 morts.", language="fr"),
+        similarity=0.6,
+    )
+    assert verdict.relation != "conflict"
+
+
+def test_a_toll_given_for_different_days_is_an_update_not_a_conflict() -> None:
+    query = ClaimFacts("On 15 August 2031 the governor put the Norvale fire death toll at 101.")
+    later = ClaimFacts(
+        "The death toll from the Norvale fire reached 114 on Saturday.", published_at=datetime.date(2031, 8, 23)
+    )
+    same_day = ClaimFacts(
+        "The death toll from the Norvale fire reached 114, the governor said.", published_at=datetime.date(2031, 8, 15)
+    )
+    update = compare(query, later, similarity=0.8)
+    assert update.relation != "conflict"
+    assert any(s.kind == "number" and "different days" in s.explanation and not s.conflicting for s in update.signals)
+    assert compare(query, same_day, similarity=0.8).relation == "conflict"
+
+
+def test_a_negation_with_little_in_common_is_shown_not_called_a_denial() -> None:
+    """Parity of negation words alone: 'never switched on' and a sentence about something else near it."""
+    query = ClaimFacts("The coastal warning sirens were never switched on during the Norvale fire.")
+    loose = ClaimFacts("The Norvale fire destroyed most of the harbour district within hours.")
+    verdict = compare(query, loose, similarity=0.6)
+    assert verdict.relation == "related"
+    assert any(s.kind == "negation" and not s.conflicting for s in verdict.signals)
+    close = ClaimFacts("The coastal warning sirens were switched on during the Norvale fire.")
+    assert compare(query, close, similarity=0.9).relation == "conflict"

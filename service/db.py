@@ -183,9 +183,9 @@ _LATER_COLUMNS = {
         "copy_group_id": "INTEGER",
         "language": "VARCHAR(16)",
     },
-    "source": {"copy_group_id": "INTEGER", "domain": "VARCHAR(256)"},
+    "source": {"copy_group_id": "INTEGER", "domain": "VARCHAR(256)", "kind": "VARCHAR(16)"},
 }
-_LATER_INDEXED = {"copy_group_id"}
+_LATER_INDEXED = {"copy_group_id", "kind"}
 
 
 def _add_missing_columns(engine: Engine) -> None:

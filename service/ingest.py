@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 import numpy as np
-from sqlalchemy import Table, func, insert, update
+from sqlalchemy import Table, func, insert, or_, update
 from sqlalchemy import bindparam as sa_bindparam
 from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
@@ -61,6 +61,7 @@ class Prepared:
     text_hash: str
     url: str | None
     extraction: Extraction
+    kind: str | None = None  # "fact_check" for a review's claim (service/factchecks.py); None for an article
 
 
 def prepare(source_in: SourceCreate, settings: Settings) -> Prepared:
@@ -121,6 +122,7 @@ def _source_fields(prepared: Prepared) -> dict[str, Any]:
         "language": source_in.language or extraction.language,
         "text": source_in.text,
         "content_hash": prepared.text_hash,
+        "kind": prepared.kind,
     }
 
 
@@ -253,7 +255,10 @@ def ingest_many(
     if urls:
         rows = session.connection().execute(
             sa_select(source_table.c.url, func.min(source_table.c.id))
-            .where(source_table.c.url.in_(urls))
+            .where(
+                source_table.c.url.in_(urls),
+                or_(source_table.c.kind.is_(None), source_table.c.kind != "fact_check"),
+            )
             .group_by(source_table.c.url)
         )
         by_url = {str(u): int(i) for u, i in rows}
@@ -412,8 +417,13 @@ def _store_new(
     settings: Settings,
     articles: Sequence[Prepared],
     extras: Mapping[str, EncoderIndex],
+    before_commit: Callable[[Session, list[int], list[int]], None] | None = None,
 ) -> list[BatchItem]:
-    """Encodes, scores, groups and stores articles known to be new, in one transaction; then the index adds."""
+    """Encodes, scores, groups and stores articles known to be new, in one transaction; then the index adds.
+
+    ``before_commit(session, source_ids, claim_ids)`` writes rows that belong with them (a fact-check's review) in
+    the same transaction. With it, a concurrent writer's duplicate is not retried one by one: IntegrityError rises.
+    """
     # Encoding before the transaction opens: a slow model never holds a database lock (see `ingest_source`).
     counts = [len(p.extraction.claims) for p in articles]
     texts = [c.context_text for p in articles for c in p.extraction.claims]
@@ -438,11 +448,15 @@ def _store_new(
             checkworthiness=checkworthiness,
             extra_vectors=extra_vectors,
         )
+        if before_commit is not None:
+            before_commit(session, written.source_ids, written.claim_ids)
         session.commit()
     except IntegrityError:
         # A concurrent writer stored one of these articles first: nothing of the batch was written; each article
         # goes the single-article way, which answers such a one with the stored copy.
         session.rollback()
+        if before_commit is not None:
+            raise
         return [
             _ingest_one(session=session, encoder=encoder, index=index, settings=settings, p=p, extras=extras)
             for p in articles

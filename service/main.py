@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from embeddings import TextEncoder
 from service import store, sync
-from service.api import claims, health, sources
+from service.api import claims, factchecks, health, sources
 from service.api.strict_query import reject_unknown_query
 from service.config import Settings, get_settings
 from service.db import open_session
@@ -266,5 +266,6 @@ def create_app(
     app.add_middleware(MetricsMiddleware, metrics=lambda: app.state.metrics)
     app.include_router(sources.router)
     app.include_router(claims.router)
+    app.include_router(factchecks.router)
     app.include_router(health.router)
     return app

@@ -26,10 +26,18 @@ from service.calibration import Calibration, Scale
 from service.checkworthiness import default_scorer
 from service.extraction import normalize_claim_text
 from service.lexical import LexicalHits, LexicalIndex
-from service.models import Claim, Source
+from service.models import Claim, FactCheck, Source
 from service.querytext import clean_social_post
 from service.rerank import CandidateText, Reranker, ranker_features, rrf, text_features
-from service.schemas import ClaimPublic, Match, MatchQuery, MatchResponse, SignalPublic, SourceBrief
+from service.schemas import (
+    ClaimPublic,
+    FactCheckBrief,
+    Match,
+    MatchQuery,
+    MatchResponse,
+    SignalPublic,
+    SourceBrief,
+)
 from service.syndication import claim_group
 from service.text.language import claim_language
 from service.vectors import EncoderIndex
@@ -82,6 +90,26 @@ def source_brief(source: Source) -> SourceBrief:
         url=source.url,
         published_at=source.published_at,
     )
+
+
+def fact_check_brief(fc: FactCheck) -> FactCheckBrief:
+    return FactCheckBrief(
+        id=fc.id or 0,
+        rating=fc.rating_text,
+        rating_value=fc.rating_value,
+        reviewer=fc.reviewer_name,
+        url=fc.url,
+        date_published=fc.date_published,
+    )
+
+
+def fact_checks_of(*, session: Session, sources: Sequence[Source]) -> dict[int, FactCheckBrief]:
+    """The fact-check of each of these sources that is one (one query; none when no source is a fact-check)."""
+    wanted = sorted({s.id or 0 for s in sources if s.kind == "fact_check"})
+    if not wanted:
+        return {}
+    rows = session.exec(select(FactCheck).where(col(FactCheck.source_id).in_(wanted))).all()
+    return {fc.source_id: fact_check_brief(fc) for fc in rows}
 
 
 def claim_facts(claim: Claim, source: Source) -> relations.ClaimFacts:
@@ -390,6 +418,8 @@ def build_scope(*, session: Session, query: MatchQuery) -> Scope:
         conditions.append(outlet_condition(query.outlets))
     if query.languages:
         conditions.append(func.lower(col(Source.language)).in_([lang.lower() for lang in query.languages]))
+    if query.kinds and set(query.kinds) != {"article", "fact_check"}:
+        conditions.append(store.is_article() if query.kinds == ["article"] else col(Source.kind) == "fact_check")
     if query.min_checkworthiness is not None:
         # Unscored claims (NULL) never pass: the comparison is not true for them.
         conditions.append(col(Claim.checkworthiness) >= query.min_checkworthiness)
@@ -672,6 +702,7 @@ class Matcher:
                 relations.related(v.signals) if v.relation == "same" and shown[row] < SAME_MIN_SCORE else v
                 for (row, _, _), v in zip(kept, verdicts, strict=True)
             ]
+        checked = fact_checks_of(session=session, sources=[source for _, _, source in kept])
         return [
             Match(
                 rank=rank,
@@ -682,6 +713,7 @@ class Matcher:
                 relation=verdict.relation,
                 signals=signals_public(verdict),
                 scores={name: round(float(values[row]), 6) for name, values in reported.items()},
+                fact_check=checked.get(source.id or 0),
             )
             for rank, ((row, claim, source), verdict) in enumerate(zip(kept, verdicts, strict=True), start=1)
         ]

@@ -40,6 +40,9 @@ class Source(SQLModel, table=True):
     # NULL (rows older than the column) counts as a group of its own. Not a foreign key: the root may be
     # deleted, and the group then renamed.
     copy_group_id: int | None = Field(default=None, index=True)
+    # "fact_check" for a fact-check's review (its one claim is the claim reviewed, see FactCheck); NULL for an
+    # article (rows older than the column are articles).
+    kind: str | None = Field(default=None, index=True, max_length=16)
 
 
 class Claim(SQLModel, table=True):
@@ -65,6 +68,48 @@ class Claim(SQLModel, table=True):
     language: str | None = Field(default=None, max_length=16)
     # float32 little-endian, unit length, of the model named in StoreInfo("embedding_model").
     embedding: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class FactCheck(SQLModel, table=True):
+    """A fact-check (schema.org ClaimReview): who rated which claim how. Stored with a Source of kind "fact_check"
+    whose one claim is ``claim_reviewed``, so matching, filters and reports see it like any claim."""
+
+    __table_args__ = _NEVER_REUSE_IDS
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: int = Field(foreign_key="source.id", unique=True, index=True, ondelete="CASCADE")
+    claim_id: int = Field(index=True)
+    # The review's own URL: one fact-check per URL (importing it again answers with the stored one).
+    url: str = Field(unique=True, index=True, max_length=2048)
+    claim_reviewed: str = Field(sa_column=Column(Text, nullable=False))
+    headline: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    rating_text: str | None = Field(default=None, max_length=512)
+    rating_value: float | None = None
+    rating_best: float | None = None
+    rating_worst: float | None = None
+    reviewer_name: str | None = Field(default=None, index=True, max_length=512)
+    reviewer_url: str | None = Field(default=None, max_length=2048)
+    date_published: dt.date | None = Field(default=None, index=True)
+    language: str | None = Field(default=None, index=True, max_length=16)
+    claimant: str | None = Field(default=None, max_length=512)
+    claim_date: dt.date | None = None
+    # JSON list of the URLs where the claim appeared (itemReviewed.appearance[].url).
+    appearances: str = Field(default="[]", sa_column=Column(Text, nullable=False))
+    first_appearance: str | None = Field(default=None, max_length=2048)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class NewsroomReview(SQLModel, table=True):
+    """The newsroom's own verdict on an ingested claim (POST /claims/{id}/reviews), published as ClaimReview."""
+
+    __table_args__ = _NEVER_REUSE_IDS
+
+    id: int | None = Field(default=None, primary_key=True)
+    claim_id: int = Field(foreign_key="claim.id", index=True, ondelete="CASCADE")
+    rating: str = Field(max_length=512)
+    explanation: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    url: str | None = Field(default=None, max_length=2048)
+    created_at: dt.datetime = Field(default_factory=utcnow)
 
 
 class ClaimVector(SQLModel, table=True):

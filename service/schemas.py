@@ -200,6 +200,12 @@ class MatchQuery(_Strict):
     min_checkworthiness: float | None = Field(
         default=None, ge=0.0, le=1.0, description="Only claims at least this check-worthy (0..1; unscored claims drop)."
     )
+    kinds: list[Literal["article", "fact_check"]] | None = Field(
+        default=None,
+        min_length=1,
+        description="Only these kinds of source: article (ingested reporting) and/or fact_check (stored "
+        "ClaimReviews). Default: both.",
+    )
 
     model_config = ConfigDict(
         extra="forbid",
@@ -241,6 +247,53 @@ COPY_GROUP_DESCRIPTION = (
 )
 
 
+class FactCheckBrief(BaseModel):
+    """A match's claim is a fact-check's claim reviewed: who rated it, how, where."""
+
+    id: int
+    rating: str | None = Field(description="The rating as the reviewer wrote it (e.g. False, Misleading).")
+    rating_value: float | None = None
+    reviewer: str | None = Field(description="The organisation that published the review.")
+    url: str
+    date_published: dt.date | None
+
+
+class FactCheckPublic(BaseModel):
+    """A stored fact-check (schema.org ClaimReview)."""
+
+    id: int
+    source_id: int = Field(description="Its source (kind fact_check); the claim reviewed is that source's claim.")
+    claim_id: int
+    url: str = Field(description="The review's own URL (it identifies the fact-check).")
+    claim_reviewed: str
+    headline: str | None
+    rating: dict[str, Any] = Field(description="textual (alternateName / textualRating), value, best, worst.")
+    reviewer: dict[str, str | None] = Field(description="The reviewing organisation: name and url.")
+    date_published: dt.date | None
+    language: str | None
+    claimant: str | None = Field(description="Who made the claim (itemReviewed.author).")
+    claim_date: dt.date | None
+    appearances: list[str] = Field(description="Where the claim appeared (itemReviewed.appearance[].url).")
+    first_appearance: str | None
+    created_at: dt.datetime
+
+
+class FactChecksPublic(BaseModel):
+    data: list[FactCheckPublic]
+    count: int
+
+
+class RejectedItem(BaseModel):
+    index: int = Field(description="The item's position among the reviews found in the body (0-based).")
+    detail: str
+
+
+class FactCheckImport(BaseModel):
+    stored: list[FactCheckPublic]
+    existing: list[FactCheckPublic] = Field(description="Already stored (same review URL): nothing new was created.")
+    rejected: list[RejectedItem] = Field(description="Items refused, each with what is wrong with it.")
+
+
 class Match(BaseModel):
     rank: int
     score: float = Field(
@@ -258,6 +311,9 @@ class Match(BaseModel):
     scores: dict[str, float] | None = Field(
         default=None,
         description="Each ranker's score behind the rank, for transparency: dense (cosine), lexical (BM25), rerank.",
+    )
+    fact_check: FactCheckBrief | None = Field(
+        default=None, description="Set when the matched claim is a fact-check's claim reviewed: already checked."
     )
 
 

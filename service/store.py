@@ -6,8 +6,8 @@ import hashlib
 from collections.abc import Iterator, Sequence
 
 import numpy as np
+from sqlalchemy import ColumnElement, func, insert, or_, text, update
 from sqlalchemy import delete as sa_delete
-from sqlalchemy import func, insert, text, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, delete, select
 
@@ -48,16 +48,22 @@ def set_store_info(*, session: Session, key: str, value: str) -> None:
         session.add(row)
 
 
+def is_article() -> ColumnElement[bool]:
+    """Sources that are articles: not a fact-check's review (whose URL may be the page's, stored as an article)."""
+    return or_(col(Source.kind).is_(None), col(Source.kind) != "fact_check")
+
+
 def find_existing_source(*, session: Session, text_hash: str, url: str | None) -> Source | None:
-    """The source with the same content, or else with the same URL, if any."""
+    """The article with the same content, or else with the same URL, if any."""
     found = session.exec(select(Source).where(Source.content_hash == text_hash)).first()
     if found is None and url:
-        found = session.exec(select(Source).where(Source.url == url).order_by(col(Source.id))).first()
+        found = find_source_by_url(session=session, url=url)
     return found
 
 
 def find_source_by_url(*, session: Session, url: str) -> Source | None:
-    return session.exec(select(Source).where(Source.url == url).order_by(col(Source.id))).first()
+    """The first article stored under this URL."""
+    return session.exec(select(Source).where(Source.url == url, is_article()).order_by(col(Source.id))).first()
 
 
 # Primary keys are 64-bit; a larger id from a request cannot exist, and the driver would overflow binding it.

@@ -20,7 +20,8 @@ from pydantic import ValidationError
 from service.client import Client, CrosscheckError
 from service.config import get_settings
 
-INGEST_SUFFIXES = {".md", ".txt", ".jsonl"}
+FEED_BATCH = 256  # fact-checks stored per transaction
+INGEST_SUFFIXES = {".md", ".txt", ".jsonl", ".json"}  # .json: a ClaimReview feed
 
 
 @dataclass
@@ -77,6 +78,12 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if missing:
         print(f"error: no such file or folder: {', '.join(missing)}", file=sys.stderr)
         return 2
+    feeds = [p for p in files if p.suffix.lower() == ".json"]
+    files = [p for p in files if p.suffix.lower() != ".json"]
+    if feeds:
+        status = _ingest_feeds(args, feeds)
+        if not files or status == 2:
+            return status
     summary = IngestSummary()
     # Articles go to `Runtime.ingest_many` in batches (one encoder call and one transaction each). Rejections
     # are numbered by their place in the input, so they print in file order however the batches fall.
@@ -137,6 +144,65 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     finally:
         runtime.close()
     return _ingest_summary(summary, rejected)
+
+
+def _read_feed(path: Path) -> object:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"cannot read file: {exc}") from exc
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from exc
+
+
+def _ingest_feeds(args: argparse.Namespace, feeds: Sequence[Path]) -> int:
+    """`crosscheck ingest feed.json`: ClaimReview feeds (any shape POST /fact-checks reads), with progress."""
+    from tqdm import tqdm
+
+    from service import factchecks
+
+    new = present = 0
+    rejected: list[str] = []
+    runtime = None
+    try:
+        for path in feeds:
+            try:
+                document = _read_feed(path)
+            except ValueError as exc:
+                rejected.append(f"{path}: {exc}")
+                continue
+            if not factchecks.looks_like_claimreview(document):
+                rejected.append(f"{path}: no ClaimReview in it (articles go in .jsonl files, one JSON object a line)")
+                continue
+            if args.server:
+                try:
+                    with _client(args) as client:
+                        answer = client.import_fact_checks(document)
+                except (CrosscheckError, httpx.HTTPError) as exc:
+                    return _server_error(args, exc)
+                new, present = new + len(answer.stored), present + len(answer.existing)
+                rejected += [f"{path} item {r.index}: {r.detail}" for r in answer.rejected]
+                continue
+            if runtime is None:
+                from service.runtime import Runtime
+
+                runtime = Runtime.open(get_settings())
+            parsed = factchecks.parse_feed(document)
+            rejected += [f"{path} item {r.index}: {r.detail}" for r in parsed.rejected]
+            show = not args.quiet and sys.stderr.isatty()
+            with tqdm(total=len(parsed.reviews), desc=path.name, unit="review", disable=not show) as bar:
+                for start in range(0, len(parsed.reviews), FEED_BATCH):
+                    part = factchecks.Parsed(reviews=parsed.reviews[start : start + FEED_BATCH])
+                    done = runtime.store_fact_checks(part)
+                    new, present = new + len(done.stored), present + len(done.existing)
+                    bar.update(len(part.reviews))
+    finally:
+        if runtime is not None:
+            runtime.close()
+    print(f"fact-checks new: {new}, already present: {present}, rejected: {len(rejected)}")
+    for reason in rejected:
+        print(f"  rejected {reason}")
+    return 1 if rejected else 0
 
 
 def _ingest_summary(summary: IngestSummary, rejected: list[tuple[int, str, str]]) -> int:
@@ -222,6 +288,10 @@ def cmd_match(args: argparse.Namespace) -> int:
             f"[{m.claim.start}:{m.claim.end}]"
         )
         print(f"    {_shorten(m.claim.text, 110)}")
+        if m.fact_check is not None:
+            fc = m.fact_check
+            by = f" by {fc.reviewer}" if fc.reviewer else ""
+            print(f"    ALREADY CHECKED: rated {fc.rating or fc.rating_value}{by} ({fc.url})")
         for signal in m.signals:
             print(f"    - {_shorten(f'{signal.kind}: {signal.explanation}', 108)}")
         if m.source.url:
@@ -282,7 +352,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 # `crosscheck bench NAME [ARGS]`: a thin entry to the benchmarks of a source checkout (the `bench` package next
 # to this one); they are not part of the installed product and read data sets that only a checkout has.
-BENCH_NAMES = ("retrieval", "crosslingual", "extraction", "perf", "relations", "realnews")
+BENCH_NAMES = ("retrieval", "crosslingual", "extraction", "perf", "relations", "realnews", "factchecks")
 CHECKOUT = Path(__file__).resolve().parents[1]
 
 
@@ -345,8 +415,31 @@ def cmd_keys_create(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from service.transfer import export_to_path
 
+    if args.claimreview:
+        return _export_claimreview(Path(args.path))
     report = export_to_path(get_settings(), Path(args.path))
     print(json.dumps({"exported": str(args.path), "rows": report.counts}))
+    return 0
+
+
+def _export_claimreview(path: Path) -> int:
+    """Every stored fact-check as one schema.org DataFeed of ClaimReviews."""
+    from sqlmodel import col, select
+    from tqdm import tqdm
+
+    from service import factchecks
+    from service.db import make_engine, open_session
+    from service.models import FactCheck
+
+    engine = make_engine(get_settings())
+    try:
+        with open_session(engine) as session:
+            rows = session.exec(select(FactCheck).order_by(col(FactCheck.id))).all()
+            feed = factchecks.data_feed(list(tqdm(rows, desc="export", unit="review", disable=not sys.stderr.isatty())))
+    finally:
+        engine.dispose()
+    path.write_text(json.dumps(feed, ensure_ascii=False, indent=1), encoding="utf-8")
+    print(json.dumps({"exported": str(path), "claimreviews": len(rows)}))
     return 0
 
 
@@ -386,7 +479,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.set_defaults(func=cmd_serve)
 
-    ingest = sub.add_parser("ingest", help="ingest .md/.txt articles and .jsonl files (one POST /sources body a line)")
+    ingest = sub.add_parser(
+        "ingest",
+        help="ingest .md/.txt articles, .jsonl files (one POST /sources body a line) and .json ClaimReview feeds",
+    )
     ingest.add_argument("paths", nargs="+", help="files or folders")
     ingest.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     _server_arguments(ingest)
@@ -429,6 +525,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = sub.add_parser("export", help="write every source and claim (with vectors) to a JSON Lines file")
     export.add_argument("path")
+    export.add_argument(
+        "--claimreview", action="store_true", help="write every stored fact-check as one ClaimReview DataFeed instead"
+    )
     export.set_defaults(func=cmd_export)
     import_ = sub.add_parser("import", help="restore an export into an empty store (no re-encoding)")
     import_.add_argument("path")

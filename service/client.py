@@ -24,6 +24,7 @@ from pydantic import BaseModel
 
 from service.schemas import (
     CrossReferenceReport,
+    FactCheckImport,
     Health,
     MatchResponse,
     SourceDetail,
@@ -60,7 +61,7 @@ class _Call(Generic[Model]):
     method: str
     path: str
     model: type[Model] | None
-    json: dict[str, Any] | None = None
+    json: Any = None
     params: dict[str, Any] = field(default_factory=dict)
 
     def read(self, response: httpx.Response) -> Model | None:
@@ -89,6 +90,10 @@ def _fields(given: dict[str, Any]) -> dict[str, Any]:
 
 def _ingest(text: str, fields: dict[str, Any]) -> _Call[Ingested]:
     return _Call("POST", "/sources", Ingested, json={"text": text, **_fields(fields)})
+
+
+def _fact_checks(feed: Any) -> _Call[FactCheckImport]:
+    return _Call("POST", "/fact-checks", FactCheckImport, json=feed)
 
 
 def _ingest_url(url: str, fields: dict[str, Any]) -> _Call[Ingested]:
@@ -168,6 +173,10 @@ class Client:
         """POST /sources/from-url: outlet, language as keywords."""
         return self._get(_ingest_url(url, fields))
 
+    def import_fact_checks(self, feed: Any) -> FactCheckImport:
+        """POST /fact-checks: a ClaimReview, a list of them, an @graph, a DataFeed or a Fact Check Tools answer."""
+        return self._get(_fact_checks(feed))
+
     def match(self, text: str, **options: Any) -> MatchResponse:
         """POST /claims/match: k, mode, min_score, per_source and every filter of the API as keywords."""
         return self._get(_match(text, options))
@@ -234,6 +243,9 @@ class AsyncClient:
 
     async def ingest(self, text: str, **fields: Any) -> Ingested:
         return await self._get(_ingest(text, fields))
+
+    async def import_fact_checks(self, feed: Any) -> FactCheckImport:
+        return await self._get(_fact_checks(feed))
 
     async def ingest_url(self, url: str, **fields: Any) -> Ingested:
         return await self._get(_ingest_url(url, fields))

@@ -67,6 +67,12 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Comma-separated CIDRs that POST /sources/from-url may fetch from although they are not public.",
     )
+    organization_name: str | None = Field(
+        default=None,
+        max_length=512,
+        description="Your newsroom's name: the author of the ClaimReview GET /claims/{id}/claimreview publishes.",
+    )
+    organization_url: str | None = Field(default=None, max_length=2048, description="Your newsroom's home page.")
     fetch_timeout_seconds: float = Field(default=15.0, gt=0, le=300, description="Budget of one URL fetch.")
     fetch_max_bytes: int = Field(default=5_000_000, ge=1, description="Largest page POST /sources/from-url reads.")
     fetch_max_redirects: int = Field(default=5, ge=0, le=20, description="Redirects followed by a URL fetch.")

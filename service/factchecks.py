@@ -30,7 +30,7 @@ from service.config import Settings
 from service.errors import NotFoundError, UnprocessableError
 from service.extraction.model import ArticleMeta, ExtractedClaim, Extraction
 from service.extraction.pipeline import normalize_claim_text
-from service.models import FactCheck
+from service.models import Claim, FactCheck, NewsroomReview, Source
 from service.schemas import SourceCreate
 from service.text.language import detect_language, normalize_language
 from service.vectors import EncoderIndex
@@ -455,6 +455,7 @@ def store_reviews(
             articles=prepared,
             extras=extras or {},
             before_commit=write,
+            group=False,
         )
         stored = by_urls(session=session, urls=[r.url for r in chunk])
         result.stored.extend(stored[r.url] for r in chunk)
@@ -558,3 +559,38 @@ def nothing_valid(result: StoreResult) -> UnprocessableError:
     reasons = "; ".join(f"item {r.index}: {r.detail}" for r in result.rejected[:5])
     more = f" (and {len(result.rejected) - 5} more)" if len(result.rejected) > 5 else ""
     return UnprocessableError(f"no valid ClaimReview in the body: {reasons or 'it holds no review'}{more}")
+
+
+def newsroom_claimreview(
+    *, claim: Claim, source: Source, review: NewsroomReview, organization: tuple[str, str | None]
+) -> dict[str, Any]:
+    """A newsroom's verdict on an ingested claim as ClaimReview: the claim's context text reviewed, its article
+    the appearance, the newsroom the author."""
+    name, url = organization
+    item: dict[str, Any] = {"@type": "Claim"}
+    if claim.speaker:
+        item["author"] = {"@type": "Person", "name": claim.speaker}
+    if source.published_at:
+        item["datePublished"] = source.published_at.isoformat()
+    if source.url:
+        appearance: dict[str, Any] = {"@type": "CreativeWork", "url": source.url}
+        if source.title:
+            appearance["headline"] = source.title
+        if source.outlet:
+            appearance["publisher"] = {"@type": "Organization", "name": source.outlet}
+        item["appearance"] = [appearance]
+    out: dict[str, Any] = {
+        "@context": SCHEMA_CONTEXT,
+        "@type": "ClaimReview",
+        "url": review.url,
+        "claimReviewed": claim.context_text or normalize_claim_text(claim.text),
+        "author": _thing(name, url, "Organization"),
+        "datePublished": review.created_at.date().isoformat(),
+        "itemReviewed": item,
+        "reviewRating": {"@type": "Rating", "alternateName": review.rating},
+    }
+    if review.explanation:
+        out["reviewBody"] = review.explanation
+    if source.language:
+        out["inLanguage"] = source.language
+    return out

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import json
 import re
 import socket
 import threading
@@ -394,3 +395,25 @@ def extract_article(page: FetchedPage) -> Article:
         site_name=_clean(getattr(document, "sitename", None)),
         published_at=published,
     )
+
+
+def json_ld(page: FetchedPage) -> list[object]:
+    """Every JSON-LD document a page embeds (``<script type="application/ld+json">``, read with lxml's HTML parser,
+    not regexes); a script that is not valid JSON is skipped."""
+    if page.content_type == "text/plain" or not page.body:
+        return []
+    import lxml.html  # with trafilatura: only this route needs it
+
+    try:
+        root = lxml.html.document_fromstring(_decode(page) if page.charset else page.body)
+    except (ValueError, lxml.etree.ParserError):
+        return []
+    found: list[object] = []
+    for script in root.iter("script"):
+        if (script.get("type") or "").split(";")[0].strip().lower() != "application/ld+json":
+            continue
+        try:
+            found.append(json.loads(script.text_content()))
+        except ValueError:
+            continue
+    return found

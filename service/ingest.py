@@ -418,11 +418,13 @@ def _store_new(
     articles: Sequence[Prepared],
     extras: Mapping[str, EncoderIndex],
     before_commit: Callable[[Session, list[int], list[int]], None] | None = None,
+    group: bool = True,
 ) -> list[BatchItem]:
     """Encodes, scores, groups and stores articles known to be new, in one transaction; then the index adds.
 
     ``before_commit(session, source_ids, claim_ids)`` writes rows that belong with them (a fact-check's review) in
-    the same transaction. With it, a concurrent writer's duplicate is not retried one by one: IntegrityError rises.
+    the same transaction; ``group=False`` makes each a group of its own (fact-checks are never copies). With
+    ``before_commit``, a concurrent writer's duplicate is not retried one by one: IntegrityError rises.
     """
     # Encoding before the transaction opens: a slow model never holds a database lock (see `ingest_source`).
     counts = [len(p.extraction.claims) for p in articles]
@@ -431,13 +433,17 @@ def _store_new(
     checkworthiness = default_scorer().score(vectors=vectors, texts=texts, model=encoder.model_id)
     extra_vectors = {key: extra.encoder.encode_documents(texts) for key, extra in extras.items()}
     bounds = np.cumsum([0, *counts]).tolist()
-    groupings = syndication.find_groups_many(
-        session=session,
-        index=index,
-        articles=[
-            syndication.NewArticle(texts=[c.text for c in p.extraction.claims], vectors=vectors[lo:hi])
-            for p, lo, hi in zip(articles, bounds[:-1], bounds[1:], strict=True)
-        ],
+    groupings = (
+        syndication.find_groups_many(
+            session=session,
+            index=index,
+            articles=[
+                syndication.NewArticle(texts=[c.text for c in p.extraction.claims], vectors=vectors[lo:hi])
+                for p, lo, hi in zip(articles, bounds[:-1], bounds[1:], strict=True)
+            ],
+        )
+        if group
+        else [syndication.Grouping(None, [None] * n) for n in counts]  # each a group of its own
     )
     try:
         written = _insert_rows(

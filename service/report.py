@@ -23,6 +23,7 @@ from service.matching import (
     _hydrate,
     claim_facts,
     claim_public,
+    fact_checks_of,
     signals_public,
     source_brief,
 )
@@ -122,6 +123,7 @@ def _claim_ids_below(*, session: Session, minimum: float) -> list[int]:
 
 
 def _report_match(hit: _GroupHit, verdict: relations.Verdict, claim: Claim, similarity: float) -> ReportMatch:
+    """One entry (its `fact_check` is filled by `build_report` for a fact-check's claim)."""
     return ReportMatch(
         claim=claim_public(claim),
         source=source_brief(hit.source),
@@ -176,8 +178,16 @@ def build_report(
     entries: list[ClaimCrossReference] = []
     corroborating_sources: set[int] = set()
     corroborating_groups: set[int] = set()
+    checked = fact_checks_of(session=session, sources=[hit.source for hits in per_claim for hit in hits])
     for claim, hits in zip(claims, per_claim, strict=True):
         found = _judge(claim, source, hits)
+        # A fact-check's claim never corroborates (nor contradicts) an article's: it is listed apart, rating and all.
+        reviews = [
+            m.model_copy(update={"fact_check": checked[m.source.id]})
+            for m in found
+            if m.source.id in checked and m.relation != "related"
+        ]
+        found = [m for m in found if m.source.id not in checked]
         same = [m for m in found if m.relation == "same"]
         raw = {m.source.id for m in same} | {c.id for m in same for c in m.copies}
         corroborating_sources |= raw
@@ -191,10 +201,12 @@ def build_report(
                 corroborating=same,
                 conflicting=[m for m in found if m.relation == "conflict"],
                 related=[m for m in found if m.relation == "related"],
+                fact_checks=reviews,
             )
         )
     summary = ReportSummary(
         claims=len(entries),
+        fact_checked=sum(1 for e in entries if e.fact_checks),
         corroborated=sum(1 for e in entries if e.corroborating),
         conflicting=sum(1 for e in entries if e.conflicting),
         single_source=sum(1 for e in entries if e.single_source),
@@ -298,6 +310,16 @@ def render_text(report: CrossReferenceReport, *, width: int = REPORT_WIDTH) -> s
             status += f", {len(item.conflicting)} conflicting"
         lines += ["", "=" * width, *_wrap(f"Claim {number} [{claim.start}-{claim.end}]: {status}", width, "", "  ")]
         lines += _wrap(claim.text, width, "  ")
+        for review in item.fact_checks:
+            fc = review.fact_check
+            if fc is not None:
+                lines += _wrap(
+                    f"ALREADY CHECKED: {fc.rating or fc.rating_value} by {fc.reviewer or 'a fact-checker'}"
+                    f"{', ' + fc.date_published.isoformat() if fc.date_published else ''} — {fc.url}",
+                    width,
+                    "  ",
+                )
+                lines += _wrap(f"reviewed: {review.claim.text}", width, "    ")
         matches = [*item.corroborating, *item.conflicting, *item.related]
         if not matches:
             lines.append("  (no matching claim in other sources)")

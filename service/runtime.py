@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.engine import Engine
 
 from embeddings import ClaimIndex, TextEncoder, load_encoder
+from service import factchecks
 from service.calibration import load_calibration
 from service.config import Settings
 from service.db import make_engine, open_session
@@ -125,6 +126,18 @@ class Runtime:
                 index=self.index,
                 settings=self.settings,
                 source_in=source_in,
+                extras=self.extras,
+            )
+
+    def store_fact_checks(self, parsed: factchecks.Parsed) -> factchecks.StoreResult:
+        """Stores parsed ClaimReviews in one session, with every enabled encoder (`crosscheck ingest feed.json`)."""
+        with open_session(self.engine) as session:
+            return factchecks.store_reviews(
+                session=session,
+                encoder=self.encoder,
+                index=self.index,
+                settings=self.settings,
+                parsed=parsed,
                 extras=self.extras,
             )
 

@@ -139,6 +139,17 @@ class ClaimDetail(ClaimPublic):
     source: SourceBrief
 
 
+class FactCheckBrief(BaseModel):
+    """A match's claim is a fact-check's claim reviewed: who rated it, how, where."""
+
+    id: int
+    rating: str | None = Field(description="The rating as the reviewer wrote it (e.g. False, Misleading).")
+    rating_value: float | None = None
+    reviewer: str | None = Field(description="The organisation that published the review.")
+    url: str
+    date_published: dt.date | None
+
+
 class SourcePublic(BaseModel):
     id: int
     title: str | None
@@ -150,6 +161,10 @@ class SourcePublic(BaseModel):
     language: str | None
     ingested_at: dt.datetime
     claims: list[ClaimPublic]
+    fact_checks: list[FactCheckBrief] = Field(
+        default_factory=list,
+        description="From a page fetched by URL: the ClaimReviews it embeds, stored as fact-checks.",
+    )
 
 
 class SourceDetail(SourcePublic):
@@ -247,15 +262,43 @@ COPY_GROUP_DESCRIPTION = (
 )
 
 
-class FactCheckBrief(BaseModel):
-    """A match's claim is a fact-check's claim reviewed: who rated it, how, where."""
+class ReviewCreate(_Strict):
+    """Your newsroom's verdict on an ingested claim."""
 
+    rating: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=512)] = Field(
+        description="Your rating as you publish it (e.g. False, Misleading, Correct)."
+    )
+    explanation: Annotated[str, StringConstraints(strip_whitespace=True, max_length=10_000)] | None = Field(
+        default=None, description="Why, in a sentence or two."
+    )
+    url: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2048)] | None = Field(
+        default=None, description="Where your fact-check is published (needed for ClaimReview rich results)."
+    )
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"rating": "Misleading", "explanation": "The toll rose by a fifth.", "url": "https://desk.example/c/1"}
+            ]
+        },
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError("must be an http(s) URL such as https://desk.example/checks/1")
+        return value
+
+
+class ReviewPublic(BaseModel):
     id: int
-    rating: str | None = Field(description="The rating as the reviewer wrote it (e.g. False, Misleading).")
-    rating_value: float | None = None
-    reviewer: str | None = Field(description="The organisation that published the review.")
-    url: str
-    date_published: dt.date | None
+    claim_id: int
+    rating: str
+    explanation: str | None
+    url: str | None
+    created_at: dt.datetime
 
 
 class FactCheckPublic(BaseModel):
@@ -338,6 +381,7 @@ class ReportMatch(BaseModel):
     copies: list[SourceBrief] = Field(
         description="Other sources of the same copy group whose claim also matched (not counted as independent)."
     )
+    fact_check: FactCheckBrief | None = Field(default=None, description="Set on a fact-check: its rating.")
 
 
 class ClaimCrossReference(BaseModel):
@@ -348,10 +392,16 @@ class ClaimCrossReference(BaseModel):
     corroborating: list[ReportMatch] = Field(description="The same fact, one entry per independent source.")
     conflicting: list[ReportMatch] = Field(description="A conflicting detail; `signals` say which.")
     related: list[ReportMatch] = Field(description="Related claims about something else.")
+    fact_checks: list[ReportMatch] = Field(
+        default_factory=list,
+        description="Fact-checks whose claim reviewed matches this claim (same or conflicting), with their rating; "
+        "never counted as corroboration.",
+    )
 
 
 class ReportSummary(BaseModel):
     claims: int
+    fact_checked: int = Field(default=0, description="Claims that a stored fact-check matches.")
     corroborated: int = Field(description="Claims stated by at least one other independent source.")
     conflicting: int = Field(description="Claims with at least one conflicting source.")
     single_source: int = Field(description="Claims no other independent source states.")

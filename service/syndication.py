@@ -27,7 +27,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from embeddings import ClaimIndex
@@ -146,7 +146,8 @@ def _neighbours(
             Claim.id, Claim.source_id, Claim.text, func.coalesce(Claim.copy_group_id, Source.copy_group_id, Source.id)
         )
         .join(Source, col(Source.id) == Claim.source_id)
-        .where(col(Claim.id).in_(ids))
+        # A fact-check's claim reviewed is never a copy of an article's sentence (nor one of them of it).
+        .where(col(Claim.id).in_(ids), or_(col(Source.kind).is_(None), col(Source.kind) != "fact_check"))
     ).all()
     found = {int(cid or 0): (int(sid), str(text), int(group)) for cid, sid, text, group in rows}
     return [

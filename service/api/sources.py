@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Query, Response, status
 from pydantic import ValidationError
 
-from service import fetch, ingest, matching, report, store
+from service import factchecks, fetch, ingest, matching, report, store
 from service.api.deps import (
     EncoderDep,
     ExtrasDep,
@@ -113,7 +113,8 @@ def create_source_from_url(
     if existing is not None:
         response.status_code = status.HTTP_200_OK
         return source_public(existing, store.claims_of(session=session, source_id=existing.id or 0))
-    article = fetch.extract_article(fetcher.fetch(body.url))
+    page = fetcher.fetch(body.url)
+    article = fetch.extract_article(page)
     try:
         source_in = SourceCreate(
             text=article.text,
@@ -132,11 +133,19 @@ def create_source_from_url(
     result = ingest.ingest_source(
         session=session, encoder=encoder, index=index, settings=settings, source_in=source_in, extras=extras
     )
+    # A fact-check page: the ClaimReview(s) it embeds are stored as fact-checks too (bad ones are skipped).
+    reviews = factchecks.parse_feed(fetch.json_ld(page))
+    checked = factchecks.store_reviews(
+        session=session, encoder=encoder, index=index, settings=settings, parsed=reviews, extras=extras
+    )
     if result.created:
         metrics.claims_ingested.inc(len(result.claims))
     else:
         response.status_code = status.HTTP_200_OK
-    return source_public(result.source, result.claims)
+    found = [*checked.stored, *checked.existing]
+    return source_public(result.source, result.claims).model_copy(
+        update={"fact_checks": [matching.fact_check_brief(fc) for fc in found]}
+    )
 
 
 @router.get("")

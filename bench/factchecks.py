@@ -81,7 +81,7 @@ DEFECTS: tuple[tuple[str, Any], ...] = (
     ("url", "ftp://clef2020.example/x"),
     ("reviewRating", {"ratingValue": "high", "alternateName": "False"}),
     ("itemReviewed", {"@type": "Claim", "datePublished": "2020-13-45"}),
-    ("claimReviewed", ["", None]),
+    ("reviewRating", {"alternateName": "False", "bestRating": "five"}),
 )
 
 
@@ -155,12 +155,20 @@ def run(
         queries = dict(list(queries.items())[: args.limit_queries])
         qrels = {q: rel for q, rel in qrels.items() if q in queries}
     report: dict[str, Any] = {"split": args.split, "corpus": len(rows), "queries": len(queries)}
+    if encoder is None and args.encoder_backend:
+        from embeddings import load_encoder
+
+        encoder = load_encoder(None, backend=args.encoder_backend)
+        report["encoder_backend"] = args.encoder_backend
     with api(encoder=encoder, extra_encoders=extra_encoders) as client:
         counts, seconds = load(client, [claimreview(r) for r in rows], args.chunk)
         report["import"] = {**counts, "seconds": round(seconds, 1), "reviews_per_s": round(len(rows) / seconds, 1)}
         run_: dict[str, list[tuple[str, float]]] = {}
         for qid, text in queries.items():
-            response = client.post("/claims/match", json={"text": text, "k": args.k, "kinds": ["fact_check"]})
+            body: dict[str, Any] = {"text": text, "k": args.k}
+            if args.kinds_filter:
+                body["kinds"] = ["fact_check"]
+            response = client.post("/claims/match", json=body)
             if response.status_code != 200:
                 raise RuntimeError(f"POST /claims/match answered {response.status_code}: {response.text[:300]}")
             ranked = []
@@ -169,7 +177,7 @@ def run(
                 if url.startswith(REVIEW_URL):
                     ranked.append((url[len(REVIEW_URL) :], float(m["score"])))
             run_[qid] = ranked
-        report["retrieval"] = {k: round(v, 4) for k, v in metrics.evaluate(run_, qrels).items()}
+        report["retrieval"] = metrics.evaluate(metrics.rankings(run_), qrels)
         if args.malformed:
             feed, broken = malformed_feed(rows, min(args.malformed, len(rows)))
             response = client.post("/fact-checks", json=feed)
@@ -206,6 +214,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--split", choices=["train", "dev"], default="dev")
     parser.add_argument("-k", "--k", type=int, default=100, help="matches asked per query")
     parser.add_argument("--chunk", type=int, default=500, help="reviews per POST /fact-checks")
+    parser.add_argument(
+        "--encoder-backend",
+        choices=["torch", "onnx"],
+        default=None,
+        help="MiniLM backend of the API for reviews and queries (default: CROSSCHECK_ENCODER_BACKEND); torch "
+        "reproduces `bench retrieval --query-backend torch`, whose corpus vectors are torch ones",
+    )
+    parser.add_argument(
+        "--kinds-filter", action="store_true", help='match with kinds ["fact_check"] (the store holds nothing else)'
+    )
     parser.add_argument("--limit-corpus", type=int, default=None, help="only the first N corpus rows")
     parser.add_argument("--limit-queries", type=int, default=None, help="only the first N queries")
     parser.add_argument("--plain", type=int, default=1000, help="articles for the plain-ingest speed (0: skip)")

@@ -52,7 +52,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 DATASET = REPO_ROOT.parent / "shared" / "datasets" / "clef2020-task2"
 CACHE_ROOT = REPO_ROOT / "data" / "bench"
 # Bump when the way the benchmark store is built changes (what becomes a source, a claim, a URL).
-STORE_VERSION = "1"
+STORE_VERSION = "2"  # 2: claims carry their language, as ingest stores it
 URL_PREFIX = "clef:vclaim:"
 ENCODE_BATCH = 512
 WARMUP_QUERIES = 5
@@ -149,6 +149,7 @@ def build_store(*, data_dir: Path, rows: Sequence[CorpusRow], vectors: np.ndarra
                             start=0,
                             end=len(row.text),
                             position=0,
+                            language="en",  # as ingest stores it (the article's language on every claim)
                             embedding=store.vector_to_bytes(vector),
                         )
                         for source, row, vector in zip(sources, batch, vectors[lo : lo + ENCODE_BATCH], strict=True)

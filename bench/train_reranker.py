@@ -65,7 +65,12 @@ def collect(
         text = matcher.clean(raw)
         with open_session(runtime.engine) as session:
             pool, _, _ = matcher.gather(
-                session=session, text=text, mode="hybrid", depth=options.depth, scope=scope, options=options
+                session=session,
+                text=text,
+                mode="hybrid",
+                depth=options.depth,
+                scope=scope,
+                options=options,
             )
         doc_ids = [doc_of[i] for i in pool.ids.tolist()]
         rows.append(pool.features(text))
@@ -123,11 +128,20 @@ def cross_validate(data: dict[str, Any], qrels: dict[str, set[str]]) -> dict[str
     folds = list(GroupKFold(n_splits=FOLDS).split(x, y, groups))
     names = data["names"]
 
-    def evaluate(score_fn: Any) -> dict[str, float]:
+    sets = sorted({q.split(":", 1)[0] if ":" in q else "" for q in data["qids"]})
+
+    def evaluate(score_fn: Any) -> dict[str, Any]:
         scores = np.zeros(len(y))
         for train_idx, test_idx in folds:
             scores[test_idx] = score_fn(train_idx, test_idx)
-        return ranked_metrics(scores, data, np.arange(n_queries), qrels)
+        out: dict[str, Any] = ranked_metrics(scores, data, np.arange(n_queries), qrels)
+        if len(sets) > 1:  # each data set's own held-out MAP@5 (the first set's queries have no prefix)
+            for name in sets:
+                rows = np.asarray(
+                    [i for i, q in enumerate(data["qids"]) if (q.split(":", 1)[0] if ":" in q else "") == name]
+                )
+                out[f"map@5 {name or 'main'}"] = ranked_metrics(scores, data, rows, qrels)["map@5"]
+        return out
 
     table: dict[str, dict[str, float]] = {}
     # Unlearned references on the same candidate pools.
@@ -157,11 +171,14 @@ def cross_validate(data: dict[str, Any], qrels: dict[str, set[str]]) -> dict[str
 
 
 def train_variant(
-    runtime: Runtime, queries: dict[str, str], qrels: dict[str, set[str]], rankers: tuple[str, ...]
+    runtimes: list[tuple[str, Runtime, dict[str, str], dict[str, set[str]]]], rankers: tuple[str, ...]
 ) -> tuple[LogisticModel, dict[str, Any]]:
-    """Collects the pools of one ranker set, cross-validates, fits the chosen model on all train queries."""
+    """Collects the pools of one ranker set on every data set, cross-validates (folds by query, across the sets),
+    fits the chosen model on all train queries."""
     options = MatchOptions(rankers=rankers, depth=CANDIDATE_DEPTH)
-    data = collect(runtime, queries, qrels, options)
+    data = merge([collect(runtime, q, r, options) for _, runtime, q, r in runtimes])
+    qrels = {q: rel for _, _, _, r in runtimes for q, rel in r.items()}
+    runtime = runtimes[0][1]
     identities = {r.name: r.identity for r in runtime.matcher.rankers if r.available and r.name in rankers}
     in_pool = sum(bool(set(d) & qrels[q]) for d, q in zip(data["docs"], data["qids"], strict=True))
     table = cross_validate(data, qrels)
@@ -177,7 +194,10 @@ def train_variant(
         intercept=round(intercept, 6),
         requires=identities,
         info={
-            "trained_on": "CLEF2020-CheckThat! Task 2 train split (800 tweets), candidates: "
+            "trained_on": " + ".join(
+                f"{name} train ({sum(1 for q in data['qids'] if q in r)} queries)" for name, _, _, r in runtimes
+            )
+            + ", candidates: "
             + " + ".join(f"{name} top {CANDIDATE_DEPTH}" for name in rankers),
             "model": f"logistic regression, C={c:g}, standardised features",
             "cv_folds": FOLDS,
@@ -195,9 +215,43 @@ def train_variant(
     return model, report
 
 
+def layout(dataset: Path) -> tuple[Path, Path, Path]:
+    """(corpus, train queries, train qrels) of a CLEF2020-style folder or a CLEF2022-2B-style one."""
+    if (dataset / "verified_claims.docs.tsv").exists():
+        train = dataset / "train"
+        return dataset / "verified_claims.docs.tsv", train / "tweets.queries.tsv", train / "tweet-vclaim-pairs.qrels"
+    return dataset / "corpus.tsv", dataset / "train" / "queries.tsv", dataset / "train" / "qrels.tsv"
+
+
+def merge(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """The pools of several data sets as one (query groups renumbered; the feature names must agree)."""
+    names = parts[0]["names"]
+    if any(p["names"] != names for p in parts):
+        raise ValueError("the data sets' pools have different features")
+    groups, offset = [], 0
+    for p in parts:
+        groups.append(p["groups"] + offset)
+        offset += len(p["qids"])
+    return {
+        "names": names,
+        "x": np.vstack([p["x"] for p in parts]),
+        "y": np.concatenate([p["y"] for p in parts]),
+        "groups": np.concatenate(groups),
+        "docs": [d for p in parts for d in p["docs"]],
+        "qids": [q for p in parts for q in p["qids"]],
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dataset", type=Path, default=DATASET)
+    parser.add_argument(
+        "--also",
+        type=Path,
+        action="append",
+        default=[],
+        help="another data set's train split to learn from too (e.g. ../shared/datasets/clef2022-2b)",
+    )
     parser.add_argument("--out", type=Path, default=MODEL_PATH)
     parser.add_argument("--cache-dir", type=Path, default=CACHE_ROOT)
     args = parser.parse_args()
@@ -207,19 +261,26 @@ def main() -> int:
     start = time.perf_counter()
     encoder = Encoder()
     extras = {USE_KEY: MultilingualEncoder()}
-    corpus = args.dataset / "verified_claims.docs.tsv"
-    bench_store = ensure_store(corpus=corpus, encoder=encoder, cache_root=args.cache_dir, extra_encoders=extras)
-    queries = read_queries(args.dataset / "train" / "tweets.queries.tsv")
-    qrels = metrics.read_qrels(args.dataset / "train" / "tweet-vclaim-pairs.qrels")
-    runtime = Runtime.open(Settings(data_dir=bench_store.data_dir), encoder=encoder, extra_encoders=extras)
+    sets = []
+    for number, dataset in enumerate([args.dataset, *args.also]):
+        corpus, queries_path, qrels_path = layout(dataset)
+        bench_store = ensure_store(corpus=corpus, encoder=encoder, cache_root=args.cache_dir, extra_encoders=extras)
+        prefix = "" if number == 0 else f"{dataset.name}:"
+        queries = {prefix + q: t for q, t in read_queries(queries_path).items()}
+        qrels = {prefix + q: rel for q, rel in metrics.read_qrels(qrels_path).items()}
+        sets.append((dataset.name, bench_store.data_dir, queries, qrels))
+    runtimes = [
+        (name, Runtime.open(Settings(data_dir=d), encoder=encoder, extra_encoders=extras), q, r)
+        for name, d, q, r in sets
+    ]
     try:
         # Richest first: a matcher uses the first model its rankers can feed.
-        variants = [
-            train_variant(runtime, queries, qrels, rankers)
-            for rankers in ((*ENGLISH_RANKERS, USE_KEY), ENGLISH_RANKERS)
-        ]
+        variants = [train_variant(runtimes, rankers) for rankers in ((*ENGLISH_RANKERS, USE_KEY), ENGLISH_RANKERS)]
     finally:
-        runtime.engine.dispose()
+        for _, runtime, _, _ in runtimes:
+            runtime.engine.dispose()
+    queries = {q: t for _, _, qs, _ in runtimes for q, t in qs.items()}
+    qrels = {q: r for _, _, _, rs in runtimes for q, r in rs.items()}
     reranker = Reranker(models=tuple(model for model, _ in variants))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(reranker.to_json(), indent=1) + "\n", encoding="utf-8")

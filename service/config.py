@@ -67,6 +67,15 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Comma-separated CIDRs that POST /sources/from-url may fetch from although they are not public.",
     )
+    webhook_allow_networks: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated CIDRs a watch's callback URL may point into although they are not public "
+        "(an intranet receiver; 127.0.0.0/8 for one on this machine).",
+    )
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=120, description="Budget of one alert delivery.")
+    webhook_retry_hours: float = Field(
+        default=24.0, gt=0, le=24 * 14, description="How long an alert's delivery is retried before it is failed."
+    )
     organization_name: str | None = Field(
         default=None,
         max_length=512,
@@ -100,7 +109,7 @@ class Settings(BaseSettings):
         description="Newest change-log rows kept; an instance further behind does a full comparison instead.",
     )
 
-    @field_validator("api_keys", "fetch_allow_networks", "allowed_hosts", mode="before")
+    @field_validator("api_keys", "fetch_allow_networks", "allowed_hosts", "webhook_allow_networks", mode="before")
     @classmethod
     def _split_lists(cls, value: Any) -> Any:
         return _comma_list(value)
@@ -116,7 +125,7 @@ class Settings(BaseSettings):
                 )
         return value
 
-    @field_validator("fetch_allow_networks")
+    @field_validator("fetch_allow_networks", "webhook_allow_networks")
     @classmethod
     def _check_networks(cls, value: list[str]) -> list[str]:
         for entry in value:

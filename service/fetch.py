@@ -26,7 +26,7 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -188,10 +188,18 @@ class Fetcher:
     """
 
     def __init__(
-        self, settings: Settings, *, resolver: Resolver | None = None, transport: httpx.BaseTransport | None = None
+        self,
+        settings: Settings,
+        *,
+        resolver: Resolver | None = None,
+        transport: httpx.BaseTransport | None = None,
+        allow_networks: Sequence[str] | None = None,
+        allow_setting: str = "CROSSCHECK_FETCH_ALLOW_NETWORKS",
     ) -> None:
         self.settings = settings
-        self.allowed = [ipaddress.ip_network(n, strict=False) for n in settings.fetch_allow_networks]
+        networks = settings.fetch_allow_networks if allow_networks is None else allow_networks
+        self.allowed = [ipaddress.ip_network(n, strict=False) for n in networks]
+        self.allow_setting = allow_setting
         self.resolver = resolver or system_resolver(settings.fetch_timeout_seconds)
         # No keep-alive: a pooled connection is keyed by IP, and must never carry another host's request.
         self.transport = transport or httpx.HTTPTransport(retries=0, limits=httpx.Limits(max_keepalive_connections=0))
@@ -206,8 +214,8 @@ class Fetcher:
         reason = classify(address)
         if reason is not None:
             raise UrlRefusedError(
-                f"refusing to fetch from {address}: a {reason} address, not a public one "
-                "(add its network to CROSSCHECK_FETCH_ALLOW_NETWORKS to allow it)"
+                f"refusing to connect to {address}: a {reason} address, not a public one "
+                f"(add its network to {self.allow_setting} to allow it)"
             )
 
     def check_url(self, raw: str) -> httpx.URL:
@@ -294,6 +302,38 @@ class Fetcher:
             raise UpstreamTimeoutError(self._timeout_message()) from exc
         except httpx.HTTPError as exc:
             raise UpstreamError(f"could not fetch {url}: {type(exc).__name__}: {exc}") from exc
+
+    def post(self, raw_url: str, body: bytes, headers: Mapping[str, str], *, timeout: float) -> int:
+        """POSTs a body to a checked URL, pinned to the checked address; never follows a redirect.
+
+        Returns:
+            The answer's status code.
+
+        Raises:
+            UrlRefusedError: The URL or its address may not be reached.
+            UpstreamError / UpstreamTimeoutError: The receiver could not be reached in time.
+        """
+        url = self.check_url(raw_url)
+        address = self.resolve(url)
+        extensions = {"sni_hostname": url.raw_host.decode("ascii")} if url.scheme == "https" else {}
+        sent = {"Host": url.netloc.decode("ascii"), "User-Agent": USER_AGENT, "Content-Type": "application/json"}
+        with httpx.Client(transport=self.transport, follow_redirects=False, trust_env=False) as client:
+            request = client.build_request(
+                "POST",
+                url.copy_with(host=str(address)),
+                headers={**sent, **headers},
+                content=body,
+                extensions=extensions,
+                timeout=timeout,
+            )
+            try:
+                response = client.send(request)
+            except httpx.TimeoutException as exc:
+                raise UpstreamTimeoutError(f"{url} did not answer within {timeout:g} s") from exc
+            except httpx.HTTPError as exc:
+                raise UpstreamError(f"could not reach {url}: {type(exc).__name__}: {exc}") from exc
+            response.close()
+            return response.status_code
 
     def _timeout_message(self) -> str:
         return (

@@ -16,8 +16,9 @@ from fastapi_offline import FastAPIOffline
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from embeddings import TextEncoder
-from service import store, sync
-from service.api import claims, factchecks, health, sources
+from service import alerts, store, sync
+from service.api import claims, factchecks, health, sources, watches
+from service.api.deps import webhook_fetcher
 from service.api.strict_query import reject_unknown_query
 from service.config import Settings, get_settings
 from service.db import open_session
@@ -232,12 +233,22 @@ def create_app(
             },
             change_log=lambda: (follower.seq, _newest_change(runtime), follower.poll_age()),
         )
+        following = settings.sync_interval_seconds > 0
+        app.state.alerts = alerts.AlertService(
+            runtime=runtime,
+            fetcher=webhook_fetcher(settings),
+            interval=settings.sync_interval_seconds,
+            # Alerts are checked for what this process's indexes already hold (the follower's position).
+            head=(lambda: follower.seq) if following else None,
+        )
         _settle_heap()
-        if settings.sync_interval_seconds > 0:
+        if following:
             follower.start()
+            app.state.alerts.start()
         try:
             yield
         finally:
+            app.state.alerts.stop()
             follower.stop()
             try:
                 # A background index switch is stopped, not finished: a shutdown must not wait minutes for it.
@@ -267,5 +278,6 @@ def create_app(
     app.include_router(sources.router)
     app.include_router(claims.router)
     app.include_router(factchecks.router)
+    app.include_router(watches.router)
     app.include_router(health.router)
     return app

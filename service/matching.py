@@ -526,10 +526,18 @@ class Matcher:
         )
         return pool, exhausted, queries
 
-    def match(self, *, session: Session, query: MatchQuery, options: MatchOptions = DEFAULT_OPTIONS) -> MatchResponse:
-        """Answers POST /claims/match: the claims of other sources that best match the query."""
+    def match(
+        self,
+        *,
+        session: Session,
+        query: MatchQuery,
+        options: MatchOptions = DEFAULT_OPTIONS,
+        scope: Scope | None = None,
+    ) -> MatchResponse:
+        """Answers POST /claims/match: the claims of other sources that best match the query (``scope``: only among
+        these claims, instead of the query's filters -- a watch checks the claims just ingested)."""
         text = self.clean(query.text) if options.clean_query else normalize_claim_text(query.text)
-        scope = build_scope(session=session, query=query)
+        scope = scope if scope is not None else build_scope(session=session, query=query)
         mode = query.mode
         if scope.empty or not self._active(mode, options):
             return MatchResponse(query=query.text, matches=[])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, Column, Integer, LargeBinary, MetaData, String, Table, Text
+from sqlalchemy import BigInteger, Column, Integer, LargeBinary, MetaData, String, Table, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -110,6 +110,60 @@ class NewsroomReview(SQLModel, table=True):
     explanation: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     url: str | None = Field(default=None, max_length=2048)
     created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class Watch(SQLModel, table=True):
+    """A claim a desk watches: newly ingested claims that match it become alerts, posted to its callback URL.
+
+    Exactly one of: ``text`` given by the caller, ``claim_id`` (its context text is watched), ``fact_check_id``
+    (its claim reviewed), or ``all_fact_checks`` (every stored fact-check, looked up with each new claim).
+    """
+
+    __table_args__ = _NEVER_REUSE_IDS
+
+    id: int | None = Field(default=None, primary_key=True)
+    text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    claim_id: int | None = Field(default=None, index=True)
+    fact_check_id: int | None = Field(default=None, index=True)
+    all_fact_checks: bool = False
+    min_score: float = 0.5
+    relations: str = Field(default='["same", "conflict"]', max_length=128)  # JSON list
+    languages: str | None = Field(default=None, max_length=512)  # JSON list, or NULL for any
+    callback_url: str = Field(max_length=2048)
+    description: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # The Standard Webhooks signing secret ("whsec_" + base64): kept to sign every delivery.
+    secret: str = Field(max_length=256)
+    active: bool = Field(default=True, index=True)
+    # float32 vectors of the watched text (MiniLM; the multilingual encoder's when it runs): the reverse index.
+    embedding: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    embedding_use: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class Alert(SQLModel, table=True):
+    """A newly ingested claim that matched a watch, and the state of its delivery (the outbox row)."""
+
+    __table_args__ = (UniqueConstraint("watch_id", "claim_id", name="uq_alert_watch_claim"), _NEVER_REUSE_IDS)
+
+    id: int | None = Field(default=None, primary_key=True)
+    watch_id: int = Field(foreign_key="watch.id", index=True, ondelete="CASCADE")
+    claim_id: int = Field(index=True)  # no foreign key: the alert outlives a deleted source
+    source_id: int
+    score: float
+    relation: str = Field(max_length=16)
+    fact_check_id: int | None = None
+    # The JSON body every delivery of this alert posts (fixed at creation: a redelivery is byte for byte the same).
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: dt.datetime = Field(default_factory=utcnow, index=True)
+    state: str = Field(default="pending", index=True, max_length=16)  # pending | delivered | failed
+    attempts: int = 0
+    next_attempt_at: dt.datetime = Field(default_factory=utcnow, index=True)
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    last_status: int | None = None
+    delivered_at: dt.datetime | None = None
+    # A delivery in progress: which process holds it, until when (another may take it over after that).
+    lease_until: dt.datetime | None = None
+    leased_by: str | None = Field(default=None, max_length=64)
 
 
 class ClaimVector(SQLModel, table=True):

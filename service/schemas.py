@@ -467,3 +467,103 @@ class Health(BaseModel):
             indexes={key: size for key, (_, size) in extras.items()},
             index_kinds=dict(index_kinds or {}),
         )
+
+
+# --------------------------------------------------------------------------------------------------- watches
+
+WatchRelation = Literal["same", "conflict", "related"]
+
+
+def _default_relations() -> list[WatchRelation]:
+    return ["same", "conflict"]
+
+
+class WatchCreate(_Strict):
+    """What to watch (exactly one of text, claim_id, fact_check_id, all_fact_checks) and where to post alerts."""
+
+    text: str | None = Field(default=None, description="A claim in your words.")
+    claim_id: int | None = Field(default=None, description="An ingested claim (its context text is watched).")
+    fact_check_id: int | None = Field(default=None, description="A stored fact-check (its claim reviewed).")
+    all_fact_checks: bool = Field(default=False, description="Every stored fact-check, now and later.")
+    min_score: float = Field(default=0.5, ge=0.0, le=1.0, description="Alert from this match score on (0..1).")
+    relations: list[WatchRelation] = Field(
+        default_factory=_default_relations, min_length=1, description="Alert on these relations only."
+    )
+    languages: list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=16)]] | None = (
+        Field(default=None, max_length=100, description="Only claims of sources in these languages.")
+    )
+    callback_url: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2048)] = Field(
+        description="Where alerts are POSTed (signed with Standard Webhooks headers)."
+    )
+    description: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
+    secret: str | None = Field(
+        default=None,
+        description="Your own signing secret (whsec_ + base64 of 24 to 64 random bytes); by default one is made "
+        "and shown once.",
+    )
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "text": "North Korea sent more than 10,000 soldiers to Kursk",
+                    "min_score": 0.5,
+                    "callback_url": "https://desk.example/hooks/crosscheck",
+                }
+            ]
+        },
+    )
+
+
+class WatchPatch(_Strict):
+    active: bool | None = Field(default=None, description="false pauses the watch; true resumes it.")
+    min_score: float | None = Field(default=None, ge=0.0, le=1.0)
+    relations: list[WatchRelation] | None = Field(default=None, min_length=1)
+    description: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
+
+
+class WatchPublic(BaseModel):
+    id: int
+    text: str | None = Field(description="What is watched (for all_fact_checks: null).")
+    claim_id: int | None
+    fact_check_id: int | None
+    all_fact_checks: bool
+    min_score: float
+    relations: list[str]
+    languages: list[str] | None
+    callback_url: str
+    description: str | None
+    active: bool
+    created_at: dt.datetime
+    alerts: int = Field(default=0, description="Alerts raised so far.")
+
+
+class WatchCreated(WatchPublic):
+    secret: str = Field(description="The signing secret: shown this once. Verify each delivery's webhook-signature.")
+
+
+class WatchesPublic(BaseModel):
+    data: list[WatchPublic]
+    count: int
+
+
+class AlertPublic(BaseModel):
+    id: int
+    watch_id: int
+    claim: ClaimPublic | None = Field(description="The new claim (null if it was deleted since).")
+    source: SourceBrief | None
+    score: float
+    relation: str
+    signals: list[SignalPublic]
+    fact_check: FactCheckBrief | None = Field(description="For an all_fact_checks watch: the fact-check matched.")
+    created_at: dt.datetime
+    delivery: dict[str, Any] = Field(
+        description="state (pending | delivered | failed), attempts, next_attempt_at, last_status, last_error, "
+        "delivered_at."
+    )
+
+
+class AlertsPublic(BaseModel):
+    data: list[AlertPublic]
+    count: int

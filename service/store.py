@@ -215,6 +215,7 @@ def embeddings_by_id(*, session: Session, ids: Sequence[int], dim: int) -> tuple
 # --- The change log (service/sync.py): rows written by triggers, read by every instance's follower. ---
 
 COMPACTED_UPTO_KEY = "change_log.compacted_upto"
+ALERTS_CURSOR_KEY = "alerts.seq"  # service/alerts.py: the last change-log row checked against the watches
 
 
 def get_sync_info(*, session: Session, key: str) -> str | None:
@@ -225,6 +226,14 @@ def set_sync_info(*, session: Session, key: str, value: str) -> None:
     conn = session.connection()
     if conn.execute(update(sync_info).where(sync_info.c.key == key).values(value=value)).rowcount == 0:
         conn.execute(insert(sync_info).values(key=key, value=value))
+
+
+def advance_sync_info(*, session: Session, key: str, old: str, new: str) -> bool:
+    """Sets a value only if it still is ``old`` (in the session's transaction): True if this call moved it."""
+    moved = session.connection().execute(
+        update(sync_info).where(sync_info.c.key == key, sync_info.c.value == old).values(value=new)
+    )
+    return moved.rowcount == 1
 
 
 def last_change_seq(*, session: Session) -> int:
@@ -255,6 +264,9 @@ def compact_change_log(*, session: Session, keep: int, batch: int = 10_000) -> i
     log after this commit knows it must resynchronise if it was behind the mark.
     """
     upto = last_change_seq(session=session) - keep
+    alerts_cursor = get_sync_info(session=session, key=ALERTS_CURSOR_KEY)
+    if alerts_cursor is not None:  # the alerts checker reads the log too (service/alerts.py): keep what it has not
+        upto = min(upto, int(alerts_cursor))
     if upto <= change_log_compacted_upto(session=session):
         return 0
     conn = session.connection()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Request
 from sqlmodel import Session
@@ -17,6 +17,9 @@ from service.matching import Matcher
 from service.models import Source
 from service.observability import Metrics
 from service.vectors import EncoderIndex
+
+if TYPE_CHECKING:
+    from service.runtime import Runtime
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -72,3 +75,29 @@ def get_fetcher(settings: SettingsDep) -> Fetcher:
 
 
 FetcherDep = Annotated[Fetcher, Depends(get_fetcher)]
+
+
+def webhook_fetcher(settings: Settings) -> Fetcher:
+    """Callback URLs are checked (and alerts posted) like URL ingestion, with their own allowlist."""
+    return Fetcher(
+        settings,
+        allow_networks=settings.webhook_allow_networks,
+        allow_setting="CROSSCHECK_WEBHOOK_ALLOW_NETWORKS",
+    )
+
+
+def get_webhook_fetcher(request: Request) -> Fetcher:
+    """The fetcher the alert service delivers with (tests give the app a fake resolver through it)."""
+    fetcher: Fetcher = request.app.state.alerts.deliverer.fetcher
+    return fetcher
+
+
+WebhookFetcherDep = Annotated[Fetcher, Depends(get_webhook_fetcher)]
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated["Runtime", Depends(get_runtime)]

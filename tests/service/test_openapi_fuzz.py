@@ -25,7 +25,7 @@ import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 
-from service.api.deps import get_fetcher
+from service.api.deps import get_fetcher, get_webhook_fetcher
 from service.config import Settings, get_settings
 from service.fetch import Fetcher, UrlRefusedError
 from service.main import create_app
@@ -80,6 +80,10 @@ def build_app(data_dir: Path) -> tuple[Any, Counter]:
     app = create_app(encoder=HashingEncoder())
     app.dependency_overrides[get_settings] = lambda: config
     app.dependency_overrides[get_fetcher] = lambda: Fetcher(
+        config, resolver=refuse_every_host, transport=httpx.MockTransport(no_connection)
+    )
+    # Callback URLs of POST /watches are checked the same way (no name resolves, nothing is connected to).
+    app.dependency_overrides[get_webhook_fetcher] = lambda: Fetcher(
         config, resolver=refuse_every_host, transport=httpx.MockTransport(no_connection)
     )
     return app, Counter(app)

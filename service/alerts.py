@@ -1,0 +1,692 @@
+"""Watches and alerts: newly ingested claims that match a watched claim are posted to the watch's callback URL.
+
+How an alert comes to be, and why none is lost:
+
+1. Every claim insert writes a row to the change log (``claim_change``) in the same transaction as the claim
+   (database triggers, service/db.py), whatever the path: API, CLI batch, URL, fact-check import, import. The
+   change log is the outbox of claims to check.
+2. `AlertChecker.check` reads the log after the alerts cursor (``sync_info["alerts.seq"]``). The watches' own
+   vectors sit in their own in-memory index (`WatchIndex`, exact inner product), so each new claim finds the
+   watches near it without scanning them all; each such watch's text is then matched against those new claims
+   with `Matcher.match` -- the scoring of ``POST /claims/match`` -- and a match at or above the watch's
+   ``min_score`` with one of its ``relations`` becomes an `Alert` row. ``all_fact_checks`` watches look each new
+   article claim up among the stored fact-checks instead. The alerts and the cursor's advance commit in one
+   transaction, the advance guarded by the cursor's old value: with several API processes, one of them wins
+   each batch, the others' work is dropped; a crash before the commit leaves the cursor where it was.
+3. `Deliverer` posts each pending alert, under a lease (an UPDATE that only one process can win), with the
+   Standard Webhooks headers (``webhook-id``, ``webhook-timestamp``, ``webhook-signature``: HMAC-SHA256 of
+   "id.timestamp.body" with the watch's secret, by the ``standardwebhooks`` package). A non-2xx answer or a
+   network error is retried with exponential backoff and jitter until ``CROSSCHECK_WEBHOOK_RETRY_HOURS`` after
+   the alert was raised, then the alert is ``failed``. Delivery is at least once: a receiver deduplicates on
+   ``webhook-id`` (the same for every delivery of one alert, as is the body).
+
+Callback URLs pass the same address checks as URL ingestion (public addresses only, or networks in
+``CROSSCHECK_WEBHOOK_ALLOW_NETWORKS``); a delivery never follows a redirect.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import json
+import logging
+import random
+import secrets
+import threading
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final
+
+import faiss
+import numpy as np
+from sqlalchemy import func, insert, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session, SQLModel, col, select
+from standardwebhooks.webhooks import Webhook
+
+from service import factchecks, store
+from service.config import Settings
+from service.errors import CrossCheckError, NotFoundError, UnprocessableError
+from service.fetch import Fetcher
+from service.matching import (
+    Matcher,
+    Scope,
+    claim_public,
+    fact_check_brief,
+    source_brief,
+)
+from service.models import Alert, Claim, ClaimVector, FactCheck, Source, Watch
+from service.multilingual import USE_KEY
+from service.schemas import AlertPublic, MatchQuery, SignalPublic, WatchCreate, WatchPublic
+
+if TYPE_CHECKING:
+    from service.runtime import Runtime
+
+logger = logging.getLogger(__name__)
+
+CURSOR_KEY: Final = store.ALERTS_CURSOR_KEY
+VERSION_KEY: Final = "watches.version"
+SECRET_PREFIX: Final = "whsec_"
+# The reverse index only preselects: a watch is checked against a new claim from this cosine on (MiniLM, or the
+# multilingual encoder's), among the claim's nearest WATCH_CANDIDATES watches; the match score decides.
+CANDIDATE_MIN_COSINE: Final = 0.30
+WATCH_CANDIDATES: Final = 64
+BATCH: Final = 2_000  # change-log rows checked per transaction
+DELIVERIES_PER_ROUND: Final = 20
+LEASE_SECONDS: Final = 120
+BACKOFF_FIRST_SECONDS: Final = 5.0
+BACKOFF_MAX_SECONDS: Final = 3_600.0
+
+
+def now() -> dt.datetime:
+    """Now, in UTC (the tables' datetime columns store aware UTC times)."""
+    return dt.datetime.now(dt.UTC)
+
+
+# --------------------------------------------------------------------------------------------------- watches
+
+
+def new_secret() -> str:
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(24)).decode("ascii")
+
+
+def check_secret(secret: str) -> str:
+    """A caller's own secret: whsec_ + base64 of 24 to 64 bytes (what Standard Webhooks libraries accept)."""
+    if not secret.startswith(SECRET_PREFIX):
+        raise UnprocessableError("secret: must start with whsec_ (then the base64 of 24 to 64 random bytes)")
+    try:
+        raw = base64.b64decode(secret[len(SECRET_PREFIX) :], validate=True)
+    except (binascii.Error, ValueError):
+        raise UnprocessableError("secret: what follows whsec_ is not base64") from None
+    if not 24 <= len(raw) <= 64:
+        raise UnprocessableError(f"secret: {len(raw)} bytes after base64 decoding; use 24 to 64 random bytes")
+    return secret
+
+
+def _json_list(raw: str | None) -> list[str] | None:
+    return None if raw is None else list(json.loads(raw))
+
+
+def watch_public(watch: Watch, alerts: int = 0) -> WatchPublic:
+    return WatchPublic(
+        id=watch.id or 0,
+        text=watch.text,
+        claim_id=watch.claim_id,
+        fact_check_id=watch.fact_check_id,
+        all_fact_checks=watch.all_fact_checks,
+        min_score=watch.min_score,
+        relations=_json_list(watch.relations) or [],
+        languages=_json_list(watch.languages),
+        callback_url=watch.callback_url,
+        description=watch.description,
+        active=watch.active,
+        created_at=watch.created_at,
+        alerts=alerts,
+    )
+
+
+def bump_version(session: Session) -> None:
+    """Tells every process's `WatchIndex` to reload (in the transaction of the change)."""
+    current = int(store.get_sync_info(session=session, key=VERSION_KEY) or 0)
+    store.set_sync_info(session=session, key=VERSION_KEY, value=str(current + 1))
+
+
+def create_watch(*, session: Session, runtime: Runtime, body: WatchCreate, fetcher: Fetcher) -> tuple[Watch, str]:
+    """Checks and stores a watch; returns it with its secret (shown once).
+
+    Raises:
+        UnprocessableError: Not exactly one target, an unknown claim or fact-check, a callback URL that may not
+            be reached, a malformed secret.
+    """
+    targets = [body.text is not None, body.claim_id is not None, body.fact_check_id is not None, body.all_fact_checks]
+    if sum(targets) != 1:
+        raise UnprocessableError("give exactly one of text, claim_id, fact_check_id or all_fact_checks: true")
+    text: str | None = None
+    if body.text is not None:
+        text = " ".join(body.text.split())
+        if not text:
+            raise UnprocessableError("text: empty; send the claim to watch")
+        if len(text) > runtime.settings.max_query_chars:
+            raise UnprocessableError(f"text: longer than {runtime.settings.max_query_chars:,} characters")
+    elif body.claim_id is not None:
+        try:
+            claim = store.get_claim(session=session, claim_id=body.claim_id)
+        except NotFoundError:
+            raise UnprocessableError(f"claim_id: no claim {body.claim_id}") from None
+        text = claim.context_text or " ".join(claim.text.split())
+    elif body.fact_check_id is not None:
+        try:
+            text = factchecks.get(session=session, fact_check_id=body.fact_check_id).claim_reviewed
+        except NotFoundError:
+            raise UnprocessableError(f"fact_check_id: no fact-check {body.fact_check_id}") from None
+    # The callback's form and addresses, now: a forbidden or unresolvable receiver is refused before storing.
+    try:
+        fetcher.resolve(fetcher.check_url(body.callback_url))
+    except CrossCheckError as exc:
+        raise UnprocessableError(f"callback_url: {exc.message}") from None
+    secret = check_secret(body.secret) if body.secret is not None else new_secret()
+    embedding = embedding_use = None
+    if text is not None:
+        embedding = store.vector_to_bytes(runtime.encoder.encode_queries([text])[0])
+        if USE_KEY in runtime.extras:
+            embedding_use = store.vector_to_bytes(runtime.extras[USE_KEY].encoder.encode_queries([text])[0])
+    watch = Watch(
+        text=text,
+        claim_id=body.claim_id,
+        fact_check_id=body.fact_check_id,
+        all_fact_checks=body.all_fact_checks,
+        min_score=body.min_score,
+        relations=json.dumps(sorted(set(body.relations))),
+        languages=json.dumps(sorted({lang.lower() for lang in body.languages})) if body.languages else None,
+        callback_url=body.callback_url,
+        description=body.description,
+        secret=secret,
+        embedding=embedding,
+        embedding_use=embedding_use,
+    )
+    if store.get_sync_info(session=session, key=CURSOR_KEY) is None:
+        # The first watch: claims logged from now on are the new ones (none before is checked).
+        store.set_sync_info(session=session, key=CURSOR_KEY, value=str(store.last_change_seq(session=session)))
+    session.add(watch)
+    bump_version(session)
+    session.commit()
+    return watch, secret
+
+
+def get_watch(*, session: Session, watch_id: int) -> Watch:
+    watch = session.get(Watch, watch_id) if store.valid_id(watch_id) else None
+    if watch is None:
+        raise NotFoundError(f"watch {watch_id} not found")
+    return watch
+
+
+def alert_counts(*, session: Session, watch_ids: Sequence[int]) -> dict[int, int]:
+    if not watch_ids:
+        return {}
+    rows = session.exec(
+        select(Alert.watch_id, func.count())
+        .where(col(Alert.watch_id).in_(list(watch_ids)))
+        .group_by(col(Alert.watch_id))
+    ).all()
+    return {int(w): int(n) for w, n in rows}
+
+
+# --------------------------------------------------------------------------------------------------- reverse index
+
+
+class WatchIndex:
+    """The active text watches' vectors, per encoder, in exact inner-product indexes (reloaded when any process
+    changes a watch: `VERSION_KEY`)."""
+
+    def __init__(self) -> None:
+        self.version: str | None = None
+        self.indexes: dict[str, faiss.Index] = {}
+        self.fact_check_watches: list[int] = []
+        self._lock = threading.Lock()
+
+    def refresh(self, session: Session) -> None:
+        version = store.get_sync_info(session=session, key=VERSION_KEY) or "0"
+        if version == self.version:
+            return
+        with self._lock:
+            watches = session.exec(select(Watch).where(col(Watch.active).is_(True))).all()
+            indexes: dict[str, faiss.Index] = {}
+            for key in ("dense", USE_KEY):
+                have = [
+                    (w.id or 0, blob)
+                    for w in watches
+                    if (blob := w.embedding if key == "dense" else w.embedding_use) is not None
+                ]
+                if not have:
+                    continue
+                vectors = np.vstack([np.frombuffer(blob, dtype="<f4") for _, blob in have]).astype(np.float32)
+                index = faiss.IndexIDMap2(faiss.IndexFlatIP(vectors.shape[1]))
+                index.add_with_ids(vectors, np.asarray([i for i, _ in have], dtype=np.int64))
+                indexes[key] = index
+            self.indexes = indexes
+            self.fact_check_watches = [w.id or 0 for w in watches if w.all_fact_checks]
+            self.version = version
+
+    @property
+    def empty(self) -> bool:
+        return not self.indexes and not self.fact_check_watches
+
+    def candidates(self, vectors: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict[int, set[int]]:
+        """Watch id -> the claims (of ``vectors``: key -> (claim ids, rows)) near it."""
+        found: dict[int, set[int]] = {}
+        with self._lock:
+            for key, (ids, rows) in vectors.items():
+                index = self.indexes.get(key)
+                if index is None or not len(ids):
+                    continue
+                k = min(WATCH_CANDIDATES, index.ntotal)
+                scores, watch_ids = index.search(np.ascontiguousarray(rows, dtype=np.float32), k)
+                for claim_id, row_scores, row_ids in zip(ids.tolist(), scores, watch_ids, strict=True):
+                    for score, watch_id in zip(row_scores.tolist(), row_ids.tolist(), strict=True):
+                        if watch_id >= 0 and score >= CANDIDATE_MIN_COSINE:
+                            found.setdefault(int(watch_id), set()).add(int(claim_id))
+        return found
+
+
+# --------------------------------------------------------------------------------------------------- checking
+
+
+@dataclass(slots=True)
+class _NewAlert:
+    watch_id: int
+    claim: Claim
+    source: Source
+    score: float
+    relation: str
+    signals: list[SignalPublic]
+    fact_check: FactCheck | None
+
+
+class AlertChecker:
+    """Turns newly ingested claims into alerts (see the module docstring)."""
+
+    def __init__(self, *, engine: Engine, matcher: Matcher, head: Any = None) -> None:
+        self.engine = engine
+        self.matcher = matcher
+        self.index = WatchIndex()
+        self.head = head  # () -> the change-log position this process's indexes reflect (None: the log's head)
+        self.checked = 0
+        self.raised = 0
+
+    def _limit(self, session: Session) -> int:
+        return int(self.head()) if self.head is not None else store.last_change_seq(session=session)
+
+    def check(self) -> int:
+        """One round: the claims logged after the cursor, checked; returns how many alerts were raised."""
+        raised = 0
+        while True:
+            with Session(self.engine) as session:
+                cursor = store.get_sync_info(session=session, key=CURSOR_KEY)
+                if cursor is None:  # first run: only claims ingested from now on are "new"
+                    store.set_sync_info(session=session, key=CURSOR_KEY, value=str(self._limit(session)))
+                    session.commit()
+                    return raised
+                after = int(cursor)
+                limit = self._limit(session)
+                rows = [r for r in store.changes_after(session=session, after=after, limit=BATCH) if r[0] <= limit]
+                if not rows:
+                    return raised
+                self.index.refresh(session)
+                added = sorted({claim_id for _, claim_id, op in rows if op == "add"})
+                found = [] if self.index.empty or not added else self._alerts(session, added)
+            done = self._commit(after, rows[-1][0], found)
+            if done is None:  # another process took this batch
+                continue
+            raised += done
+            self.checked += len(rows)
+            if len(rows) < BATCH:
+                return raised
+
+    def _alerts(self, session: Session, claim_ids: list[int]) -> list[_NewAlert]:
+        pairs = session.exec(
+            select(Claim, Source).join(Source, col(Source.id) == Claim.source_id).where(col(Claim.id).in_(claim_ids))
+        ).all()
+        if not pairs:
+            return []
+        claims = {c.id or 0: (c, s) for c, s in pairs}
+        ids = np.asarray(sorted(claims), dtype=np.int64)
+        vectors = {
+            "dense": (ids, np.vstack([np.frombuffer(claims[i][0].embedding, dtype="<f4") for i in ids.tolist()]))
+        }
+        use_rows = session.exec(
+            select(ClaimVector.claim_id, ClaimVector.vector).where(
+                ClaimVector.encoder == USE_KEY, col(ClaimVector.claim_id).in_(ids.tolist())
+            )
+        ).all()
+        if use_rows:
+            vectors[USE_KEY] = (
+                np.asarray([int(c) for c, _ in use_rows], dtype=np.int64),
+                np.vstack([np.frombuffer(v, dtype="<f4") for _, v in use_rows]),
+            )
+        out: list[_NewAlert] = []
+        for watch_id, near in sorted(self.index.candidates(vectors).items()):
+            watch = session.get(Watch, watch_id)
+            if watch is None or not watch.active or watch.text is None:
+                continue
+            out += self._text_watch(session, watch, near, claims)
+        if self.index.fact_check_watches:
+            out += self._fact_check_watches(session, claims)
+        return out
+
+    def _allowed(self, watch: Watch, claim: Claim, source: Source) -> bool:
+        languages = _json_list(watch.languages)
+        language = (claim.language or source.language or "").lower()
+        return languages is None or language in languages
+
+    def _text_watch(
+        self, session: Session, watch: Watch, near: set[int], claims: dict[int, tuple[Claim, Source]]
+    ) -> list[_NewAlert]:
+        allowed = [cid for cid in sorted(near) if cid in claims and self._allowed(watch, *claims[cid])]
+        if watch.claim_id is not None:  # never the watched claim's own article
+            allowed = [cid for cid in allowed if claims[cid][0].source_id != _source_of(session, watch.claim_id)]
+        if not allowed:
+            return []
+        query = MatchQuery(text=watch.text or "", k=min(100, len(allowed)), min_score=watch.min_score)
+        scope = Scope(allowed=np.asarray(allowed, dtype=np.int64), excluded=np.zeros(0, dtype=np.int64))
+        response = self.matcher.match(session=session, query=query, scope=scope)
+        relations = set(_json_list(watch.relations) or [])
+        out = []
+        for m in response.matches:
+            if m.relation not in relations or m.claim.id not in claims:
+                continue
+            claim, source = claims[m.claim.id]
+            fact_check = (
+                session.exec(select(FactCheck).where(FactCheck.source_id == source.id)).first()
+                if source.kind == "fact_check"
+                else None
+            )
+            out.append(_NewAlert(watch.id or 0, claim, source, m.score, m.relation, m.signals, fact_check))
+        return out
+
+    def _fact_check_watches(self, session: Session, claims: dict[int, tuple[Claim, Source]]) -> list[_NewAlert]:
+        watches = [w for w in (session.get(Watch, i) for i in self.index.fact_check_watches) if w and w.active]
+        if not watches:
+            return []
+        out = []
+        for claim, source in claims.values():
+            if source.kind == "fact_check":
+                continue  # a new fact-check is not "the same claim again in reporting"
+            text = claim.context_text or " ".join(claim.text.split())
+            query = MatchQuery(text=text, k=1, kinds=["fact_check"])
+            response = self.matcher.match(session=session, query=query)
+            if not response.matches or response.matches[0].fact_check is None:
+                continue
+            top = response.matches[0]
+            brief = top.fact_check
+            fact_check = session.get(FactCheck, brief.id) if brief is not None else None
+            for watch in watches:
+                relations = set(_json_list(watch.relations) or [])
+                if top.score < watch.min_score or top.relation not in relations:
+                    continue
+                if self._allowed(watch, claim, source):
+                    out.append(
+                        _NewAlert(watch.id or 0, claim, source, top.score, top.relation, top.signals, fact_check)
+                    )
+        return out
+
+    def _commit(self, after: int, upto: int, found: list[_NewAlert]) -> int | None:
+        """Advances the cursor and writes the alerts in one transaction; None if another process got there first."""
+        table = SQLModel.metadata.tables["alert"]
+        with Session(self.engine) as session:
+            conn = session.connection()
+            if not store.advance_sync_info(session=session, key=CURSOR_KEY, old=str(after), new=str(upto)):
+                session.rollback()
+                return None
+            known = set()
+            if found:
+                watch_ids = sorted({a.watch_id for a in found})
+                known = {
+                    (int(w), int(c))
+                    for w, c in session.exec(
+                        select(Alert.watch_id, Alert.claim_id).where(
+                            col(Alert.watch_id).in_(watch_ids),
+                            col(Alert.claim_id).in_(sorted({a.claim.id or 0 for a in found})),
+                        )
+                    ).all()
+                }
+            written = 0
+            stamp = now()
+            for a in found:
+                key = (a.watch_id, a.claim.id or 0)
+                if key in known:
+                    continue
+                known.add(key)
+                alert_id = conn.execute(
+                    insert(table)
+                    .values(
+                        watch_id=a.watch_id,
+                        claim_id=a.claim.id,
+                        source_id=a.source.id,
+                        score=round(a.score, 6),
+                        relation=a.relation,
+                        fact_check_id=a.fact_check.id if a.fact_check else None,
+                        payload="{}",
+                        created_at=stamp,
+                        state="pending",
+                        attempts=0,
+                        next_attempt_at=stamp,
+                    )
+                    .returning(table.c.id)
+                ).scalar_one()
+                body = _payload(int(alert_id), a, stamp)
+                conn.execute(update(table).where(table.c.id == alert_id).values(payload=body))
+                written += 1
+            session.commit()
+        self.raised += written
+        return written
+
+
+def _source_of(session: Session, claim_id: int) -> int | None:
+    claim = session.get(Claim, claim_id)
+    return claim.source_id if claim else None
+
+
+def _payload(alert_id: int, a: _NewAlert, created: dt.datetime) -> str:
+    """The JSON body every delivery of the alert posts."""
+    return json.dumps(
+        {
+            "type": "crosscheck.alert",
+            "alert": {
+                "id": alert_id,
+                "watch_id": a.watch_id,
+                "claim": claim_public(a.claim).model_dump(mode="json"),
+                "source": source_brief(a.source).model_dump(mode="json"),
+                "score": round(a.score, 6),
+                "relation": a.relation,
+                "signals": [s.model_dump(mode="json") for s in a.signals],
+                "fact_check": fact_check_brief(a.fact_check).model_dump(mode="json") if a.fact_check else None,
+                "created_at": created.isoformat(),
+            },
+        },
+        ensure_ascii=False,
+        sort_keys=True,
+    )
+
+
+def alert_public(alert: Alert) -> AlertPublic:
+    body = json.loads(alert.payload).get("alert", {})
+    return AlertPublic(
+        id=alert.id or 0,
+        watch_id=alert.watch_id,
+        claim=body.get("claim"),
+        source=body.get("source"),
+        score=alert.score,
+        relation=alert.relation,
+        signals=body.get("signals", []),
+        fact_check=body.get("fact_check"),
+        created_at=alert.created_at,
+        delivery={
+            "state": alert.state,
+            "attempts": alert.attempts,
+            "next_attempt_at": alert.next_attempt_at if alert.state == "pending" else None,
+            "last_status": alert.last_status,
+            "last_error": alert.last_error,
+            "delivered_at": alert.delivered_at,
+        },
+    )
+
+
+# --------------------------------------------------------------------------------------------------- delivery
+
+
+def backoff_seconds(attempts: int, rng: random.Random | None = None) -> float:
+    """Delay before the next try after ``attempts`` failed ones: doubling from 5 s up to an hour, times a jitter
+    of 0.5..1.5 so that many failed receivers are not retried in lockstep."""
+    base = min(BACKOFF_FIRST_SECONDS * 2 ** max(attempts - 1, 0), BACKOFF_MAX_SECONDS)
+    return base * (rng or random).uniform(0.5, 1.5)
+
+
+class Deliverer:
+    """Posts pending alerts (see the module docstring); `run_once` is one round, a thread runs it in a loop."""
+
+    def __init__(self, *, engine: Engine, settings: Settings, fetcher: Fetcher) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.fetcher = fetcher
+        self.name = uuid.uuid4().hex[:16]
+        self.delivered = 0
+        self.failed_attempts = 0
+
+    def run_once(self, at: dt.datetime | None = None) -> int:
+        """Delivers what is due; returns how many deliveries were attempted."""
+        moment = at or now()
+        table = SQLModel.metadata.tables["alert"]
+        with Session(self.engine) as session:
+            due = session.exec(
+                select(Alert.id)
+                .where(
+                    Alert.state == "pending",
+                    col(Alert.next_attempt_at) <= moment,
+                    (col(Alert.lease_until).is_(None)) | (col(Alert.lease_until) < moment),
+                )
+                .order_by(col(Alert.next_attempt_at), col(Alert.id))
+                .limit(DELIVERIES_PER_ROUND)
+            ).all()
+        attempted = 0
+        for alert_id in due:
+            with Session(self.engine) as session:
+                won = (
+                    session.connection()
+                    .execute(
+                        update(table)
+                        .where(
+                            table.c.id == alert_id,
+                            table.c.state == "pending",
+                            (table.c.lease_until.is_(None)) | (table.c.lease_until < moment),
+                        )
+                        .values(lease_until=moment + dt.timedelta(seconds=LEASE_SECONDS), leased_by=self.name)
+                    )
+                    .rowcount
+                )
+                session.commit()
+            if won != 1:
+                continue  # another process leased it
+            attempted += 1
+            self._deliver(int(alert_id or 0), moment)
+        return attempted
+
+    def _deliver(self, alert_id: int, moment: dt.datetime) -> None:
+        with Session(self.engine) as session:
+            alert = session.get(Alert, alert_id)
+            watch = session.get(Watch, alert.watch_id) if alert else None
+        if alert is None or watch is None:
+            return
+        if not watch.active:  # paused: kept pending, looked at again in a minute, no attempt counted
+            self._finish(alert_id, next_attempt_at=moment + dt.timedelta(seconds=60))
+            return
+        msg_id = f"alert_{alert_id}"
+        timestamp = dt.datetime.now(dt.UTC)
+        headers = {
+            "webhook-id": msg_id,
+            "webhook-timestamp": str(int(timestamp.timestamp())),
+            "webhook-signature": Webhook(watch.secret).sign(msg_id, timestamp, alert.payload),
+        }
+        status: int | None = None
+        error: str | None = None
+        try:
+            status = self.fetcher.post(
+                watch.callback_url,
+                alert.payload.encode("utf-8"),
+                headers,
+                timeout=self.settings.webhook_timeout_seconds,
+            )
+            if not 200 <= status < 300:
+                error = f"the receiver answered HTTP {status}"
+        except CrossCheckError as exc:
+            error = exc.message
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}"
+        attempts = alert.attempts + 1
+        if error is None:
+            self.delivered += 1
+            self._finish(
+                alert_id, state="delivered", attempts=attempts, last_status=status, last_error=None, delivered_at=now()
+            )
+            return
+        self.failed_attempts += 1
+        retry_at = now() + dt.timedelta(seconds=backoff_seconds(attempts))
+        give_up = retry_at > alert.created_at + dt.timedelta(hours=self.settings.webhook_retry_hours)
+        self._finish(
+            alert_id,
+            state="failed" if give_up else "pending",
+            attempts=attempts,
+            last_status=status,
+            last_error=error[:2000],
+            next_attempt_at=retry_at,
+        )
+
+    def _finish(self, alert_id: int, **values: Any) -> None:
+        table = SQLModel.metadata.tables["alert"]
+        with Session(self.engine) as session:
+            session.connection().execute(
+                update(table)
+                .where(table.c.id == alert_id, table.c.leased_by == self.name)
+                .values(lease_until=None, leased_by=None, **values)
+            )
+            session.commit()
+
+
+def redeliver(*, session: Session, alert_id: int) -> Alert:
+    """Queues an alert for delivery again (delivered or failed ones too): due now, its attempts kept."""
+    alert = session.get(Alert, alert_id) if store.valid_id(alert_id) else None
+    if alert is None:
+        raise NotFoundError(f"alert {alert_id} not found")
+    alert.state = "pending"
+    alert.next_attempt_at = now()
+    alert.lease_until = None
+    alert.leased_by = None
+    session.add(alert)
+    session.commit()
+    session.refresh(alert)
+    return alert
+
+
+# --------------------------------------------------------------------------------------------------- the service
+
+
+class AlertService:
+    """The checker and the deliverer of one process, in one background thread (``interval`` > 0)."""
+
+    def __init__(self, *, runtime: Runtime, fetcher: Fetcher, interval: float, head: Any = None) -> None:
+        self.checker = AlertChecker(engine=runtime.engine, matcher=runtime.matcher, head=head)
+        self.deliverer = Deliverer(engine=runtime.engine, settings=runtime.settings, fetcher=fetcher)
+        self.interval = interval
+        self.last_error: str | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def run_once(self) -> tuple[int, int]:
+        """(alerts raised, deliveries attempted) of one round."""
+        return self.checker.check(), self.deliverer.run_once()
+
+    def start(self) -> None:
+        if self.interval <= 0:
+            return
+        self._thread = threading.Thread(target=self._run, name="crosscheck-alerts", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.run_once()
+                self.last_error = None
+            except SQLAlchemyError as exc:
+                self.last_error = f"{type(exc).__name__}: {exc}".splitlines()[0]
+                logger.warning("alert round failed (retrying): %s", self.last_error)
+            except Exception:
+                self.last_error = "unexpected error (see log)"
+                logger.exception("alert round failed (retrying)")

@@ -1,0 +1,235 @@
+"""Watches, alerts and their signed delivery (issue 15), against a real receiver listening on 127.0.0.1."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from standardwebhooks.webhooks import Webhook
+
+from service import alerts
+from tests.helpers import HashingEncoder
+
+LOCAL = {"multilingual": False, "sync_interval_seconds": 0, "webhook_allow_networks": ["127.0.0.0/8"]}
+WATCHED = "The harbour bridge in Velmont reopened to traffic after two years of repairs."
+STATING = "The harbour bridge in Velmont reopened to traffic after two years of repairs, the city council said."
+OTHER = "Quarry workers in Dunmore voted to strike over pay and hours at the stone works."
+
+
+class Receiver:
+    """An HTTP receiver on 127.0.0.1: records every POST; answers the statuses queued in `answers`, then 204."""
+
+    def __init__(self) -> None:
+        self.received: list[dict[str, Any]] = []
+        self.answers: list[int] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("content-length", 0)))
+                receiver.received.append({"headers": dict(self.headers), "body": body.decode("utf-8")})
+                self.send_response(receiver.answers.pop(0) if receiver.answers else 204)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def ids(self) -> list[str]:
+        return [r["headers"]["webhook-id"] for r in self.received]
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    r = Receiver()
+    r.thread.start()
+    yield r
+    r.server.shutdown()
+    r.server.server_close()
+
+
+@contextmanager
+def app(make_client, **overrides: object) -> Iterator[Any]:
+    with make_client(HashingEncoder(), **{**LOCAL, **overrides}) as client:
+        yield client
+
+
+def _watch(client, url: str, **fields: Any) -> dict[str, Any]:
+    response = client.post("/watches", json={"text": WATCHED, "min_score": 0.0, "callback_url": url, **fields})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def test_a_matching_claim_is_alerted_and_delivered_signed(make_client, receiver: Receiver) -> None:
+    with app(make_client) as client:
+        watch = _watch(client, receiver.url, description="bridge")
+        assert watch["secret"].startswith("whsec_") and watch["relations"] == ["conflict", "same"]
+        assert "secret" not in client.get(f"/watches/{watch['id']}").json()
+        client.post("/sources", json={"text": OTHER, "outlet": "Quarry Post"})
+        stored = client.post(
+            "/sources", json={"text": STATING, "outlet": "Velmont Daily", "url": "https://vd.example/b"}
+        )
+        raised, attempted = client.app.state.alerts.run_once()
+        assert (raised, attempted) == (1, 1)
+        (alert,) = client.get(f"/watches/{watch['id']}/alerts").json()["data"]
+        assert alert["claim"]["source_id"] == stored.json()["id"] and alert["relation"] == "same"
+        assert alert["source"]["outlet"] == "Velmont Daily"
+        assert alert["delivery"]["state"] == "delivered" and alert["delivery"]["attempts"] == 1
+        (request,) = receiver.received
+        headers = {k.lower(): v for k, v in request["headers"].items()}
+        assert headers["webhook-id"] == f"alert_{alert['id']}"
+        # The receiver's side: a Standard Webhooks library verifies the signature with the secret.
+        payload = Webhook(watch["secret"]).verify(request["body"], headers)
+        assert payload["alert"]["id"] == alert["id"] and payload["alert"]["claim"]["text"] == STATING
+        with pytest.raises(Exception, match="signature"):
+            Webhook(alerts.new_secret()).verify(request["body"], headers)
+        # Nothing new: nothing more raised or sent.
+        assert client.app.state.alerts.run_once() == (0, 0)
+        assert client.get("/watches").json()["data"][0]["alerts"] == 1
+        assert client.get("/alerts", params={"state": "delivered"}).json()["count"] == 1
+
+
+def test_failed_deliveries_are_retried_with_backoff_then_given_up(make_client, receiver: Receiver) -> None:
+    with app(make_client, webhook_retry_hours=1.0) as client:
+        watch = _watch(client, receiver.url)
+        receiver.answers = [500, 503]
+        client.post("/sources", json={"text": STATING})
+        client.app.state.alerts.run_once()
+        (alert,) = client.get(f"/watches/{watch['id']}/alerts").json()["data"]
+        assert alert["delivery"]["state"] == "pending" and alert["delivery"]["last_status"] == 500
+        assert "HTTP 500" in alert["delivery"]["last_error"]
+        deliverer = client.app.state.alerts.deliverer
+        assert deliverer.run_once() == 0  # not due yet: backoff
+        later = alerts.now() + dt.timedelta(minutes=5)
+        assert deliverer.run_once(at=later) == 1  # the 503
+        assert deliverer.run_once(at=later + dt.timedelta(minutes=5)) == 1  # delivered
+        alert = client.get(f"/alerts/{alert['id']}").json()
+        assert alert["delivery"]["state"] == "delivered" and alert["delivery"]["attempts"] == 3
+        # Every delivery of one alert carries the same webhook-id and body: a receiver deduplicates on it.
+        assert len(set(receiver.ids())) == 1 and len({r["body"] for r in receiver.received}) == 1
+    with app(make_client, webhook_retry_hours=0.0001) as client:  # retried for less than a second
+        receiver.answers = [500]
+        client.post("/sources", json={"text": STATING + " Again."})
+        client.app.state.alerts.run_once()
+        failed = client.get("/alerts", params={"state": "failed"}).json()["data"]
+        assert len(failed) == 1 and failed[0]["delivery"]["attempts"] == 1
+        # Redelivery queues it again: due now, same id.
+        assert client.post(f"/alerts/{failed[0]['id']}/redeliver").json()["delivery"]["state"] == "pending"
+        client.app.state.alerts.deliverer.run_once()
+        assert client.get(f"/alerts/{failed[0]['id']}").json()["delivery"]["state"] == "delivered"
+        assert receiver.ids()[-2:] == [f"alert_{failed[0]['id']}"] * 2
+
+
+def test_thresholds_relations_pause_and_delete(make_client, receiver: Receiver) -> None:
+    with app(make_client) as client:
+        strict = _watch(client, receiver.url, min_score=0.99)
+        only_related = _watch(client, receiver.url, relations=["related"])
+        paused = _watch(client, receiver.url)
+        assert client.patch(f"/watches/{paused['id']}", json={"active": False}).json()["active"] is False
+        client.post("/sources", json={"text": STATING})
+        client.app.state.alerts.run_once()
+        counts = {w["id"]: w["alerts"] for w in client.get("/watches").json()["data"]}
+        assert counts == {strict["id"]: 0, only_related["id"]: 0, paused["id"]: 0}
+        assert receiver.received == []
+        client.patch(f"/watches/{paused['id']}", json={"active": True, "min_score": 0.0})
+        client.post("/sources", json={"text": STATING + " Traffic is back."})
+        client.app.state.alerts.run_once()
+        assert client.get(f"/watches/{paused['id']}").json()["alerts"] == 1
+        assert client.delete(f"/watches/{paused['id']}").status_code == 204
+        assert client.get(f"/watches/{paused['id']}").status_code == 404
+        assert client.get("/alerts").json()["count"] == 0
+
+
+def test_bad_watches_are_4xx_and_store_nothing(make_client, receiver: Receiver) -> None:
+    with app(make_client) as client:
+        cases = [
+            ({"text": WATCHED, "claim_id": 1, "callback_url": receiver.url}, "exactly one"),
+            ({"callback_url": receiver.url}, "exactly one"),
+            ({"claim_id": 987, "callback_url": receiver.url}, "no claim 987"),
+            ({"fact_check_id": 5, "callback_url": receiver.url}, "no fact-check 5"),
+            ({"text": WATCHED, "callback_url": "ftp://127.0.0.1/x"}, "only http and https"),
+            ({"text": WATCHED, "callback_url": receiver.url, "secret": "hunter2"}, "whsec_"),
+            ({"text": WATCHED, "callback_url": receiver.url, "secret": "whsec_c2hvcnQ="}, "24 to 64"),
+            ({"text": WATCHED, "callback_url": receiver.url, "min_score": 2}, "less than or equal"),
+            ({"text": WATCHED, "callback_url": receiver.url, "relations": ["maybe"]}, "same"),
+            ({"text": "  ", "callback_url": receiver.url}, "empty"),
+        ]
+        for body, words in cases:
+            response = client.post("/watches", json=body)
+            assert response.status_code == 422, (body, response.text)
+            assert words in json.dumps(response.json()), (body, response.text)
+        assert client.get("/watches").json()["count"] == 0
+        assert client.get("/watches/1").status_code == 404
+        assert client.patch("/watches/1", json={"active": False}).status_code == 404
+        assert client.get("/alerts/1").status_code == 404 and client.post("/alerts/1/redeliver").status_code == 404
+        assert client.get("/alerts", params={"state": "lost"}).status_code == 422
+    with app(make_client, webhook_allow_networks=[]) as client:  # loopback is not public: refused
+        response = client.post("/watches", json={"text": WATCHED, "callback_url": receiver.url})
+        assert response.status_code == 422 and "CROSSCHECK_WEBHOOK_ALLOW_NETWORKS" in response.json()["detail"]
+
+
+def test_every_fact_check_watched(make_client, receiver: Receiver) -> None:
+    review = {
+        "@context": "https://schema.org",
+        "@type": "ClaimReview",
+        "url": "https://factdesk.example/checks/bridge",
+        "claimReviewed": WATCHED,
+        "author": {"@type": "Organization", "name": "Fact Desk"},
+        "itemReviewed": {"@type": "Claim"},
+        "reviewRating": {"@type": "Rating", "alternateName": "False"},
+    }
+    with app(make_client) as client:
+        assert client.post("/fact-checks", json=review).status_code == 201
+        watch = client.post(
+            "/watches", json={"all_fact_checks": True, "min_score": 0.0, "callback_url": receiver.url}
+        ).json()
+        client.post("/sources", json={"text": STATING, "outlet": "Velmont Daily"})
+        client.app.state.alerts.run_once()
+        (alert,) = client.get(f"/watches/{watch['id']}/alerts").json()["data"]
+        assert alert["fact_check"]["rating"] == "False" and alert["claim"]["text"] == STATING
+        assert json.loads(receiver.received[0]["body"])["alert"]["fact_check"]["url"] == review["url"]
+
+
+def test_one_delivery_per_alert_however_many_processes(make_client, receiver: Receiver) -> None:
+    with app(make_client) as client:
+        _watch(client, receiver.url)
+        for n in range(6):
+            client.post("/sources", json={"text": f"{STATING} Report number {n} from the quay."})
+        service = client.app.state.alerts
+        # Two checkers (two API processes) over the same log: each alert is raised once.
+        other = alerts.AlertChecker(engine=service.checker.engine, matcher=service.checker.matcher)
+        threads = [threading.Thread(target=c.check) for c in (service.checker, other)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert client.get("/alerts").json()["count"] == 6
+        # Two deliverers at once: every alert is posted exactly once.
+        second = alerts.Deliverer(
+            engine=service.deliverer.engine, settings=service.deliverer.settings, fetcher=service.deliverer.fetcher
+        )
+        threads = [threading.Thread(target=d.run_once) for d in (service.deliverer, second)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(receiver.ids()) == sorted(f"alert_{a['id']}" for a in client.get("/alerts").json()["data"])
+        assert len(receiver.ids()) == 6
+
+
+def test_backoff_doubles_with_jitter() -> None:
+    import random
+
+    rng = random.Random(4)
+    delays = [alerts.backoff_seconds(n, rng) for n in range(1, 12)]
+    assert 2.5 <= delays[0] <= 7.5 and delays[-1] <= 3600 * 1.5
+    assert all(d >= 0.5 * min(5 * 2 ** (n - 1), 3600) for n, d in enumerate(delays, start=1))

@@ -47,7 +47,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, SQLModel, col, select
 from standardwebhooks.webhooks import Webhook
 
-from service import factchecks, store
+from service import factchecks, judgments, store
 from service.config import Settings
 from service.errors import CrossCheckError, NotFoundError, UnprocessableError
 from service.fetch import Fetcher
@@ -56,6 +56,7 @@ from service.matching import (
     Scope,
     claim_public,
     fact_check_brief,
+    judgment_brief,
     source_brief,
 )
 from service.models import Alert, Claim, ClaimVector, FactCheck, Source, Watch
@@ -373,10 +374,15 @@ class AlertChecker:
         scope = Scope(allowed=np.asarray(allowed, dtype=np.int64), excluded=np.zeros(0, dtype=np.int64))
         response = self.matcher.match(session=session, query=query, scope=scope)
         relations = set(_json_list(watch.relations) or [])
+        judged = judgments.for_pairs(
+            session=session, key=watch_key(session, watch), matched=[m.claim.id for m in response.matches]
+        )
         out = []
         for m in response.matches:
             if m.relation not in relations or m.claim.id not in claims:
                 continue
+            if m.claim.id in judged and judged[m.claim.id].verdict == "unrelated":
+                continue  # a reviewer said this pair is unrelated: never alerted again
             claim, source = claims[m.claim.id]
             fact_check = (
                 session.exec(select(FactCheck).where(FactCheck.source_id == source.id)).first()
@@ -400,6 +406,11 @@ class AlertChecker:
             if not response.matches or response.matches[0].fact_check is None:
                 continue
             top = response.matches[0]
+            verdict = judgments.for_pairs(
+                session=session, key=judgments.claim_key(claim.id or 0), matched=[top.claim.id]
+            )
+            if top.claim.id in verdict and verdict[top.claim.id].verdict == "unrelated":
+                continue
             brief = top.fact_check
             fact_check = session.get(FactCheck, brief.id) if brief is not None else None
             for watch in watches:
@@ -462,6 +473,40 @@ class AlertChecker:
             session.commit()
         self.raised += written
         return written
+
+
+def watch_key(session: Session, watch: Watch) -> str:
+    """The query a watch's pairs are judged under: its claim (or its fact-check's claim), else its text."""
+    if watch.claim_id is not None:
+        return judgments.claim_key(watch.claim_id)
+    if watch.fact_check_id is not None:
+        fact_check = session.get(FactCheck, watch.fact_check_id)
+        if fact_check is not None:
+            return judgments.claim_key(fact_check.claim_id)
+    return judgments.text_key(watch.text or "")
+
+
+def alerts_public(session: Session, rows: Sequence[Alert]) -> list[AlertPublic]:
+    """Alerts as the API shows them, each with the reviewer's verdict on its pair when there is one."""
+    out = []
+    for alert in rows:
+        watch = session.get(Watch, alert.watch_id)
+        judgment = None
+        if watch is not None:
+            if watch.all_fact_checks and alert.fact_check_id is not None:
+                fact_check = session.get(FactCheck, alert.fact_check_id)
+                found = judgments.for_pairs(
+                    session=session,
+                    key=judgments.claim_key(alert.claim_id),
+                    matched=[fact_check.claim_id] if fact_check else [],
+                )
+                judgment = next(iter(found.values()), None)
+            else:
+                judgment = judgments.for_pairs(
+                    session=session, key=watch_key(session, watch), matched=[alert.claim_id]
+                ).get(alert.claim_id)
+        out.append(alert_public(alert).model_copy(update={"judgment": judgment_brief(judgment)}))
+    return out
 
 
 def _source_of(session: Session, claim_id: int) -> int | None:

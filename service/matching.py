@@ -20,18 +20,19 @@ from sqlalchemy import ColumnElement, func, or_
 from sqlmodel import Session, col, select
 
 from embeddings import ClaimIndex, TextEncoder
+from service import judgments, multilingual, relations, store
 from service import lexical as lexical_mod
-from service import multilingual, relations, store
 from service.calibration import Calibration, Scale
 from service.checkworthiness import default_scorer
 from service.extraction import normalize_claim_text
 from service.lexical import LexicalHits, LexicalIndex
-from service.models import Claim, FactCheck, Source
+from service.models import Claim, FactCheck, Judgment, Source
 from service.querytext import clean_social_post
 from service.rerank import CandidateText, Reranker, ranker_features, rrf, text_features
 from service.schemas import (
     ClaimPublic,
     FactCheckBrief,
+    JudgmentBrief,
     Match,
     MatchQuery,
     MatchResponse,
@@ -110,6 +111,16 @@ def fact_checks_of(*, session: Session, sources: Sequence[Source]) -> dict[int, 
         return {}
     rows = session.exec(select(FactCheck).where(col(FactCheck.source_id).in_(wanted))).all()
     return {fc.source_id: fact_check_brief(fc) for fc in rows}
+
+
+def judgment_brief(judgment: Judgment | None) -> JudgmentBrief | None:
+    if judgment is None:
+        return None
+    return JudgmentBrief(id=judgment.id or 0, verdict=judgment.verdict, reviewer=judgment.reviewer, note=judgment.note)
+
+
+def _unrelated(match: Match) -> bool:
+    return match.judgment is not None and match.judgment.verdict == "unrelated"
 
 
 def claim_facts(claim: Claim, source: Source) -> relations.ClaimFacts:
@@ -711,7 +722,10 @@ class Matcher:
                 for (row, _, _), v in zip(kept, verdicts, strict=True)
             ]
         checked = fact_checks_of(session=session, sources=[source for _, _, source in kept])
-        return [
+        judged = judgments.for_pairs(
+            session=session, key=judgments.text_key(query.text), matched=[claim.id or 0 for _, claim, _ in kept]
+        )
+        matches = [
             Match(
                 rank=rank,
                 score=float(shown[row]),
@@ -722,9 +736,15 @@ class Matcher:
                 signals=signals_public(verdict),
                 scores={name: round(float(values[row]), 6) for name, values in reported.items()},
                 fact_check=checked.get(source.id or 0),
+                judgment=judgment_brief(judged.get(claim.id or 0)),
             )
             for rank, ((row, claim, source), verdict) in enumerate(zip(kept, verdicts, strict=True), start=1)
         ]
+        if not judged:
+            return matches
+        # A pair a reviewer judged unrelated sinks to the end (kept, so the judgment can be seen and undone).
+        order = [m for m in matches if not _unrelated(m)] + [m for m in matches if _unrelated(m)]
+        return [m.model_copy(update={"rank": rank}) for rank, m in enumerate(order, start=1)]
 
 
 def build_matcher(

@@ -166,6 +166,26 @@ class Alert(SQLModel, table=True):
     leased_by: str | None = Field(default=None, max_length=64)
 
 
+class Judgment(SQLModel, table=True):
+    """A reviewer's verdict on a pair: a query (a stored claim, or a text) and a claim it was matched with."""
+
+    __table_args__ = (
+        UniqueConstraint("query_key", "matched_claim_id", name="uq_judgment_pair"),
+        _NEVER_REUSE_IDS,
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    # "claim:<id>" or "text:<sha256 of the normalised text>": what the pair is looked up by.
+    query_key: str = Field(index=True, max_length=80)
+    query_claim_id: int | None = None
+    query_text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    matched_claim_id: int = Field(index=True)
+    verdict: str = Field(max_length=16)  # same | conflict | related | unrelated
+    note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    reviewer: str = Field(max_length=64)  # the API key's id ("local" without keys)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
 class ClaimVector(SQLModel, table=True):
     """A claim's vector from an additional encoder (e.g. the multilingual one); see service/vectors.py.
 

@@ -139,6 +139,15 @@ class ClaimDetail(ClaimPublic):
     source: SourceBrief
 
 
+class JudgmentBrief(BaseModel):
+    """A reviewer's verdict on a pair, as matches and alerts show it."""
+
+    id: int
+    verdict: str
+    reviewer: str
+    note: str | None = None
+
+
 class FactCheckBrief(BaseModel):
     """A match's claim is a fact-check's claim reviewed: who rated it, how, where."""
 
@@ -358,6 +367,9 @@ class Match(BaseModel):
     fact_check: FactCheckBrief | None = Field(
         default=None, description="Set when the matched claim is a fact-check's claim reviewed: already checked."
     )
+    judgment: JudgmentBrief | None = Field(
+        default=None, description="A reviewer's verdict on this pair (this query text and this claim), if any."
+    )
 
 
 class MatchResponse(BaseModel):
@@ -557,6 +569,7 @@ class AlertPublic(BaseModel):
     relation: str
     signals: list[SignalPublic]
     fact_check: FactCheckBrief | None = Field(description="For an all_fact_checks watch: the fact-check matched.")
+    judgment: JudgmentBrief | None = Field(default=None, description="A reviewer's verdict on this pair, if any.")
     created_at: dt.datetime
     delivery: dict[str, Any] = Field(
         description="state (pending | delivered | failed), attempts, next_attempt_at, last_status, last_error, "
@@ -566,4 +579,44 @@ class AlertPublic(BaseModel):
 
 class AlertsPublic(BaseModel):
     data: list[AlertPublic]
+    count: int
+
+
+# --------------------------------------------------------------------------------------------------- judgments
+
+Verdict = Literal["same", "conflict", "related", "unrelated"]
+
+
+class JudgmentCreate(_Strict):
+    """A reviewer's verdict on a match: the query (a stored claim, or the text searched) and the claim matched."""
+
+    claim_id: int | None = Field(default=None, description="The query, when it is a stored claim.")
+    text: str | None = Field(default=None, description="The query text, when it is not (matched on its words).")
+    matched_claim_id: int
+    verdict: Verdict = Field(
+        description="same | conflict | related | unrelated (unrelated pairs sink and stop alerting)."
+    )
+    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)] | None = None
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"text": "Kim sent troops to Kursk", "matched_claim_id": 3, "verdict": "same"}]
+        },
+    )
+
+
+class JudgmentPublic(BaseModel):
+    id: int
+    claim_id: int | None
+    text: str | None
+    matched_claim_id: int
+    verdict: str
+    note: str | None
+    reviewer: str = Field(description="The API key's id that recorded it (local without keys).")
+    created_at: dt.datetime
+
+
+class JudgmentsPublic(BaseModel):
+    data: list[JudgmentPublic]
     count: int

@@ -154,6 +154,7 @@ def authorize(
             detail=f"API key {key.key_id} may only read; writing needs a key made with "
             "`crosscheck keys create --scope write`",
         )
+    request.state.key_id = key.key_id  # who did it (a reviewer's judgment records it)
     return key
 
 

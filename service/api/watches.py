@@ -6,14 +6,25 @@ import datetime as dt
 import json
 from typing import Any
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Request, Response, status
 from sqlmodel import col, func, select
 
-from service import alerts
+from service import alerts, judgments
 from service.api.deps import RuntimeDep, SessionDep, WebhookFetcherDep
 from service.errors import NotFoundError
-from service.models import Alert, Watch
-from service.schemas import AlertPublic, AlertsPublic, WatchCreate, WatchCreated, WatchesPublic, WatchPatch, WatchPublic
+from service.models import Alert, Judgment, Watch
+from service.schemas import (
+    AlertPublic,
+    AlertsPublic,
+    JudgmentCreate,
+    JudgmentPublic,
+    JudgmentsPublic,
+    WatchCreate,
+    WatchCreated,
+    WatchesPublic,
+    WatchPatch,
+    WatchPublic,
+)
 
 router = APIRouter(tags=["watches"])
 
@@ -83,7 +94,7 @@ def _alerts_page(session: SessionDep, conditions: list[Any], offset: int, limit:
     rows = session.exec(
         select(Alert).where(*conditions).order_by(col(Alert.id).desc()).offset(offset).limit(limit)
     ).all()
-    return AlertsPublic(data=[alerts.alert_public(a) for a in rows], count=int(total))
+    return AlertsPublic(data=alerts.alerts_public(session, rows), count=int(total))
 
 
 @router.get("/watches/{watch_id}/alerts")
@@ -123,10 +134,43 @@ def read_alert(alert_id: int, session: SessionDep) -> AlertPublic:
     alert = session.get(Alert, alert_id) if alert_id > 0 else None
     if alert is None:
         raise NotFoundError(f"alert {alert_id} not found")
-    return alerts.alert_public(alert)
+    return alerts.alerts_public(session, [alert])[0]
 
 
 @router.post("/alerts/{alert_id}/redeliver")
 def redeliver_alert(alert_id: int, session: SessionDep) -> AlertPublic:
     """Queue an alert for delivery again (due now; the same webhook-id and body, so receivers deduplicate)."""
-    return alerts.alert_public(alerts.redeliver(session=session, alert_id=alert_id))
+    return alerts.alerts_public(session, [alerts.redeliver(session=session, alert_id=alert_id)])[0]
+
+
+@router.post("/judgments", status_code=status.HTTP_201_CREATED)
+def record_judgment(body: JudgmentCreate, request: Request, response: Response, session: SessionDep) -> JudgmentPublic:
+    """A reviewer's verdict on a match (201; 200 when it replaces the pair's earlier verdict). The API key's id is
+    recorded as the reviewer. Matches and alerts show it; a pair judged unrelated sinks and raises no alert."""
+    reviewer = getattr(request.state, "key_id", None) or "local"
+    judgment, created = judgments.record(session=session, body=body, reviewer=reviewer)
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return judgments.public(judgment)
+
+
+@router.get("/judgments")
+def list_judgments(
+    session: SessionDep,
+    verdict: str | None = Query(default=None, pattern="^(same|conflict|related|unrelated)$"),
+    offset: int = Query(default=0, ge=0, le=10_000_000),
+    limit: int = Query(default=50, ge=1, le=500),
+) -> JudgmentsPublic:
+    """Judgments, newest first (also what `bench/train_reranker.py --judgments` learns from)."""
+    conditions = [Judgment.verdict == verdict] if verdict else []
+    total = session.exec(select(func.count()).select_from(Judgment).where(*conditions)).one()
+    rows = session.exec(
+        select(Judgment).where(*conditions).order_by(col(Judgment.id).desc()).offset(offset).limit(limit)
+    ).all()
+    return JudgmentsPublic(data=[judgments.public(j) for j in rows], count=int(total))
+
+
+@router.delete("/judgments/{judgment_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_judgment(judgment_id: int, session: SessionDep) -> None:
+    session.delete(judgments.get(session=session, judgment_id=judgment_id))
+    session.commit()

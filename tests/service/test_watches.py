@@ -233,3 +233,70 @@ def test_backoff_doubles_with_jitter() -> None:
     delays = [alerts.backoff_seconds(n, rng) for n in range(1, 12)]
     assert 2.5 <= delays[0] <= 7.5 and delays[-1] <= 3600 * 1.5
     assert all(d >= 0.5 * min(5 * 2 ** (n - 1), 3600) for n, d in enumerate(delays, start=1))
+
+
+def test_judgments_show_on_matches_and_alerts_and_unrelated_sinks(make_client, receiver: Receiver) -> None:
+    with app(make_client) as client:
+        watch = _watch(client, receiver.url)
+        first = client.post("/sources", json={"text": STATING}).json()["claims"][0]["id"]
+        second = client.post("/sources", json={"text": WATCHED + " Cyclists may cross again."}).json()["claims"][0][
+            "id"
+        ]
+        before = [m["claim"]["id"] for m in client.post("/claims/match", json={"text": WATCHED}).json()["matches"]]
+        top = before[0]
+        # Judged on the query's words: other spacing and case find the same pair.
+        judged = client.post(
+            "/judgments",
+            json={
+                "text": "  the harbour BRIDGE in Velmont reopened to traffic after two years of repairs.",
+                "matched_claim_id": top,
+                "verdict": "unrelated",
+                "note": "another bridge",
+            },
+        )
+        assert judged.status_code == 201 and judged.json()["reviewer"] == "local"
+        after = client.post("/claims/match", json={"text": WATCHED}).json()["matches"]
+        assert after[-1]["claim"]["id"] == top and after[-1]["judgment"]["verdict"] == "unrelated"
+        assert [m["rank"] for m in after] == list(range(1, len(after) + 1))
+        assert all(m["judgment"] is None for m in after[:-1])
+        # Replacing the verdict: 200, one judgment for the pair.
+        again = client.post("/judgments", json={"text": WATCHED, "matched_claim_id": top, "verdict": "same"})
+        assert again.status_code == 200 and client.get("/judgments").json()["count"] == 1
+        # The watch's pairs: judged unrelated before the check, that claim raises no alert; the other one does.
+        client.post("/judgments", json={"text": WATCHED, "matched_claim_id": first, "verdict": "unrelated"})
+        client.app.state.alerts.run_once()
+        raised = client.get(f"/watches/{watch['id']}/alerts").json()["data"]
+        assert [a["claim"]["id"] for a in raised] == [second]
+        client.post("/judgments", json={"text": WATCHED, "matched_claim_id": second, "verdict": "same"})
+        (alert,) = client.get(f"/watches/{watch['id']}/alerts").json()["data"]
+        assert alert["judgment"]["verdict"] == "same"
+        # Bad judgments: 4xx naming the field, nothing stored.
+        for body, words in (
+            ({"matched_claim_id": top, "verdict": "same"}, "exactly one"),
+            ({"text": WATCHED, "claim_id": top, "matched_claim_id": top, "verdict": "same"}, "exactly one"),
+            ({"text": WATCHED, "matched_claim_id": 999, "verdict": "same"}, "matched_claim_id: no claim 999"),
+            ({"text": WATCHED, "matched_claim_id": top, "verdict": "maybe"}, "verdict"),
+        ):
+            response = client.post("/judgments", json=body)
+            assert response.status_code == 422 and words in json.dumps(response.json()), response.text
+        assert client.get("/judgments").json()["count"] == 2
+        one = client.get("/judgments", params={"verdict": "unrelated"}).json()["data"][0]
+        assert client.delete(f"/judgments/{one['id']}").status_code == 204
+        assert client.delete(f"/judgments/{one['id']}").status_code == 404
+
+
+def test_the_reviewer_is_the_key(make_client) -> None:
+    from service.security import create_key
+
+    secret, key = create_key("write")
+    with app(make_client, api_keys=[key.entry()]) as client:
+        auth = {"Authorization": f"Bearer {secret}"}
+        claim = client.post("/sources", json={"text": STATING}, headers=auth).json()["claims"][0]["id"]
+        judged = client.post(
+            "/judgments", json={"text": WATCHED, "matched_claim_id": claim, "verdict": "same"}, headers=auth
+        )
+        assert judged.status_code == 201 and judged.json()["reviewer"] == key.key_id
+        assert (
+            client.post("/judgments", json={"text": WATCHED, "matched_claim_id": claim, "verdict": "same"}).status_code
+            == 401
+        )

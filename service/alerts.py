@@ -72,9 +72,10 @@ CURSOR_KEY: Final = store.ALERTS_CURSOR_KEY
 VERSION_KEY: Final = "watches.version"
 SECRET_PREFIX: Final = "whsec_"
 # The reverse index only preselects: a watch is checked against a new claim from this cosine on (MiniLM, or the
-# multilingual encoder's), among the claim's nearest WATCH_CANDIDATES watches; the match score decides.
-CANDIDATE_MIN_COSINE: Final = 0.30
-WATCH_CANDIDATES: Final = 64
+# multilingual encoder's), among the claim's nearest WATCH_CANDIDATES watches; the match score decides. The
+# bound trades recall for work: each candidate watch costs one match (see bench/watches.py for both).
+CANDIDATE_MIN_COSINE: Final = 0.45
+WATCH_CANDIDATES: Final = 16
 BATCH: Final = 2_000  # change-log rows checked per transaction
 DELIVERIES_PER_ROUND: Final = 20
 LEASE_SECONDS: Final = 120

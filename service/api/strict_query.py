@@ -1,4 +1,5 @@
-"""Unknown query parameters are an error, as unknown body fields are: `?limt=5` must not silently mean 50."""
+"""Unknown or repeated query parameters are an error, as unknown body fields are: `?limt=5` must not silently
+mean 50, nor `?limit=5&limit=9` mean 9."""
 
 from __future__ import annotations
 
@@ -32,7 +33,16 @@ def reject_unknown_query(request: Request) -> None:
     route = request.scope.get("route")
     if not isinstance(route, APIRoute) or not route.include_in_schema:
         return
-    unknown = sorted(set(request.query_params.keys()) - _known_parameters(route))
+    params = request.query_params
+    repeated = sorted({name for name in params.keys() if len(params.getlist(name)) > 1})
+    if repeated:  # every declared parameter takes one value: `?rating=a&rating=b` must not silently mean b
+        raise RequestValidationError(
+            [
+                {"type": "too_long", "loc": ("query", name), "msg": "Given more than once; send it once", "input": None}
+                for name in repeated
+            ]
+        )
+    unknown = sorted(set(params.keys()) - _known_parameters(route))
     if unknown:
         raise RequestValidationError(
             [

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Query, Request, Response, status
 from sqlmodel import col, func, select
 
-from service import alerts, judgments
+from service import alerts, judgments, store
 from service.api.deps import RuntimeDep, SessionDep, WebhookFetcherDep
 from service.errors import NotFoundError
 from service.models import Alert, Judgment, Watch
@@ -131,7 +131,7 @@ def list_alerts(
 
 @router.get("/alerts/{alert_id}")
 def read_alert(alert_id: int, session: SessionDep) -> AlertPublic:
-    alert = session.get(Alert, alert_id) if alert_id > 0 else None
+    alert = session.get(Alert, alert_id) if store.valid_id(alert_id) else None
     if alert is None:
         raise NotFoundError(f"alert {alert_id} not found")
     return alerts.alerts_public(session, [alert])[0]

@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from embeddings import TextEncoder
 from service import alerts, store, sync
-from service.api import claims, factchecks, health, sources, watches
+from service.api import claims, factchecks, health, review, sources, watches
 from service.api.deps import webhook_fetcher
 from service.api.strict_query import reject_unknown_query
 from service.config import Settings, get_settings
@@ -279,5 +279,6 @@ def create_app(
     app.include_router(claims.router)
     app.include_router(factchecks.router)
     app.include_router(watches.router)
+    app.include_router(review.router)
     app.include_router(health.router)
     return app

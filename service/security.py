@@ -97,6 +97,16 @@ def authenticate(token: str, keys: tuple[StoredKey, ...]) -> StoredKey | None:
     return found
 
 
+REVIEW_COOKIE: Final = "crosscheck_key"  # the review pages' key (service/api/review.py); only /review reads it
+
+
+def public_route(endpoint: _F) -> _F:
+    """Marks a route that needs no key although its method is not GET: it changes nothing on the server (the
+    review page's key form only sets the visitor's own cookie)."""
+    setattr(endpoint, _ACCESS_ATTR, "none")
+    return endpoint
+
+
 def read_only(endpoint: _F) -> _F:
     """Marks a route that does not change state although its method is not GET (e.g. a POST search)."""
     setattr(endpoint, _ACCESS_ATTR, "read")
@@ -111,8 +121,11 @@ def required_access(request: Request) -> KeyScope | None:
     if request.method in SAFE_METHODS:
         return "read"
     endpoint = request.scope.get("endpoint")
+    marked = getattr(endpoint, _ACCESS_ATTR, None)
+    if marked == "none":
+        return None
     # Default-deny: a state-changing method is a write unless its route says otherwise.
-    return "read" if getattr(endpoint, _ACCESS_ATTR, None) == "read" else "write"
+    return "read" if marked == "read" else "write"
 
 
 bearer_scheme = HTTPBearer(
@@ -140,12 +153,15 @@ def authorize(
     access = required_access(request)
     if access is None:
         return None
-    if credentials is None:
+    token = credentials.credentials if credentials is not None else None
+    if token is None and request.url.path.startswith("/review"):
+        token = request.cookies.get(REVIEW_COOKIE)  # the review pages send the key they were given
+    if token is None:
         if access == "read" and not settings.reads_require_key:
             return None
         what = "writing" if access == "write" else "reading"
         raise _unauthorized(f"{what} needs an API key: send `Authorization: Bearer <key>` ({SETTING} is set)")
-    key = authenticate(credentials.credentials, keys)
+    key = authenticate(token, keys)
     if key is None:
         raise _unauthorized("API key not recognised (is it listed in CROSSCHECK_API_KEYS?)", error="invalid_token")
     if access == "write" and key.scope != "write":

@@ -81,6 +81,13 @@ def get_source(*, session: Session, source_id: int) -> Source:
     return source
 
 
+def sources_by_id(*, session: Session, ids: Sequence[int]) -> list[Source]:
+    wanted = sorted({int(i) for i in ids})
+    if not wanted:
+        return []
+    return list(session.exec(select(Source).where(col(Source.id).in_(wanted))).all())
+
+
 def get_claim(*, session: Session, claim_id: int) -> Claim:
     claim = session.get(Claim, claim_id) if valid_id(claim_id) else None
     if claim is None:

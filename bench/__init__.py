@@ -27,6 +27,9 @@ BENCHMARKS: dict[str, str] = {
     "relations, score calibration, per kind and language pair",
     "factchecks": "CLEF2020 as a ClaimReview DataFeed through POST /fact-checks: MAP@5, import speed next to "
     "plain ingest, a malformed feed",
+    "watches": "ingest throughput with 0 / 1,000 / 100,000 active watches, checker catch-up, alert latency",
+    "alert_quality": "alerts of an all-fact-checks watch on CLEF2020: precision and recall per threshold, picked "
+    "on train, reported on dev",
 }
 
 

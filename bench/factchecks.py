@@ -104,16 +104,19 @@ def malformed_feed(rows: Sequence[CorpusRow], n: int) -> tuple[dict[str, Any], l
 
 @contextmanager
 def api(
-    *, encoder: TextEncoder | None = None, extra_encoders: dict[str, TextEncoder] | None = None
+    *, encoder: TextEncoder | None = None, extra_encoders: dict[str, TextEncoder] | None = None, **overrides: Any
 ) -> Iterator[TestClient]:
-    """The app on a fresh temporary store, as a client on http://localhost (the configured models by default)."""
+    """The app on a fresh temporary store, as a client on http://localhost (the configured models by default;
+    ``overrides``: more settings)."""
     from fastapi.testclient import TestClient
 
     from service.config import Settings, get_settings
     from service.main import create_app
 
     with tempfile.TemporaryDirectory(prefix="crosscheck-factchecks-") as tmp:
-        settings = Settings(data_dir=Path(tmp), sync_interval_seconds=0, multilingual=extra_encoders is None)
+        settings = Settings(
+            data_dir=Path(tmp), sync_interval_seconds=0, multilingual=extra_encoders is None, **overrides
+        )
         app = create_app(encoder=encoder, extra_encoders=extra_encoders)
         app.dependency_overrides[get_settings] = lambda: settings
         with TestClient(app, base_url="http://localhost") as client:

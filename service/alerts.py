@@ -28,9 +28,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import datetime as dt
 import json
 import logging
+import os
 import random
 import secrets
 import threading
@@ -81,6 +83,7 @@ DELIVERIES_PER_ROUND: Final = 20
 LEASE_SECONDS: Final = 120
 BACKOFF_FIRST_SECONDS: Final = 5.0
 BACKOFF_MAX_SECONDS: Final = 3_600.0
+ALERT_THREAD_NICENESS: Final = 10
 
 
 def now() -> dt.datetime:
@@ -726,6 +729,9 @@ class AlertService:
             self._thread = None
 
     def _run(self) -> None:
+        # Alerts may wait a moment; ingest and searches may not: this thread yields the CPU to them (Linux).
+        with contextlib.suppress(AttributeError, OSError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), ALERT_THREAD_NICENESS)
         while not self._stop.wait(self.interval):
             try:
                 self.run_once()

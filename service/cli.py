@@ -352,7 +352,17 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 # `crosscheck bench NAME [ARGS]`: a thin entry to the benchmarks of a source checkout (the `bench` package next
 # to this one); they are not part of the installed product and read data sets that only a checkout has.
-BENCH_NAMES = ("retrieval", "crosslingual", "extraction", "perf", "relations", "realnews", "factchecks")
+BENCH_NAMES = (
+    "retrieval",
+    "crosslingual",
+    "extraction",
+    "perf",
+    "relations",
+    "realnews",
+    "factchecks",
+    "watches",
+    "alert_quality",
+)
 CHECKOUT = Path(__file__).resolve().parents[1]
 
 

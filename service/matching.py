@@ -10,6 +10,8 @@ the list (and a retrained reranker), not a new code path.
 from __future__ import annotations
 
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -44,6 +46,8 @@ from service.text.language import claim_language
 from service.vectors import EncoderIndex
 
 logger = logging.getLogger(__name__)
+
+QUERY_VECTOR_CACHE = 4_096  # query texts whose vectors each dense ranker keeps (about 1.5-2 KB each)
 
 # per_source needs more raw neighbours than k because several may come from one source; the search
 # widens by this factor until k sources are found or the index is exhausted.
@@ -246,7 +250,7 @@ class _DenseQuery:
     @property
     def vector(self) -> np.ndarray:
         if self._vector is None:
-            self._vector = self._ranker.encoder.encode_queries([self._text])[0]
+            self._vector = self._ranker.query_vector(self._text)
         return self._vector
 
     def retrieve(self, n: int, scope: Scope) -> Ranked:
@@ -287,6 +291,23 @@ class DenseRanker:
         # The exact vectors by id (from the database), used to re-score an approximate index's candidates.
         self.stored = stored
         self.main_signal = f"{name}:cos"
+        # Recent query texts' vectors: a watch's text is matched again with every batch of new claims, and a desk
+        # repeats its searches (encoding is deterministic, so a cached vector is the vector).
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._vectors_lock = threading.Lock()
+
+    def query_vector(self, text: str) -> np.ndarray:
+        with self._vectors_lock:
+            cached = self._vectors.get(text)
+            if cached is not None:
+                self._vectors.move_to_end(text)
+                return cached
+        vector = self.encoder.encode_queries([text])[0]
+        with self._vectors_lock:
+            self._vectors[text] = vector
+            if len(self._vectors) > QUERY_VECTOR_CACHE:
+                self._vectors.popitem(last=False)
+        return vector
 
     @property
     def approximate(self) -> bool:

@@ -36,6 +36,7 @@ import os
 import random
 import secrets
 import threading
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -84,6 +85,8 @@ LEASE_SECONDS: Final = 120
 BACKOFF_FIRST_SECONDS: Final = 5.0
 BACKOFF_MAX_SECONDS: Final = 3_600.0
 ALERT_THREAD_NICENESS: Final = 10
+SETTLE_SECONDS: Final = 1.0
+MAX_DEFER_SECONDS: Final = 15.0
 
 
 def now() -> dt.datetime:
@@ -709,6 +712,9 @@ class AlertService:
         self.deliverer = Deliverer(engine=runtime.engine, settings=runtime.settings, fetcher=fetcher)
         self.interval = interval
         self.last_error: str | None = None
+        self._head = -1
+        self._changed_at = 0.0
+        self._waiting_since: float | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -728,13 +734,34 @@ class AlertService:
             self._thread.join(timeout)
             self._thread = None
 
+    def due(self, at: float) -> bool:
+        """Whether to check now: once claims stopped arriving for SETTLE_SECONDS (a batch of ingest is over), or
+        when the oldest unchecked one has waited MAX_DEFER_SECONDS (ingest that never pauses still gets alerts).
+        Checking competes with ingest for the CPU; between batches it costs ingest nothing."""
+        with Session(self.checker.engine) as session:
+            head = store.last_change_seq(session=session)
+            cursor = int(store.get_sync_info(session=session, key=CURSOR_KEY) or head)
+        if head <= cursor:
+            self._head, self._waiting_since = head, None
+            return False
+        if head != self._head:
+            self._head, self._changed_at = head, at
+        if self._waiting_since is None:
+            self._waiting_since = at
+        if at - self._changed_at >= SETTLE_SECONDS or at - self._waiting_since >= MAX_DEFER_SECONDS:
+            self._waiting_since = None
+            return True
+        return False
+
     def _run(self) -> None:
         # Alerts may wait a moment; ingest and searches may not: this thread yields the CPU to them (Linux).
         with contextlib.suppress(AttributeError, OSError):
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), ALERT_THREAD_NICENESS)
         while not self._stop.wait(self.interval):
             try:
-                self.run_once()
+                if self.due(time.monotonic()):
+                    self.checker.check()
+                self.deliverer.run_once()
                 self.last_error = None
             except SQLAlchemyError as exc:
                 self.last_error = f"{type(exc).__name__}: {exc}".splitlines()[0]

@@ -300,3 +300,24 @@ def test_the_reviewer_is_the_key(make_client) -> None:
             client.post("/judgments", json={"text": WATCHED, "matched_claim_id": claim, "verdict": "same"}).status_code
             == 401
         )
+
+
+def test_checks_wait_for_a_pause_in_ingest_but_never_too_long(make_client, receiver: Receiver) -> None:
+    with app(make_client) as client:
+        _watch(client, receiver.url)
+        service = client.app.state.alerts
+        assert service.due(0.0) is False  # nothing unchecked
+        client.post("/sources", json={"text": STATING})
+        assert service.due(100.0) is False  # claims just arrived: ingest may be going on
+        assert service.due(100.5) is False
+        assert service.due(101.2) is True  # a second without new claims: check
+        service.checker.check()
+        assert service.due(102.0) is False
+        # Ingest that never pauses: checked after MAX_DEFER_SECONDS anyway.
+        at = 200.0
+        seen = []
+        for n in range(40):
+            client.post("/sources", json={"text": f"{STATING} Update {n} from the harbour."})
+            seen.append(service.due(at))
+            at += 0.5
+        assert True in seen and seen.index(True) == int(alerts.MAX_DEFER_SECONDS / 0.5)

@@ -22,7 +22,10 @@ also the restart after the previous round's kill, and then:
    has a vector of the right size, every source has claims; the FAISS index as the next start repairs it
    holds exactly the database's claim ids with the database's vectors, bit for bit.
 
-Also, in the first and last rounds, the same new article is sent by 8 clients at once: exactly one 201.
+Also, in the first and last rounds, the same new article is sent by 8 clients at once: exactly one 201. Then
+(`alerts_round`, unless ``--no-alerts``) the server is killed with alerts pending, some not yet raised and some
+raised but not delivered: after the restart each acknowledged claim's alert is raised and delivered, and the
+receiver sees each alert's webhook-id (a repeat delivery is counted, with the same id).
 Prints one JSON object; exits 1 if any problem was found. Bounded: `--rounds` rounds, each streaming for
 at most a few seconds, loopback only.
 """
@@ -500,6 +503,106 @@ def run(
     }
 
 
+class AlertReceiver:
+    """A webhook receiver on 127.0.0.1 that records every delivery and fails while `failing` is set."""
+
+    def __init__(self) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.deliveries: list[str] = []
+        self.failing = True
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("content-length", 0)))
+                if receiver.failing:
+                    self.send_response(503)
+                else:
+                    receiver.deliveries.append(self.headers.get("webhook-id", ""))
+                    self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+ALERT_ENV = {"CROSSCHECK_WEBHOOK_ALLOW_NETWORKS": "127.0.0.0/8", "CROSSCHECK_SYNC_INTERVAL_SECONDS": "0.2"}
+
+
+def alerts_round(work_dir: Path, *, articles: int = 12, encoder: str = "hashing", timeout: float = 90.0) -> dict:
+    """SIGKILL with alerts pending: some not raised yet (the claims acknowledged, the check round not run), the
+    others raised but not delivered (the receiver failing). After a restart every acknowledged claim's alert must
+    be raised and delivered; a repeat delivery carries the same webhook-id (the receiver deduplicates)."""
+    data_dir = work_dir / "alerts-data"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    server = ServerProcess(data_dir, encoder=encoder, log_path=work_dir / "alerts-server.log", env=ALERT_ENV)
+    receiver = AlertReceiver()
+    problems: list[str] = []
+    acknowledged: list[int] = []
+    try:
+        server.start()
+        with httpx.Client(base_url=server.base_url, timeout=30.0, trust_env=False) as client:
+            watch = client.post(
+                "/watches",
+                json={
+                    "text": "The harbour bridge in Velmont reopened to traffic.",
+                    "min_score": 0.0,
+                    "relations": ["same", "conflict", "related"],
+                    "callback_url": receiver.url,
+                },
+            )
+            if watch.status_code != 201:
+                raise RuntimeError(f"POST /watches answered {watch.status_code}: {watch.text}")
+            for n in range(articles):
+                if n == articles // 2:
+                    time.sleep(3.0)  # the first half is checked and its deliveries fail; the second half is not
+                text = f"The harbour bridge in Velmont reopened to traffic, report {n} said on day {n + 1}."
+                response = client.post("/sources", json={"text": text})
+                if response.status_code == 201:
+                    acknowledged.append(int(response.json()["claims"][0]["id"]))
+        server.kill()  # within the settle second after the last ingest: the second half has no alerts yet
+        receiver.failing = False
+        server.start()
+        deadline = time.monotonic() + timeout
+        with httpx.Client(base_url=server.base_url, timeout=30.0, trust_env=False) as client:
+            while time.monotonic() < deadline:
+                listed = client.get("/alerts", params={"limit": 500}).json()["data"]
+                if len(listed) >= len(acknowledged) and all(a["delivery"]["state"] == "delivered" for a in listed):
+                    break
+                time.sleep(0.5)
+            listed = client.get("/alerts", params={"limit": 500}).json()["data"]
+    finally:
+        server.kill()
+        receiver.close()
+    alerted = {a["claim"]["id"] for a in listed if a["claim"]}
+    missing = sorted(set(acknowledged) - alerted)
+    if missing:
+        problems.append(f"acknowledged claims without an alert after the restart: {missing}")
+    undelivered = [a["id"] for a in listed if a["delivery"]["state"] != "delivered"]
+    if undelivered:
+        problems.append(f"alerts not delivered after the restart: {undelivered}")
+    expected_ids = {f"alert_{a['id']}" for a in listed}
+    if set(receiver.deliveries) != expected_ids:
+        problems.append("the receiver's webhook-ids differ from the stored alerts")
+    return {
+        "acknowledged_claims": len(acknowledged),
+        "alerts": len(listed),
+        "delivered": len(listed) - len(undelivered),
+        "deliveries_received": len(receiver.deliveries),
+        "repeat_deliveries": len(receiver.deliveries) - len(set(receiver.deliveries)),
+        "problems": problems,
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=20)
@@ -509,6 +612,7 @@ def main() -> int:
     parser.add_argument("--multilingual", action="store_true", help="run with the multilingual encoder too")
     parser.add_argument("--work-dir", type=Path, default=None, help="default: a temporary folder, removed after")
     parser.add_argument("--verbose", action="store_true", help="print each round to stderr")
+    parser.add_argument("--no-alerts", action="store_true", help="skip the round that kills with alerts pending")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="crosscheck-crash-") as tmp:
         work = args.work_dir or Path(tmp)
@@ -521,6 +625,9 @@ def main() -> int:
             multilingual=args.multilingual,
             log=sys.stderr if args.verbose else None,
         )
+        if not args.no_alerts:
+            summary["alerts_round"] = alerts_round(work, encoder=args.encoder)
+            summary["problems"] = summary["problems"] + summary["alerts_round"]["problems"]
     if not args.verbose:
         summary.pop("per_round")
     print(json.dumps(summary, indent=2))

@@ -93,6 +93,9 @@ SQLITE_ONLY: dict[str, str] = {
     "tests/bench/test_crash.py::test_sigkill_loses_nothing_acknowledged": (
         "bench/crash.py checks SQLite's own durability against copies of the database file"
     ),
+    "tests/bench/test_crash.py::test_alerts_pending_at_a_kill_are_raised_and_delivered_after_the_restart": (
+        "bench/crash.py's server keeps its store in its own work folder (a SQLite file)"
+    ),
     "tests/bench/test_perf.py::test_store_is_a_working_crosscheck_store_and_is_cached": (
         "the perf bench's cached corpus store is a SQLite file"
     ),

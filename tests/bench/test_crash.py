@@ -38,3 +38,12 @@ def test_sigkill_loses_nothing_acknowledged(tmp_path: Path) -> None:
             assert where in kills, summary["kills"]
         # The restarts went through every repair path: no index yet / unusable, behind the database.
         assert {"rebuilt", "synced"} <= set(summary["index_states_at_restart"])
+
+
+def test_alerts_pending_at_a_kill_are_raised_and_delivered_after_the_restart(tmp_path: Path) -> None:
+    from bench.crash import alerts_round
+
+    report = alerts_round(tmp_path, articles=8)
+    assert report["problems"] == []
+    assert report["acknowledged_claims"] == 8 == report["alerts"] == report["delivered"]
+    assert report["deliveries_received"] - report["repeat_deliveries"] == 8

@@ -172,6 +172,7 @@ def run(
     api_key: str | None = None,
     seed: int = 1,
     work_dir: Path | None = None,
+    watches: int = 0,
 ) -> dict[str, Any]:
     """Runs the load test (see the module docstring) and returns the report."""
     if url is not None:
@@ -193,10 +194,23 @@ def run(
     with tempfile.TemporaryDirectory(prefix="crosscheck-load-") as tmp:
         work = work_dir or Path(tmp)
         (work / "data").mkdir(parents=True, exist_ok=True)
-        server = ServerProcess(work / "data", encoder=encoder, log_path=work / "server.log")
+        server = ServerProcess(
+            work / "data",
+            encoder=encoder,
+            log_path=work / "server.log",
+            env={"CROSSCHECK_WEBHOOK_ALLOW_NETWORKS": "127.0.0.0/8"} if watches else None,
+        )
         startup = server.start()
+        receiver = None
         try:
             seeded = seed_server(server.base_url, None)
+            watched: dict[str, Any] = {}
+            if watches:
+                from bench.crash import AlertReceiver
+
+                receiver = AlertReceiver()
+                receiver.failing = False
+                watched = add_watches(server.base_url, watches, receiver.url, seed)
             report = asyncio.run(
                 drive(
                     server.base_url,
@@ -208,15 +222,52 @@ def run(
                     seed=seed,
                 )
             )
+            if watches:
+                watched.update(alerts_after(server.base_url, receiver))
         finally:
             server.terminate()
+            if receiver is not None:
+                receiver.close()
         return {
             "target": "bench/server.py on 127.0.0.1",
             "encoder": encoder,
             "startup_s": round(startup, 1),
             "seeded": seeded,
+            **({"watches": watched} if watches else {}),
             **report,
         }
+
+
+def add_watches(base_url: str, n: int, callback: str, seed: int) -> dict[str, Any]:
+    """``n`` active watches over HTTP: the seed articles' claims, and variants of them with other figures."""
+    rng = random.Random(seed)
+    with httpx.Client(base_url=base_url, timeout=60.0, trust_env=False) as client:
+        texts = [
+            c["text"]
+            for s in client.get("/sources", params={"limit": 500}).json()["data"]
+            for c in client.get(f"/sources/{s['id']}").json()["claims"]
+        ]
+        started = time.perf_counter()
+        for i in range(n):
+            base = texts[i % len(texts)] if texts else "A claim to watch"
+            text = base if i < len(texts) else f"{base} ({rng.randrange(10, 10_000)} people)"
+            response = client.post("/watches", json={"text": text, "callback_url": callback})
+            if response.status_code != 201:
+                raise RuntimeError(f"POST /watches answered {response.status_code}: {response.text}")
+        return {"active": n, "created_s": round(time.perf_counter() - started, 1)}
+
+
+def alerts_after(base_url: str, receiver: Any, wait: float = 30.0) -> dict[str, Any]:
+    """The alerts the load raised, once the server's rounds caught up (up to ``wait`` seconds)."""
+    deadline = time.monotonic() + wait
+    with httpx.Client(base_url=base_url, timeout=60.0, trust_env=False) as client:
+        while True:
+            pending = client.get("/alerts", params={"state": "pending", "limit": 1}).json()["count"]
+            if not pending or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        total = client.get("/alerts", params={"limit": 1}).json()["count"]
+    return {"alerts": total, "pending_at_end": pending, "deliveries_received": len(receiver.deliveries)}
 
 
 def main() -> int:
@@ -230,6 +281,7 @@ def main() -> int:
     parser.add_argument("--api-key", default=None, help="write key, if that server has keys configured")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--work-dir", type=Path, default=None, help="keep the data and server log here")
+    parser.add_argument("--watches", type=int, default=0, help="active watches during the load (alerts delivered)")
     args = parser.parse_args()
     report = run(
         clients=args.clients,
@@ -241,6 +293,7 @@ def main() -> int:
         api_key=args.api_key,
         seed=args.seed,
         work_dir=args.work_dir,
+        watches=args.watches,
     )
     print(json.dumps(report, indent=2))
     return 0 if report["error_count"] == 0 and report["consistency"]["ok"] else 1

@@ -30,3 +30,11 @@ def test_load_smoke(tmp_path: Path) -> None:
 def test_load_refuses_a_non_loopback_target() -> None:
     with pytest.raises(SystemExit, match="only targets a server on this machine"):
         run(url="http://198.51.100.7:8000", duration=1.0)
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("loopback_only")
+def test_load_with_active_watches(tmp_path: Path) -> None:
+    report = run(clients=4, duration=3.0, match_ratio=0.5, encoder="hashing", work_dir=tmp_path, watches=25)
+    assert report["error_count"] == 0 and report["consistency"]["ok"]
+    assert report["watches"]["active"] == 25 and report["watches"]["pending_at_end"] == 0

@@ -374,7 +374,8 @@ class AlertChecker:
     ) -> list[_NewAlert]:
         allowed = [cid for cid in sorted(near) if cid in claims and self._allowed(watch, *claims[cid])]
         if watch.claim_id is not None:  # never the watched claim's own article
-            allowed = [cid for cid in allowed if claims[cid][0].source_id != _source_of(session, watch.claim_id)]
+            own = _source_of(session, watch.claim_id)
+            allowed = [cid for cid in allowed if claims[cid][0].source_id != own]
         if not allowed:
             return []
         query = MatchQuery(text=watch.text or "", k=min(100, len(allowed)), min_score=watch.min_score)

@@ -321,3 +321,25 @@ def test_checks_wait_for_a_pause_in_ingest_but_never_too_long(make_client, recei
             seen.append(service.due(at))
             at += 0.5
         assert True in seen and seen.index(True) == int(alerts.MAX_DEFER_SECONDS / 0.5)
+
+
+def test_watching_a_stored_claim_or_a_fact_check(make_client, receiver: Receiver) -> None:
+    review = {
+        "@context": "https://schema.org",
+        "@type": "ClaimReview",
+        "url": "https://factdesk.example/checks/bridge-2",
+        "claimReviewed": WATCHED,
+        "itemReviewed": {"@type": "Claim"},
+        "reviewRating": {"@type": "Rating", "alternateName": "Mostly true"},
+    }
+    with app(make_client) as client:
+        claim = client.post("/sources", json={"text": STATING}).json()["claims"][0]
+        fact_check = client.post("/fact-checks", json=review).json()["stored"][0]
+        by_claim = _watch(client, receiver.url, text=None, claim_id=claim["id"])
+        by_check = _watch(client, receiver.url, text=None, fact_check_id=fact_check["id"])
+        assert by_claim["text"] == claim["context_text"] and by_check["text"] == WATCHED
+        later = client.post("/sources", json={"text": WATCHED + " Ferries stopped their extra runs."}).json()
+        client.app.state.alerts.run_once()
+        for watch in (by_claim, by_check):
+            (alert,) = client.get(f"/watches/{watch['id']}/alerts").json()["data"]
+            assert alert["source"]["id"] == later["id"]

@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from pydantic import ValidationError
 from sqlmodel import col, select
 
 from service import alerts, judgments, report, store
@@ -59,7 +60,11 @@ def review_page(
     sources = independent = 0
     text = q.strip()
     if text:
-        found = matcher.match(session=session, query=MatchQuery(text=text, k=k))
+        try:
+            query = MatchQuery(text=text, k=k)
+        except ValidationError as exc:
+            raise UnprocessableError(f"cannot search this text: {exc.errors()[0]['msg']}") from None
+        found = matcher.match(session=session, query=query)
         sources, independent = found.sources, found.independent_sources
         stored = {s.id: s for s in store.sources_by_id(session=session, ids=[m.source.id for m in found.matches])}
         for m in found.matches:

@@ -126,7 +126,7 @@ class Watch(SQLModel, table=True):
     claim_id: int | None = Field(default=None, index=True)
     fact_check_id: int | None = Field(default=None, index=True)
     all_fact_checks: bool = False
-    min_score: float = 0.5
+    min_score: float = 0.25
     relations: str = Field(default='["same", "conflict"]', max_length=128)  # JSON list
     languages: str | None = Field(default=None, max_length=512)  # JSON list, or NULL for any
     callback_url: str = Field(max_length=2048)

@@ -116,7 +116,7 @@ def read_only(endpoint: _F) -> _F:
 def required_access(request: Request) -> KeyScope | None:
     """What a request needs: "read", "write", or None for the documentation pages."""
     route = request.scope.get("route")
-    if isinstance(route, APIRoute) and not route.include_in_schema:
+    if isinstance(route, APIRoute) and not route.include_in_schema and not route.path.startswith("/review"):
         return None  # /docs, /redoc: static pages; the data behind them is checked when fetched
     if request.method in SAFE_METHODS:
         return "read"

@@ -29,7 +29,8 @@ from service.models import Alert, Watch
 from service.schemas import JudgmentCreate, MatchQuery
 from service.security import REVIEW_COOKIE, public_route
 
-router = APIRouter(prefix="/review", tags=["review page"], default_response_class=HTMLResponse)
+# Pages, not API: left out of the OpenAPI document (service.security still checks their keys, see required_access).
+router = APIRouter(prefix="/review", include_in_schema=False, default_response_class=HTMLResponse)
 templates = Jinja2Templates(directory=str(Path(__file__).resolve().parents[1] / "templates"))
 MAX_FORM_BYTES = 20_000
 

@@ -1,0 +1,60 @@
+"""The review pages without a browser: keys through the page's cookie, same-origin posts, bad input."""
+
+from __future__ import annotations
+
+import re
+
+from service.security import REVIEW_COOKIE, create_key
+from tests.helpers import HashingEncoder
+
+FAST = {"multilingual": False, "sync_interval_seconds": 0}
+TEXT = "The harbour bridge in Velmont reopened to traffic after two years of repairs, the council said."
+SAME_ORIGIN = {"origin": "http://localhost"}
+
+
+def test_keys_work_through_the_page_cookie_and_posts_must_come_from_the_page(make_client) -> None:
+    secret, key = create_key("write")
+    with make_client(HashingEncoder(), api_keys=[key.entry()], **FAST) as client:
+        auth = {"Authorization": f"Bearer {secret}"}
+        client.post("/sources", json={"text": TEXT}, headers=auth)
+        page = client.get("/review", params={"q": "Velmont bridge reopened"})
+        assert page.status_code == 200 and 'id="key"' in page.text  # reads need no key here; the key form shows
+        claim_id = re.search(r'data-claim="(\d+)"', page.text).group(1)
+        form = {"text": "Velmont bridge reopened", "matched_claim_id": claim_id, "verdict": "same"}
+        # A write from the page without a key: 401, nothing stored.
+        assert client.post("/review/judge", data=form, headers=SAME_ORIGIN).status_code == 401
+        # The key form keeps the key in a cookie only /review sees.
+        saved = client.post("/review/key", data={"key": secret}, headers=SAME_ORIGIN, follow_redirects=False)
+        assert saved.status_code == 303
+        cookie = saved.headers["set-cookie"]
+        assert (
+            f"{REVIEW_COOKIE}=" in cookie
+            and "HttpOnly" in cookie
+            and "SameSite=strict" in cookie.replace("Strict", "strict")
+        )
+        assert "Path=/review" in cookie
+        # From another site, even with the cookie: refused.
+        other = client.post("/review/judge", data=form, headers={"origin": "http://evil.example"})
+        assert other.status_code == 403
+        judged = client.post("/review/judge", data=form, headers=SAME_ORIGIN, follow_redirects=False)
+        assert judged.status_code == 303 and "Recorded" in judged.headers["location"]
+        (judgment,) = client.get("/judgments", headers=auth).json()["data"]
+        assert judgment["reviewer"] == key.key_id and judgment["verdict"] == "same"
+        # The cookie is for the pages only: the API still wants the header.
+        assert (
+            client.post("/judgments", json={"text": "x", "matched_claim_id": 1, "verdict": "same"}).status_code == 401
+        )
+
+
+def test_bad_page_input_is_a_clear_4xx(make_client) -> None:
+    with make_client(HashingEncoder(), **FAST) as client:
+        assert client.get("/review", params={"q": "a\x00b"}).status_code == 422
+        assert client.get("/review/sources/12345").status_code == 404
+        assert client.get("/review/watches/12345").status_code == 404
+        bad = client.post("/review/judge", data={"matched_claim_id": "x", "verdict": "same"}, headers=SAME_ORIGIN)
+        assert bad.status_code == 422 and "not a judgment" in bad.json()["detail"]
+        missing = client.post(
+            "/review/judge", data={"text": "t", "matched_claim_id": "7", "verdict": "same"}, headers=SAME_ORIGIN
+        )
+        assert missing.status_code == 422 and "no claim 7" in missing.json()["detail"]
+        assert client.get("/judgments").json()["count"] == 0

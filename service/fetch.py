@@ -317,23 +317,25 @@ class Fetcher:
         address = self.resolve(url)
         extensions = {"sni_hostname": url.raw_host.decode("ascii")} if url.scheme == "https" else {}
         sent = {"Host": url.netloc.decode("ascii"), "User-Agent": USER_AGENT, "Content-Type": "application/json"}
-        with httpx.Client(transport=self.transport, follow_redirects=False, trust_env=False) as client:
-            request = client.build_request(
-                "POST",
-                url.copy_with(host=str(address)),
-                headers={**sent, **headers},
-                content=body,
-                extensions=extensions,
-                timeout=timeout,
-            )
-            try:
-                response = client.send(request)
-            except httpx.TimeoutException as exc:
-                raise UpstreamTimeoutError(f"{url} did not answer within {timeout:g} s") from exc
-            except httpx.HTTPError as exc:
-                raise UpstreamError(f"could not reach {url}: {type(exc).__name__}: {exc}") from exc
-            response.close()
-            return response.status_code
+        # Not `with httpx.Client(...)`: closing the client closes its transport, which the alert deliverers of
+        # this process share across threads; without keep-alive each connection closes with its answer anyway.
+        client = httpx.Client(transport=self.transport, follow_redirects=False, trust_env=False)
+        request = client.build_request(
+            "POST",
+            url.copy_with(host=str(address)),
+            headers={**sent, **headers},
+            content=body,
+            extensions=extensions,
+            timeout=timeout,
+        )
+        try:
+            response = client.send(request)
+        except httpx.TimeoutException as exc:
+            raise UpstreamTimeoutError(f"{url} did not answer within {timeout:g} s") from exc
+        except httpx.HTTPError as exc:
+            raise UpstreamError(f"could not reach {url}: {type(exc).__name__}: {exc}") from exc
+        response.close()
+        return response.status_code
 
     def _timeout_message(self) -> str:
         return (

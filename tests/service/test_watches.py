@@ -222,7 +222,8 @@ def test_one_delivery_per_alert_however_many_processes(make_client, receiver: Re
             t.start()
         for t in threads:
             t.join()
-        assert sorted(receiver.ids()) == sorted(f"alert_{a['id']}" for a in client.get("/alerts").json()["data"])
+        listed = client.get("/alerts").json()["data"]
+        assert sorted(receiver.ids()) == sorted(f"alert_{a['id']}" for a in listed), [a["delivery"] for a in listed]
         assert len(receiver.ids()) == 6
 
 

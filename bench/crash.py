@@ -51,7 +51,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import httpx
 import numpy as np
 
-from bench.harness import ServerProcess, article, query
+from bench.harness import ServerProcess, WebhookReceiver, article, query
 
 MODES = ("random", "commit", "after-save", "random", "in-save")
 QUERIES = 6
@@ -503,38 +503,6 @@ def run(
     }
 
 
-class AlertReceiver:
-    """A webhook receiver on 127.0.0.1 that records every delivery and fails while `failing` is set."""
-
-    def __init__(self) -> None:
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-        self.deliveries: list[str] = []
-        self.failing = True
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                self.rfile.read(int(self.headers.get("content-length", 0)))
-                if receiver.failing:
-                    self.send_response(503)
-                else:
-                    receiver.deliveries.append(self.headers.get("webhook-id", ""))
-                    self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 ALERT_ENV = {"CROSSCHECK_WEBHOOK_ALLOW_NETWORKS": "127.0.0.0/8", "CROSSCHECK_SYNC_INTERVAL_SECONDS": "0.2"}
 
 
@@ -545,7 +513,8 @@ def alerts_round(work_dir: Path, *, articles: int = 12, encoder: str = "hashing"
     data_dir = work_dir / "alerts-data"
     data_dir.mkdir(parents=True, exist_ok=True)
     server = ServerProcess(data_dir, encoder=encoder, log_path=work_dir / "alerts-server.log", env=ALERT_ENV)
-    receiver = AlertReceiver()
+    receiver = WebhookReceiver()
+    receiver.failing = True
     problems: list[str] = []
     acknowledged: list[int] = []
     try:
@@ -591,14 +560,15 @@ def alerts_round(work_dir: Path, *, articles: int = 12, encoder: str = "hashing"
     if undelivered:
         problems.append(f"alerts not delivered after the restart: {undelivered}")
     expected_ids = {f"alert_{a['id']}" for a in listed}
-    if set(receiver.deliveries) != expected_ids:
+    delivered = receiver.ids(accepted=True)
+    if set(delivered) != expected_ids:
         problems.append("the receiver's webhook-ids differ from the stored alerts")
     return {
         "acknowledged_claims": len(acknowledged),
         "alerts": len(listed),
         "delivered": len(listed) - len(undelivered),
-        "deliveries_received": len(receiver.deliveries),
-        "repeat_deliveries": len(receiver.deliveries) - len(set(receiver.deliveries)),
+        "deliveries_received": len(delivered),
+        "repeat_deliveries": len(delivered) - len(set(delivered)),
         "problems": problems,
     }
 

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -195,3 +196,59 @@ def article(rng: random.Random, serial: int) -> str:
 
 def query(rng: random.Random) -> str:
     return f"{rng.choice(_SUBJECTS)} {rng.choice(_VERBS)} that {rng.randint(2, 40) * 1000:,} {rng.choice(_OBJECTS)}"
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One POST a `WebhookReceiver` got."""
+
+    headers: dict[str, str]  # names in lower case
+    body: str
+    at: float  # time.time() of its arrival
+    status: int  # what the receiver answered
+
+
+class WebhookReceiver:
+    """An HTTP receiver of alert deliveries on 127.0.0.1 (benches and tests): records each POST, answers the
+    statuses queued in ``answers`` first, 503 while ``failing``, else 204."""
+
+    def __init__(self) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.received: list[Delivery] = []
+        self.answers: list[int] = []
+        self.failing = False
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("content-length", 0)))
+                status = receiver.answers.pop(0) if receiver.answers else (503 if receiver.failing else 204)
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                receiver.received.append(Delivery(headers, body.decode("utf-8"), time.time(), status))
+                self.send_response(status)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer((LOOPBACK, 0), Handler)
+        self.url = f"http://{LOOPBACK}:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def ids(self, *, accepted: bool = False) -> list[str]:
+        """The webhook-id of every POST (``accepted``: only those answered 2xx), in arrival order."""
+        return [d.headers.get("webhook-id", "") for d in self.received if not accepted or 200 <= d.status < 300]
+
+    def arrivals(self) -> dict[str, float]:
+        """When each webhook-id was first accepted."""
+        first: dict[str, float] = {}
+        for d in self.received:
+            if 200 <= d.status < 300:
+                first.setdefault(d.headers.get("webhook-id", ""), d.at)
+        return first
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

@@ -206,10 +206,9 @@ def run(
             seeded = seed_server(server.base_url, None)
             watched: dict[str, Any] = {}
             if watches:
-                from bench.crash import AlertReceiver
+                from bench.harness import WebhookReceiver
 
-                receiver = AlertReceiver()
-                receiver.failing = False
+                receiver = WebhookReceiver()
                 watched = add_watches(server.base_url, watches, receiver.url, seed)
             report = asyncio.run(
                 drive(
@@ -267,7 +266,7 @@ def alerts_after(base_url: str, receiver: Any, wait: float = 30.0) -> dict[str, 
                 break
             time.sleep(0.5)
         total = client.get("/alerts", params={"limit": 1}).json()["count"]
-    return {"alerts": total, "pending_at_end": pending, "deliveries_received": len(receiver.deliveries)}
+    return {"alerts": total, "pending_at_end": pending, "deliveries_received": len(receiver.ids(accepted=True))}
 
 
 def main() -> int:

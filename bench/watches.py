@@ -26,40 +26,13 @@ import datetime as dt
 import json
 import statistics
 import tempfile
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import numpy as np
 
 from bench import corpus, run_script
-
-
-class Receiver:
-    """Records when each alert arrived (by webhook-id), on 127.0.0.1."""
-
-    def __init__(self) -> None:
-        self.arrivals: dict[str, float] = {}
-        arrivals = self.arrivals
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                self.rfile.read(int(self.headers.get("content-length", 0)))
-                arrivals.setdefault(self.headers.get("webhook-id", ""), time.time())
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+from bench.harness import WebhookReceiver
 
 
 def _noisy(vector: np.ndarray, rng: np.random.Generator, scale: float = 0.02) -> np.ndarray:
@@ -121,7 +94,7 @@ def run_size(args: argparse.Namespace, n_watches: int, pool: corpus.Pool, vector
     from service.runtime import Runtime
     from service.schemas import SourceCreate
 
-    receiver = Receiver()
+    receiver = WebhookReceiver()
     articles = corpus.ingest_articles(pool, args.articles, seed=n_watches + 1)
     with tempfile.TemporaryDirectory(prefix="crosscheck-watches-") as tmp:
         settings = Settings(data_dir=Path(tmp), sync_interval_seconds=0, webhook_allow_networks=["127.0.0.0/8"])
@@ -159,8 +132,9 @@ def run_size(args: argparse.Namespace, n_watches: int, pool: corpus.Pool, vector
             runtime.close()
             receiver.close()
     latencies = []
+    arrivals = receiver.arrivals()
     for alert_id, _state, ingested_at in rows:
-        arrived = receiver.arrivals.get(f"alert_{alert_id}")
+        arrived = arrivals.get(f"alert_{alert_id}")
         if arrived is not None and ingested_at is not None:
             at = ingested_at if ingested_at.tzinfo else ingested_at.replace(tzinfo=dt.UTC)
             latencies.append(arrived - at.timestamp())

@@ -7,12 +7,12 @@ import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 from standardwebhooks.webhooks import Webhook
 
+from bench.harness import WebhookReceiver
 from service import alerts
 from tests.helpers import HashingEncoder
 
@@ -22,39 +22,14 @@ STATING = "The harbour bridge in Velmont reopened to traffic after two years of 
 OTHER = "Quarry workers in Dunmore voted to strike over pay and hours at the stone works."
 
 
-class Receiver:
-    """An HTTP receiver on 127.0.0.1: records every POST; answers the statuses queued in `answers`, then 204."""
-
-    def __init__(self) -> None:
-        self.received: list[dict[str, Any]] = []
-        self.answers: list[int] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("content-length", 0)))
-                receiver.received.append({"headers": dict(self.headers), "body": body.decode("utf-8")})
-                self.send_response(receiver.answers.pop(0) if receiver.answers else 204)
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def ids(self) -> list[str]:
-        return [r["headers"]["webhook-id"] for r in self.received]
+Receiver = WebhookReceiver
 
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    r = Receiver()
-    r.thread.start()
+    r = WebhookReceiver()
     yield r
-    r.server.shutdown()
-    r.server.server_close()
+    r.close()
 
 
 @contextmanager
@@ -85,13 +60,13 @@ def test_a_matching_claim_is_alerted_and_delivered_signed(make_client, receiver:
         assert alert["source"]["outlet"] == "Velmont Daily"
         assert alert["delivery"]["state"] == "delivered" and alert["delivery"]["attempts"] == 1
         (request,) = receiver.received
-        headers = {k.lower(): v for k, v in request["headers"].items()}
+        headers = request.headers
         assert headers["webhook-id"] == f"alert_{alert['id']}"
         # The receiver's side: a Standard Webhooks library verifies the signature with the secret.
-        payload = Webhook(watch["secret"]).verify(request["body"], headers)
+        payload = Webhook(watch["secret"]).verify(request.body, headers)
         assert payload["alert"]["id"] == alert["id"] and payload["alert"]["claim"]["text"] == STATING
         with pytest.raises(Exception, match="signature"):
-            Webhook(alerts.new_secret()).verify(request["body"], headers)
+            Webhook(alerts.new_secret()).verify(request.body, headers)
         # Nothing new: nothing more raised or sent.
         assert client.app.state.alerts.run_once() == (0, 0)
         assert client.get("/watches").json()["data"][0]["alerts"] == 1
@@ -115,7 +90,7 @@ def test_failed_deliveries_are_retried_with_backoff_then_given_up(make_client, r
         alert = client.get(f"/alerts/{alert['id']}").json()
         assert alert["delivery"]["state"] == "delivered" and alert["delivery"]["attempts"] == 3
         # Every delivery of one alert carries the same webhook-id and body: a receiver deduplicates on it.
-        assert len(set(receiver.ids())) == 1 and len({r["body"] for r in receiver.received}) == 1
+        assert len(set(receiver.ids())) == 1 and len({r.body for r in receiver.received}) == 1
     with app(make_client, webhook_retry_hours=0.0001) as client:  # retried for less than a second
         receiver.answers = [500]
         client.post("/sources", json={"text": STATING + " Again."})
@@ -196,7 +171,7 @@ def test_every_fact_check_watched(make_client, receiver: Receiver) -> None:
         client.app.state.alerts.run_once()
         (alert,) = client.get(f"/watches/{watch['id']}/alerts").json()["data"]
         assert alert["fact_check"]["rating"] == "False" and alert["claim"]["text"] == STATING
-        assert json.loads(receiver.received[0]["body"])["alert"]["fact_check"]["url"] == review["url"]
+        assert json.loads(receiver.received[0].body)["alert"]["fact_check"]["url"] == review["url"]
 
 
 def test_one_delivery_per_alert_however_many_processes(make_client, receiver: Receiver) -> None:

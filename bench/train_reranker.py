@@ -170,11 +170,70 @@ def cross_validate(data: dict[str, Any], qrels: dict[str, set[str]]) -> dict[str
     return table
 
 
+def _norm(text: str) -> str:
+    return " ".join(text.split()).lower()
+
+
+def judged_rows(runtime: Runtime, judgments: list[dict[str, str]], options: MatchOptions) -> dict[str, Any]:
+    """Feature rows of reviewers' judged pairs: the judged claim is looked for in its query's candidate pool (on
+    this store); same / conflict label it 1, related / unrelated 0. Pairs whose claim is not in the pool are
+    counted and left out."""
+    matcher = runtime.matcher
+    scope = Scope(allowed=None, excluded=np.zeros(0, dtype=np.int64))
+    rows: list[np.ndarray] = []
+    labels: list[int] = []
+    names: list[str] | None = None
+    missing = 0
+    for judgment in judgments:
+        text = matcher.clean(judgment["query"])
+        with open_session(runtime.engine) as session:
+            pool, _, _ = matcher.gather(
+                session=session, text=text, mode="hybrid", depth=options.depth, scope=scope, options=options
+            )
+        wanted = _norm(judgment["matched"])
+        found = [i for i, t in enumerate(pool.texts) if _norm(t.text) == wanted]
+        if not found:
+            missing += 1
+            continue
+        features = pool.features(text)
+        names = names or sorted(features)
+        rows.append(np.asarray([features[n][found[0]] for n in names]))
+        labels.append(int(judgment["verdict"] in ("same", "conflict")))
+    return {"names": names, "x": np.vstack(rows) if rows else None, "y": np.asarray(labels), "missing": missing}
+
+
+def simulate_judgments(
+    runtime: Runtime, queries: dict[str, str], qrels: dict[str, set[str]], n: int
+) -> list[dict[str, str]]:
+    """Judgments as reviewers would make them on the train queries: each query's right claim confirmed (same), and
+    the best-ranked wrong one the service shows rejected (unrelated)."""
+    from service.schemas import MatchQuery
+
+    out: list[dict[str, str]] = []
+    with open_session(runtime.engine) as session:
+        rows = session.exec(select(Claim.text, Source.url).join(Source, col(Source.id) == Claim.source_id)).all()
+        texts = {doc_id_of(url) or "": text for text, url in rows}
+        for qid, query in list(queries.items())[:n]:
+            right = qrels.get(qid, set())
+            for doc in sorted(right):
+                if doc in texts:
+                    out.append({"query": query, "matched": texts[doc], "verdict": "same"})
+            shown = runtime.matcher.match(session=session, query=MatchQuery(text=query, k=5)).matches
+            wrong = next((m for m in shown if (doc_id_of(m.source.url) or "") not in right), None)
+            if wrong is not None:
+                out.append({"query": query, "matched": wrong.claim.text, "verdict": "unrelated"})
+    return out
+
+
 def train_variant(
-    runtimes: list[tuple[str, Runtime, dict[str, str], dict[str, set[str]]]], rankers: tuple[str, ...]
+    runtimes: list[tuple[str, Runtime, dict[str, str], dict[str, set[str]]]],
+    rankers: tuple[str, ...],
+    judgments: list[dict[str, str]] | None = None,
+    dev: tuple[dict[str, str], dict[str, set[str]]] | None = None,
 ) -> tuple[LogisticModel, dict[str, Any]]:
     """Collects the pools of one ranker set on every data set, cross-validates (folds by query, across the sets),
-    fits the chosen model on all train queries."""
+    fits the chosen model on all train queries -- and on the judged pairs, if any (the regularisation chosen
+    without them). With ``dev``, both fits are scored on the dev queries' pools (the judgments' effect)."""
     options = MatchOptions(rankers=rankers, depth=CANDIDATE_DEPTH)
     data = merge([collect(runtime, q, r, options) for _, runtime, q, r in runtimes])
     qrels = {q: rel for _, _, _, r in runtimes for q, rel in r.items()}
@@ -185,7 +244,27 @@ def train_variant(
     logistic = {name: m for name, m in table.items() if name.startswith("logistic")}
     best = max(logistic, key=lambda name: (logistic[name]["map@5"], logistic[name]["mrr"]))
     c = float(best.split("=")[1])
-    mean, scale, coef, intercept = fit_logistic(data["x"], data["y"], c)
+    base = fit_logistic(data["x"], data["y"], c)
+    mean, scale, coef, intercept = base
+    judged: dict[str, Any] = {}
+    if judgments:
+        extra = judged_rows(runtimes[0][1], judgments, options)
+        judged = {"pairs": len(judgments), "used": len(extra["y"]), "not_in_pool": extra["missing"]}
+        if extra["x"] is not None:
+            if extra["names"] != data["names"]:
+                raise ValueError("judged pairs' features differ from the pools'")
+            mean, scale, coef, intercept = fit_logistic(
+                np.vstack([data["x"], extra["x"]]), np.concatenate([data["y"], extra["y"]]), c
+            )
+    if dev is not None:
+        dev_data = collect(runtimes[0][1], dev[0], dev[1], options)
+        rows = np.arange(len(dev_data["qids"]))
+
+        def dev_map(m: np.ndarray, sd: np.ndarray, w: np.ndarray, b: float) -> float:
+            return float(ranked_metrics(((dev_data["x"] - m) / sd) @ w + b, dev_data, rows, dev[1])["map@5"])
+
+        judged["dev_map@5_without_judgments"] = dev_map(*base)
+        judged["dev_map@5_with_judgments"] = dev_map(mean, scale, coef, intercept)
     model = LogisticModel(
         features=tuple(data["names"]),
         mean=np.round(mean, 6),
@@ -211,6 +290,7 @@ def train_variant(
         "queries_with_a_relevant_candidate": in_pool,
         "cv": table,
         "chosen": best,
+        **({"judgments": judged} if judged else {}),
     }
     return model, report
 
@@ -252,6 +332,20 @@ def main() -> int:
         default=[],
         help="another data set's train split to learn from too (e.g. ../shared/datasets/clef2022-2b)",
     )
+    parser.add_argument(
+        "--judgments",
+        type=Path,
+        default=None,
+        help="reviewers' judged pairs to learn from too (JSON Lines of `crosscheck export --judgments`)",
+    )
+    parser.add_argument(
+        "--simulate-judgments",
+        type=int,
+        default=0,
+        metavar="N",
+        help="judgments made from the first N train queries' qrels (the right claim confirmed, the best wrong one "
+        "rejected); with --judgments or this, the dev split is scored without and with them",
+    )
     parser.add_argument("--out", type=Path, default=MODEL_PATH)
     parser.add_argument("--cache-dir", type=Path, default=CACHE_ROOT)
     args = parser.parse_args()
@@ -273,9 +367,22 @@ def main() -> int:
         (name, Runtime.open(Settings(data_dir=d), encoder=encoder, extra_encoders=extras), q, r)
         for name, d, q, r in sets
     ]
+    judgments: list[dict[str, str]] = []
+    if args.judgments is not None:
+        judgments = [json.loads(line) for line in args.judgments.read_text(encoding="utf-8").splitlines() if line]
+    if args.simulate_judgments:
+        _, main_runtime, main_queries, main_qrels = runtimes[0]
+        judgments += simulate_judgments(main_runtime, main_queries, main_qrels, args.simulate_judgments)
+    dev = None
+    if judgments:
+        dev_dir = args.dataset / "dev"
+        dev = (read_queries(dev_dir / "tweets.queries.tsv"), metrics.read_qrels(dev_dir / "tweet-vclaim-pairs.qrels"))
     try:
         # Richest first: a matcher uses the first model its rankers can feed.
-        variants = [train_variant(runtimes, rankers) for rankers in ((*ENGLISH_RANKERS, USE_KEY), ENGLISH_RANKERS)]
+        variants = [
+            train_variant(runtimes, rankers, judgments=judgments, dev=dev)
+            for rankers in ((*ENGLISH_RANKERS, USE_KEY), ENGLISH_RANKERS)
+        ]
     finally:
         for _, runtime, _, _ in runtimes:
             runtime.engine.dispose()

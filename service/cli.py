@@ -427,8 +427,44 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     if args.claimreview:
         return _export_claimreview(Path(args.path))
+    if args.judgments:
+        return _export_judgments(Path(args.path))
     report = export_to_path(get_settings(), Path(args.path))
     print(json.dumps({"exported": str(args.path), "rows": report.counts}))
+    return 0
+
+
+def _export_judgments(path: Path) -> int:
+    """Reviewers' judged pairs as JSON Lines with both texts: what `bench/train_reranker.py --judgments` reads."""
+    from sqlmodel import col, select
+
+    from service.db import make_engine, open_session
+    from service.models import Claim, Judgment
+
+    engine = make_engine(get_settings())
+    written = 0
+    try:
+        with open_session(engine) as session, path.open("w", encoding="utf-8") as out:
+            for judgment in session.exec(select(Judgment).order_by(col(Judgment.id))).all():
+                matched = session.get(Claim, judgment.matched_claim_id)
+                query_claim = session.get(Claim, judgment.query_claim_id) if judgment.query_claim_id else None
+                query = judgment.query_text or (
+                    (query_claim.context_text or query_claim.text) if query_claim is not None else None
+                )
+                if matched is None or not query:
+                    continue  # a claim deleted since: the pair cannot be learnt from
+                row = {
+                    "query": query,
+                    "matched": matched.text,
+                    "verdict": judgment.verdict,
+                    "reviewer": judgment.reviewer,
+                    "note": judgment.note,
+                }
+                out.write(json.dumps(row, ensure_ascii=False) + "\n")
+                written += 1
+    finally:
+        engine.dispose()
+    print(json.dumps({"exported": str(path), "judgments": written}))
     return 0
 
 
@@ -537,6 +573,11 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("path")
     export.add_argument(
         "--claimreview", action="store_true", help="write every stored fact-check as one ClaimReview DataFeed instead"
+    )
+    export.add_argument(
+        "--judgments",
+        action="store_true",
+        help="write reviewers' judgments with both texts as JSON Lines instead (bench/train_reranker.py --judgments)",
     )
     export.set_defaults(func=cmd_export)
     import_ = sub.add_parser("import", help="restore an export into an empty store (no re-encoding)")

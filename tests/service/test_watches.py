@@ -319,3 +319,28 @@ def test_watching_a_stored_claim_or_a_fact_check(make_client, receiver: Receiver
         for watch in (by_claim, by_check):
             (alert,) = client.get(f"/watches/{watch['id']}/alerts").json()["data"]
             assert alert["source"]["id"] == later["id"]
+
+
+def test_judgments_export_with_both_texts(make_client, tmp_path, monkeypatch) -> None:
+    from service import cli
+    from service.config import get_settings
+
+    with app(make_client, data_dir=tmp_path / "store") as client:
+        claim = client.post("/sources", json={"text": STATING}).json()["claims"][0]
+        other = client.post("/sources", json={"text": OTHER}).json()["claims"][0]
+        client.post("/judgments", json={"text": WATCHED, "matched_claim_id": claim["id"], "verdict": "same"})
+        client.post(
+            "/judgments", json={"claim_id": claim["id"], "matched_claim_id": other["id"], "verdict": "unrelated"}
+        )
+    monkeypatch.setenv("CROSSCHECK_DATA_DIR", str(tmp_path / "store"))  # the CLI's store is the app's (or its schema)
+    get_settings.cache_clear()
+    out = tmp_path / "judgments.jsonl"
+    try:
+        assert cli.main(["export", "--judgments", str(out)]) == 0
+    finally:
+        get_settings.cache_clear()
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [(r["query"], r["matched"], r["verdict"]) for r in rows] == [
+        (WATCHED, STATING, "same"),
+        (claim["context_text"], OTHER, "unrelated"),
+    ]

@@ -104,11 +104,15 @@ def import_fact_checks(
 @router.get("")
 def list_fact_checks(
     session: SessionDep,
-    reviewer: str | None = Query(default=None, max_length=512, description="The reviewing organisation's name."),
-    language: str | None = Query(default=None, max_length=16),
+    reviewer: str | None = Query(
+        default=None, min_length=1, max_length=512, description="The reviewing organisation's name."
+    ),
+    language: str | None = Query(default=None, min_length=1, max_length=16),
     published_after: dt.date | None = Query(default=None, description="Reviews published on or after."),
     published_before: dt.date | None = Query(default=None, description="Reviews published on or before."),
-    rating: str | None = Query(default=None, max_length=512, description="The rating text (case-insensitive)."),
+    rating: str | None = Query(
+        default=None, min_length=1, max_length=512, description="The rating text (case-insensitive)."
+    ),
     offset: int = Query(default=0, ge=0, le=10_000_000),
     limit: int = Query(default=50, ge=1, le=500),
 ) -> FactChecksPublic:

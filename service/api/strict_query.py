@@ -10,7 +10,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 
-_KNOWN: dict[int, frozenset[str]] = {}
+_KNOWN_ATTR = "_crosscheck_query_names"
 
 
 def _query_names(dependant: Dependant) -> Iterator[str]:
@@ -21,10 +21,12 @@ def _query_names(dependant: Dependant) -> Iterator[str]:
 
 
 def _known_parameters(route: APIRoute) -> frozenset[str]:
-    # Routes are fixed once the app is built; the dependency tree is walked once per route.
-    known = _KNOWN.get(id(route))
+    # Routes are fixed once the app is built; the dependency tree is walked once per route. Kept on the route
+    # itself: a table keyed by id(route) would hand a new route the names of a collected one that had its id.
+    known: frozenset[str] | None = getattr(route, _KNOWN_ATTR, None)
     if known is None:
-        known = _KNOWN[id(route)] = frozenset(_query_names(route.dependant))
+        known = frozenset(_query_names(route.dependant))
+        setattr(route, _KNOWN_ATTR, known)
     return known
 
 

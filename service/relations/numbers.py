@@ -151,25 +151,32 @@ _UNIT_CLASSES: Final[dict[str, tuple[str, ...]]] = {
 UNIT_CLASSES: Final = frozenset(_UNIT_CLASSES)
 
 # What happened to the people a figure counts: 96 dead and 1,000 missing are two quantities, whatever the
-# language. Word beginnings (a token starting with one counts); the nearest one to the figure decides.
+# language. A word with a trailing * is a beginning (any ending), the others whole words (German "die" is not
+# "died", English "mortgage" not "mort"); the nearest such word to the figure decides.
 _STATUS_WORDS: Final[dict[str, tuple[str, ...]]] = {
-    "dead": ("dead", "death", "died", "die", "dying", "killed", "kill", "fatalit", "bodies", "lives lost",
-             "mort", "décè", "tué", "décéd", "tote", "toten", "todesopfer", "getötet", "gestorben", "starben",
-             "muert", "fallecid", "murieron", "morti", "morto", "decedut", "morreram", "óbito", "obito",
-             "погиб", "умер", "убит", "смерт", "загибл", "помер", "ölü", "öldü", "hayatını", "zabit", "zgin",
-             "zmarł", "doden", "dode", "omgekomen", "قتلى", "قتيل", "وفاة", "ضحايا", "死者", "死亡"),
-    "missing": ("missing", "unaccounted", "disappeared", "disparu", "vermisst", "desaparecid", "dispers",
-                "пропавш", "пропал", "безвест", "зникл", "безвіст", "kayıp", "zaginion", "vermist", "مفقود",
-                "行方不明"),
-    "injured": ("injur", "wounded", "hurt", "blessé", "verletzt", "verwundet", "herid", "ferit", "ferid",
-                "ранен", "пострадавш", "поранен", "травмован", "yaralı", "yaraland", "rann", "gewond", "جرحى",
-                "مصاب", "負傷"),
-    "moved": ("evacuat", "displaced", "homeless", "évacu", "déplacé", "sans-abri", "sinistré", "evakuiert",
-              "obdachlos", "evacuad", "desplazad", "damnificad", "sfollat", "эвакуир", "евакуй", "tahliye",
-              "ewakuowan", "geëvacueerd", "نازح", "避難"),
+    "dead": ("dead", "death", "deaths", "died", "dies", "dying", "killed", "kill", "kills", "killing", "bodies",
+             "fatalit*", "mort", "morts", "morte", "mortes", "décè*", "tué", "tués", "tuée", "tuées", "décéd*",
+             "tote", "toten", "todesopfer*", "getötet*", "gestorben*", "starben", "muerto", "muertos", "muerta",
+             "muertas", "muerte", "muertes", "fallecid*", "murieron", "morti", "morto", "decedut*", "mortos",
+             "mortes", "morreram", "óbito", "óbitos", "obito", "погиб*", "умер*", "убит*", "смерт*", "загибл*",
+             "помер*", "ölü", "öldü", "ölüm", "hayatını", "zabit*", "zginęł*", "zmarł*", "doden", "dode",
+             "omgekomen", "قتلى", "قتيل", "وفاة", "ضحايا", "死者", "死亡"),
+    "missing": ("missing", "unaccounted", "disappeared", "disparu*", "vermisst*", "desaparecid*", "dispersi",
+                "disperso", "пропавш*", "пропал*", "безвест*", "зникл*", "безвіст*", "kayıp", "zaginion*",
+                "vermist", "vermisten", "مفقود", "行方不明"),
+    "injured": ("injur*", "wounded", "hurt", "blessé*", "verletzt*", "verwundet*", "herid*", "ferit*", "ferid*",
+                "ранен*", "пострадавш*", "поранен*", "травмован*", "yaralı*", "yaraland*", "ranni", "ranny",
+                "rannych", "gewond*", "جرحى", "مصاب", "負傷"),
+    "moved": ("evacuat*", "displaced", "homeless", "évacu*", "déplacé*", "sans-abri", "sinistré*", "evakuiert*",
+              "obdachlos*", "evacuad*", "desplazad*", "damnificad*", "sfollat*", "эвакуир*", "евакуй*", "tahliye",
+              "ewakuowan*", "geëvacueerd*", "نازح", "避難"),
 }  # fmt: skip
-_STATUS_OF: Final = tuple(
-    sorted(((word, status) for status, words in _STATUS_WORDS.items() for word in words), key=lambda p: -len(p[0]))
+_STATUS_EXACT: Final = {w: status for status, words in _STATUS_WORDS.items() for w in words if not w.endswith("*")}
+_STATUS_PREFIXES: Final = tuple(
+    sorted(
+        ((w[:-1], status) for status, words in _STATUS_WORDS.items() for w in words if w.endswith("*")),
+        key=lambda p: -len(p[0]),
+    )
 )
 _STATUS_WINDOW: Final = 7
 _UNIT_OF: Final[dict[str, str]] = {word: cls for cls, words in _UNIT_CLASSES.items() for word in words}
@@ -363,7 +370,10 @@ def _context(tokens: tuple[Token, ...], start: int, end: int) -> frozenset[str]:
 
 
 def _status_of(word: str) -> str | None:
-    for prefix, status in _STATUS_OF:
+    exact = _STATUS_EXACT.get(word)
+    if exact is not None:
+        return exact
+    for prefix, status in _STATUS_PREFIXES:
         if word.startswith(prefix):
             return status
     return None

@@ -411,6 +411,9 @@ def test_an_abbreviated_month_before_a_resolved_date_is_not_read_as_figures() ->
         ("Más de 12.000 personas fueron evacuadas.", "es", "moved"),
         ("The toll of the dead, officials said on Friday, was revised to 97.", "en", "dead"),
         ("Some 80 sirens stood along the coast.", "en", None),
+        ("Die Behörden meldeten 40 Tote.", "de", "dead"),  # "die" (the article) is not "died"; "Tote" is
+        ("The bank approved 300 mortgage loans.", "en", None),  # "mortgage" is not "mort"
+        ("Police dispersed 2,000 protesters.", "en", None),  # nor "dispersed" the Italian "dispersi"
     ],
 )
 def test_what_happened_to_the_people_counted(text: str, language: str, status: str | None) -> None:

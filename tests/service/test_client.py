@@ -5,19 +5,16 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from service.client import AsyncClient, Client, CrosscheckError
 from service.config import Settings, get_settings
 from service.main import create_app
 from service.schemas import MatchResponse
-from tests.helpers import REPO, HashingEncoder, seed_files
+from tests.helpers import REPO, HashingEncoder, seed_files, serve
 from tests.netguard import loopback_only
 
 __all__ = ["loopback_only"]
@@ -28,18 +25,8 @@ def server(tmp_path: Path, loopback_only: list[str]) -> Iterator[str]:
     settings = Settings(data_dir=tmp_path / "data", multilingual=False, sync_interval_seconds=0)
     app = create_app(encoder=HashingEncoder(), extra_encoders={})
     app.dependency_overrides[get_settings] = lambda: settings
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
-    served = uvicorn.Server(config)
-    thread = threading.Thread(target=served.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not served.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "the test server did not start"
-        time.sleep(0.05)
-    port = served.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    served.should_exit = True
-    thread.join(timeout=10)
+    with serve(app) as base_url:
+        yield base_url
 
 
 def test_client_does_what_the_readme_curl_examples_do(server: str) -> None:

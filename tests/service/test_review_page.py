@@ -8,18 +8,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from service.config import Settings, get_settings
 from service.main import create_app
-from tests.helpers import HashingEncoder, seed_files
+from tests.helpers import HashingEncoder, seed_files, serve
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -35,19 +32,10 @@ def served(tmp_path: Path) -> Iterator[str]:
     settings = Settings(data_dir=tmp_path / "data", multilingual=False, sync_interval_seconds=0)
     app = create_app(encoder=HashingEncoder(), extra_encoders={})
     app.dependency_overrides[get_settings] = lambda: settings
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "the test server did not start"
-        time.sleep(0.05)
-    base = f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
-    for path in seed_files():
-        assert httpx.post(f"{base}/sources", json={"text": path.read_text(encoding="utf-8")}).status_code == 201
-    yield base
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve(app) as base:
+        for path in seed_files():
+            assert httpx.post(f"{base}/sources", json={"text": path.read_text(encoding="utf-8")}).status_code == 201
+        yield base
 
 
 @pytest.fixture

@@ -118,12 +118,12 @@ def required_access(request: Request) -> KeyScope | None:
     route = request.scope.get("route")
     if isinstance(route, APIRoute) and not route.include_in_schema and not route.path.startswith("/review"):
         return None  # /docs, /redoc: static pages; the data behind them is checked when fetched
-    if request.method in SAFE_METHODS:
-        return "read"
     endpoint = request.scope.get("endpoint")
     marked = getattr(endpoint, _ACCESS_ATTR, None)
     if marked == "none":
         return None
+    if request.method in SAFE_METHODS:
+        return "read"
     # Default-deny: a state-changing method is a write unless its route says otherwise.
     return "read" if marked == "read" else "write"
 

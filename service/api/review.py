@@ -157,6 +157,13 @@ async def review_judge(request: Request) -> Response:
     return RedirectResponse(target, status_code=status.HTTP_303_SEE_OTHER)
 
 
+@router.get("/key", response_class=HTMLResponse)
+@public_route
+def review_key_form(request: Request, settings: SettingsDep) -> Response:
+    """The key form on its own: the way in when reads need a key too (CROSSCHECK_READS_REQUIRE_KEY)."""
+    return templates.TemplateResponse(request, "key.html", {**_context(request, settings), "keys_configured": True})
+
+
 @router.post("/key", response_class=HTMLResponse, status_code=status.HTTP_303_SEE_OTHER)
 @public_route
 async def review_key(request: Request) -> Response:

@@ -58,3 +58,14 @@ def test_bad_page_input_is_a_clear_4xx(make_client) -> None:
         )
         assert missing.status_code == 422 and "no claim 7" in missing.json()["detail"]
         assert client.get("/judgments").json()["count"] == 0
+
+
+def test_with_reads_keyed_the_key_form_is_the_way_in(make_client) -> None:
+    secret, key = create_key("read")
+    with make_client(HashingEncoder(), api_keys=[key.entry()], reads_require_key=True, **FAST) as client:
+        assert client.get("/review").status_code == 401
+        form = client.get("/review/key")
+        assert form.status_code == 200 and 'action="/review/key"' in form.text
+        client.post("/review/key", data={"key": secret}, headers=SAME_ORIGIN, follow_redirects=False)
+        assert client.get("/review").status_code == 200  # the cookie carries the key
+        assert client.get("/sources").status_code == 401  # the API does not read it

@@ -31,7 +31,7 @@ from service.errors import NotFoundError, UnprocessableError
 from service.extraction.model import ArticleMeta, ExtractedClaim, Extraction
 from service.extraction.pipeline import normalize_claim_text
 from service.models import Claim, FactCheck, NewsroomReview, Source
-from service.schemas import SourceCreate
+from service.schemas import SourceCreate, check_chars
 from service.text.language import detect_language, normalize_language
 from service.vectors import EncoderIndex
 
@@ -103,6 +103,10 @@ def _text(value: Any, where: str, *, limit: int = MAX_FIELD_CHARS) -> str | None
             return None
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise _Bad(f"{where}: expected text, got {type(value).__name__}")
+    try:
+        check_chars(str(value))
+    except ValueError as exc:
+        raise _Bad(f"{where}: {exc}") from None
     text = " ".join(str(value).split())
     if len(text) > limit:
         raise _Bad(f"{where}: longer than {limit:,} characters")

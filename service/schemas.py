@@ -29,7 +29,8 @@ _FORBIDDEN_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
 MAX_URL_CHARS = 2048
 
 
-def _check_chars(value: Any) -> None:
+def check_chars(value: Any) -> None:
+    """Raises ValueError for a control character or a lone surrogate in a text (or a list of texts)."""
     if isinstance(value, str):
         bad = _FORBIDDEN_CHARS.search(value)
         if bad:
@@ -40,7 +41,7 @@ def _check_chars(value: Any) -> None:
             )
     elif isinstance(value, list | tuple | set):
         for item in value:
-            _check_chars(item)
+            check_chars(item)
 
 
 def _require_text(value: str, hint: str) -> str:
@@ -56,7 +57,7 @@ class _Strict(BaseModel):
     @field_validator("*", mode="after")
     @classmethod
     def _printable(cls, value: Any) -> Any:
-        _check_chars(value)
+        check_chars(value)
         return value
 
 

@@ -141,6 +141,7 @@ def test_import_is_idempotent_on_the_review_url(make_client) -> None:
             {"reviewRating": {"ratingValue": "high", "alternateName": "False"}},
             "reviewRating.ratingValue: expected a number",
         ),
+        ({"claimReviewed": "Fares rose\u0000 again."}, "claimReviewed: contains a control character (U+0000)"),
     ],
 )
 def test_a_bad_item_is_named_and_the_good_ones_are_stored(make_client, broken: dict[str, Any], words: str) -> None:

@@ -55,12 +55,15 @@ def browser() -> Iterator[object]:
 
 def test_search_shows_the_seed_matches_and_a_confirm_click_stores_a_judgment(served: str, browser) -> None:
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
 
     browser.get(f"{served}/review")
     assert "crosscheck review" in browser.title
     box = browser.find_element(By.NAME, "q")
     box.send_keys("North Korea sent more than 10,000 soldiers to Kursk")
     browser.find_element(By.ID, "search").click()
+    # A click on submit may return before the next page is there: wait for the answer page's matches.
+    WebDriverWait(browser, 30).until(lambda d: "q=" in d.current_url and d.find_elements(By.CSS_SELECTOR, ".match"))
     matches = browser.find_elements(By.CSS_SELECTOR, ".match")
     assert matches, browser.page_source[:2000]
     first = matches[0]
@@ -72,6 +75,7 @@ def test_search_shows_the_seed_matches_and_a_confirm_click_stores_a_judgment(ser
     if SCREENSHOT:
         browser.save_screenshot(SCREENSHOT)
     first.find_element(By.CSS_SELECTOR, "button.confirm").click()
+    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.ID, "notice"))
     assert "Recorded: same" in browser.find_element(By.ID, "notice").text
     judged = httpx.get(f"{served}/judgments").json()["data"]
     assert [(j["matched_claim_id"], j["verdict"]) for j in judged] == [(claim_id, "same")]
@@ -79,4 +83,5 @@ def test_search_shows_the_seed_matches_and_a_confirm_click_stores_a_judgment(ser
     again = browser.find_element(By.ID, f"match-{claim_id}")
     assert "judged same" in again.text
     again.find_element(By.CSS_SELECTOR, ".meta a").click()
+    WebDriverWait(browser, 30).until(lambda d: "/review/sources/" in d.current_url)
     assert "claims:" in browser.find_element(By.TAG_NAME, "body").text

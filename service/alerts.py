@@ -63,6 +63,7 @@ from service.matching import (
     source_brief,
 )
 from service.models import Alert, Claim, ClaimVector, FactCheck, Source, Watch
+from service.models import utcnow as now  # aware UTC, as the tables store times
 from service.multilingual import USE_KEY
 from service.schemas import AlertPublic, MatchQuery, SignalPublic, WatchCreate, WatchPublic
 
@@ -87,11 +88,6 @@ BACKOFF_MAX_SECONDS: Final = 3_600.0
 ALERT_THREAD_NICENESS: Final = 10
 SETTLE_SECONDS: Final = 1.0
 MAX_DEFER_SECONDS: Final = 15.0
-
-
-def now() -> dt.datetime:
-    """Now, in UTC (the tables' datetime columns store aware UTC times)."""
-    return dt.datetime.now(dt.UTC)
 
 
 # --------------------------------------------------------------------------------------------------- watches
@@ -392,11 +388,7 @@ class AlertChecker:
             if m.claim.id in judged and judged[m.claim.id].verdict == "unrelated":
                 continue  # a reviewer said this pair is unrelated: never alerted again
             claim, source = claims[m.claim.id]
-            fact_check = (
-                session.exec(select(FactCheck).where(FactCheck.source_id == source.id)).first()
-                if source.kind == "fact_check"
-                else None
-            )
+            fact_check = session.get(FactCheck, m.fact_check.id) if m.fact_check is not None else None
             out.append(_NewAlert(watch.id or 0, claim, source, m.score, m.relation, m.signals, fact_check))
         return out
 

@@ -476,16 +476,6 @@ def get(*, session: Session, fact_check_id: int) -> FactCheck:
     return row
 
 
-def of_sources(*, session: Session, source_ids: Sequence[int]) -> dict[int, FactCheck]:
-    """The fact-check of each of these sources that is one."""
-    wanted = sorted(set(source_ids))
-    if not wanted:
-        return {}
-    return {
-        fc.source_id: fc for fc in session.exec(select(FactCheck).where(col(FactCheck.source_id).in_(wanted))).all()
-    }
-
-
 def delete(*, session: Session, index: ClaimIndex, fact_check: FactCheck, extras: Mapping[str, EncoderIndex]) -> None:
     """The review, its claim and its vectors (the source row cascades to the review)."""
     ingest.delete_source(session=session, index=index, source_id=fact_check.source_id, extras=extras)

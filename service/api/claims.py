@@ -7,6 +7,7 @@ import time
 
 from fastapi import APIRouter, Response, status
 from sqlmodel import col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from service import factchecks, matching, store
 from service.api.deps import MatcherDep, MetricsDep, SessionDep, SettingsDep
@@ -45,6 +46,15 @@ def read_claim(claim_id: int, session: SessionDep) -> ClaimDetail:
     return ClaimDetail(**matching.claim_public(claim).model_dump(), source=matching.source_brief(source))
 
 
+def _newest_reviews(claim_id: int) -> SelectOfScalar[NewsroomReview]:
+    """A claim's newsroom reviews, newest first."""
+    return (
+        select(NewsroomReview)
+        .where(NewsroomReview.claim_id == claim_id)
+        .order_by(col(NewsroomReview.created_at).desc(), col(NewsroomReview.id).desc())
+    )
+
+
 def _review_public(review: NewsroomReview) -> ReviewPublic:
     return ReviewPublic(
         id=review.id or 0,
@@ -70,12 +80,7 @@ def review_claim(claim_id: int, body: ReviewCreate, session: SessionDep) -> Revi
 def claim_reviews(claim_id: int, session: SessionDep) -> list[ReviewPublic]:
     """Your newsroom's verdicts on a claim, newest first."""
     store.get_claim(session=session, claim_id=claim_id)
-    rows = session.exec(
-        select(NewsroomReview)
-        .where(NewsroomReview.claim_id == claim_id)
-        .order_by(col(NewsroomReview.created_at).desc(), col(NewsroomReview.id).desc())
-    ).all()
-    return [_review_public(r) for r in rows]
+    return [_review_public(r) for r in session.exec(_newest_reviews(claim_id)).all()]
 
 
 @router.get(
@@ -89,11 +94,7 @@ def claim_claimreview(claim_id: int, session: SessionDep, settings: SettingsDep)
     (CROSSCHECK_ORGANIZATION_NAME, _URL) as `author`."""
     claim = store.get_claim(session=session, claim_id=claim_id)
     source = store.get_source(session=session, source_id=claim.source_id)
-    review = session.exec(
-        select(NewsroomReview)
-        .where(NewsroomReview.claim_id == claim_id)
-        .order_by(col(NewsroomReview.created_at).desc(), col(NewsroomReview.id).desc())
-    ).first()
+    review = session.exec(_newest_reviews(claim_id)).first()
     if review is None:
         raise NotFoundError(f"claim {claim_id} has no review yet: POST /claims/{claim_id}/reviews first")
     if not settings.organization_name:

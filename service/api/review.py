@@ -24,6 +24,7 @@ from sqlmodel import col, select
 from service import alerts, judgments, report, store
 from service.api.deps import IndexDep, MatcherDep, SessionDep, SettingsDep
 from service.config import Settings
+from service.db import open_session
 from service.errors import UnprocessableError
 from service.models import Alert, Watch
 from service.schemas import JudgmentCreate, MatchQuery
@@ -148,10 +149,7 @@ async def review_judge(request: Request) -> Response:
     except (ValueError, TypeError) as exc:
         raise UnprocessableError(f"not a judgment: {str(exc).splitlines()[0]}") from None
     reviewer = getattr(request.state, "key_id", None) or "local"
-    engine = request.app.state.engine
-    from service.db import open_session
-
-    with open_session(engine) as session:
+    with open_session(request.app.state.engine) as session:
         judgments.record(session=session, body=body, reviewer=reviewer)
     target = f"/review?q={quote(body.text or '')}&notice={quote(f'Recorded: {body.verdict}')}"
     return RedirectResponse(target, status_code=status.HTTP_303_SEE_OTHER)

@@ -485,7 +485,12 @@ def errors(
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--split", choices=["dev", "test", "all"], default="dev", help="which events (splits.json)")
+    parser.add_argument(
+        "--split",
+        choices=["dev", "test", "test2", "all"],
+        default="dev",
+        help="which events (splits.json; test2: the second scored part, added when the rules had been fixed on test)",
+    )
     parser.add_argument("-k", "--k", type=int, default=20, help="matches asked per claim")
     parser.add_argument("--set", type=Path, default=SET_DIR, help="the set's folder (manifest and labels)")
     parser.add_argument("--cache", type=Path, default=CACHE_DIR, help="the cached excerpt texts")

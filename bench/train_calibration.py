@@ -9,8 +9,14 @@ the pool the matcher builds (`Matcher.training_pool`, the same pool and ranking 
 orders by) becomes a row: its ranking score on the pool's scale (pure or mixed languages,
 `service.calibration`) and whether its source states the claim (the label). One increasing
 logistic map per (mode, scale); the report gives its log-loss and expected calibration error both in sample
-and with one event held out at a time (figures on events the fold did not see). A rerun on the same data
-writes the same file.
+and with one event held out at a time (figures on events the fold did not see).
+
+The hybrid mode's verifiers (`service.calibration.verifier_features`), one for pools that mix languages and one
+for pools in one language, are fitted on every candidate of the same hybrid pools (label: its source states the
+claim): standardised logistic regressions (C = 1). Its report, with
+one event held out at a time: the AUC of the first match's shown score between claims some source states and
+claims none states, and the ECE of the shown scores of the k returned. A rerun on the same data writes the same
+file.
 """
 
 from __future__ import annotations
@@ -31,9 +37,10 @@ from typing import Any
 import numpy as np
 
 from bench import realnews
-from service.calibration import MODEL_PATH, Calibration, PlattMap, Scale, ranking_feature
+from service.calibration import MODEL_PATH, Calibration, PlattMap, Scale, monotone, ranking_feature
 from service.config import Settings
 from service.db import open_session
+from service.rerank import LogisticModel
 from service.runtime import Runtime
 from service.schemas import MatchQuery, SourceCreate
 
@@ -47,8 +54,23 @@ class Rows:
     events: list[str]
 
 
-def collect(args: argparse.Namespace) -> tuple[dict[tuple[str, Scale], Rows], dict[str, Any]]:
-    """Feature rows per (mode, pair kind) from the dev events' pools."""
+@dataclass(slots=True)
+class VerifierPool:
+    """One hybrid pool: the verifier's columns, the ranking scores, the labels and the claim's event."""
+
+    columns: dict[str, np.ndarray]
+    scores: np.ndarray
+    labels: np.ndarray
+    event: str
+    stated: bool
+    every_language: bool  # a pool over all sources (the bench's AUC is read on these), not one language's
+    scale: Scale  # whether the pool mixes languages (one verifier each)
+
+
+def collect(
+    args: argparse.Namespace,
+) -> tuple[dict[tuple[str, Scale], Rows], list[VerifierPool], dict[str, Any]]:
+    """Feature rows per (mode, pair kind) and the hybrid pools of the verifier, from the dev events."""
     data = realnews.load_set(args.set)
     if data.problems:
         raise ValueError("the set is inconsistent: " + "; ".join(data.problems[:20]))
@@ -57,6 +79,7 @@ def collect(args: argparse.Namespace) -> tuple[dict[tuple[str, Scale], Rows], di
     cases = [c for c in data.claims if c.event in events]
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     rows: dict[tuple[str, Scale], Rows] = defaultdict(lambda: Rows([], [], []))
+    pools: list[VerifierPool] = []
     with tempfile.TemporaryDirectory(prefix="crosscheck-calibration-") as tmp:
         runtime = Runtime.open(Settings(data_dir=Path(tmp), sync_interval_seconds=0))
         try:
@@ -91,6 +114,23 @@ def collect(args: argparse.Namespace) -> tuple[dict[tuple[str, Scale], Rows], di
                     if not pool.ids.size or (mode == "hybrid" and "rrf" in extra):
                         continue
                     scale: Scale = "mixed" if "crosslingual" in extra else "pure"
+                    if mode == "hybrid":
+                        columns = runtime.matcher.verifier_columns(pool, text=case.text, scores=scores)
+                        if columns is not None:
+                            everyone = np.asarray(
+                                [bool(source_excerpts[int(s)] & case.supports) for s in pool.source_ids.tolist()]
+                            )
+                            pools.append(
+                                VerifierPool(
+                                    columns,
+                                    scores,
+                                    everyone,
+                                    case.event,
+                                    bool(case.supports),
+                                    languages is None,
+                                    scale,
+                                )
+                            )
                     # The k candidates the answer would hold: the score is read on what is returned, and the
                     # pool's long tail (mostly other sentences of the same articles) would flatten the map.
                     top = np.argsort(-scores, kind="stable")[: args.k]
@@ -104,7 +144,7 @@ def collect(args: argparse.Namespace) -> tuple[dict[tuple[str, Scale], Rows], di
         finally:
             runtime.close()
     info = {"events": events, "excerpts_ingested": stored, "claims": len(cases), "modes": modes, "requires": requires}
-    return rows, info
+    return rows, pools, info
 
 
 def _fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
@@ -156,6 +196,77 @@ def train(rows: dict[tuple[str, Scale], Rows]) -> tuple[dict[str, PlattMap], dic
     return maps, report
 
 
+def _fit_verifier(pools: list[VerifierPool], names: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """(mean, scale, coef, intercept) of the standardised logistic verifier."""
+    from sklearn.linear_model import LogisticRegression
+
+    x = np.vstack([np.column_stack([p.columns[n] for n in names]) for p in pools])
+    y = np.concatenate([p.labels for p in pools]).astype(int)
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale[scale == 0] = 1.0
+    model = LogisticRegression(C=1.0, max_iter=5000, random_state=SEED).fit((x - mean) / scale, y)
+    return mean, scale, model.coef_[0], float(model.intercept_[0])
+
+
+def _verifier_stats(pools: list[VerifierPool], models: list[LogisticModel], k: int) -> dict[str, Any]:
+    """AUC of the first match's shown score (stated vs unstated claims) and ECE of the k shown scores, on the pools
+    over every language (as `crosscheck bench realnews` asks)."""
+    tops: dict[bool, list[float]] = {True: [], False: []}
+    pairs: list[tuple[float, bool]] = []
+    for pool, model in zip(pools, models, strict=True):
+        if not pool.every_language:
+            continue
+        shown = monotone(model.score(pool.columns), pool.scores)
+        top = np.argsort(-pool.scores, kind="stable")[:k]
+        tops[pool.stated].append(float(shown[top[0]]))
+        pairs += list(zip(shown[top].tolist(), pool.labels[top].tolist(), strict=True))
+    curve = realnews.reliability(pairs)
+    return {"auc_first_score_stated_vs_unstated": realnews.auc(tops[True], tops[False]), "ece": curve["ece"]}
+
+
+def train_verifiers(
+    pools: list[VerifierPool], requires: dict[str, str], k: int
+) -> tuple[dict[str, LogisticModel], dict[str, Any]]:
+    """One verifier per pool scale (pools that mix languages, pools in one language), and their report."""
+    names = sorted(pools[0].columns)
+
+    def model(chosen: list[VerifierPool]) -> LogisticModel:
+        mean, scale, coef, intercept = _fit_verifier(chosen, names)
+        return LogisticModel(tuple(names), mean, scale, coef, intercept, requires=requires, info={})
+
+    events = sorted({p.event for p in pools})
+    models: dict[str, LogisticModel] = {}
+    report: dict[str, Any] = {}
+    final: dict[str, LogisticModel] = {}
+    held_out: dict[tuple[str, str], LogisticModel] = {}
+    for scale in ("mixed", "pure"):
+        chosen = [p for p in pools if p.scale == scale]
+        if not chosen or len({int(y) for p in chosen for y in p.labels.tolist()}) < 2:
+            continue
+        final[scale] = model(chosen)
+        for event in events:
+            rest = [p for p in chosen if p.event != event]
+            held_out[(scale, event)] = model(rest) if rest else final[scale]
+    usable = [p for p in pools if p.scale in final]
+    report["all"] = {
+        "pools": len(usable),
+        "in_sample": _verifier_stats(usable, [final[p.scale] for p in usable], k),
+        "event_held_out": _verifier_stats(usable, [held_out[(p.scale, p.event)] for p in usable], k),
+    }
+    for scale, fitted in final.items():
+        chosen = [p for p in usable if p.scale == scale]
+        stats = {
+            "pools": len(chosen),
+            "rows": int(sum(p.labels.size for p in chosen)),
+            "positives": int(sum(p.labels.sum() for p in chosen)),
+        }
+        report[scale] = stats
+        models[scale] = LogisticModel(
+            fitted.features, fitted.mean, fitted.scale, fitted.coef, fitted.intercept, requires, stats
+        )
+    return models, report
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=MODEL_PATH, help="where the calibration file is written")
     parser.add_argument("--modes", default="hybrid,dense,lexical", help="match modes calibrated")
@@ -166,12 +277,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     try:
-        rows, info = collect(args)
+        rows, pools, info = collect(args)
     except (FileNotFoundError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     maps, report = train(rows)
-    calibration = Calibration(maps=maps, info={"trained_with": info}, requires=info["requires"])
+    verifiers: dict[str, LogisticModel] = {}
+    if pools:
+        verifiers, report["verifier"] = train_verifiers(pools, info["requires"], args.k)
+        for scale, fitted in verifiers.items():
+            report["verifier"][scale] = dict(fitted.info)
+    calibration = Calibration(
+        maps=maps,
+        info={"trained_with": info, "verifier": report.get("verifier")},
+        requires=info["requires"],
+        verifiers=verifiers,
+    )
     args.out.write_text(json.dumps(calibration.to_json(), separators=(",", ":")) + "\n", encoding="utf-8")
     print(json.dumps({"trained_with": info, "models": report}, indent=1))
     return 0

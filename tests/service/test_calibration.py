@@ -8,7 +8,16 @@ from typing import Any
 import numpy as np
 import pytest
 
-from service.calibration import Calibration, PlattMap, load_calibration, ranking_feature
+from service.calibration import (
+    Calibration,
+    PlattMap,
+    load_calibration,
+    monotone,
+    ranking_feature,
+    verifier_features,
+)
+from service.multilingual import USE_KEY
+from service.rerank import LogisticModel, Reranker
 from tests.helpers import HashingEncoder
 
 
@@ -30,9 +39,12 @@ def test_features_and_file_checks(tmp_path: Any) -> None:
     assert ranking_feature("hybrid", "pure", np.asarray([0.5]))[0] == pytest.approx(0.5)
     assert ranking_feature("lexical", "pure", np.asarray([np.e - 1]))[0] == pytest.approx(1.0)
     assert ranking_feature("dense", "mixed", np.asarray([1.3]))[0] == 1.3
-    flat = {"format": 3, "requires": {}, "maps": {"dense:pure": {"slope": 0.0, "intercept": 0.0}}}
+    flat = {"format": 4, "requires": {}, "maps": {"dense:pure": {"slope": 0.0, "intercept": 0.0}}}
     with pytest.raises(ValueError, match="slope must be positive"):
         Calibration.from_json(flat)
+    odd = {"format": 4, "requires": {}, "maps": {}, "verifiers": {"sideways": _model(("rank:score",), (1.0,))}}
+    with pytest.raises(ValueError, match="unknown scale"):
+        Calibration.from_json(odd)
     (tmp_path / "bad.json").write_text('{"format": 1}')
     assert load_calibration(tmp_path / "bad.json") is None
     assert load_calibration(tmp_path / "missing.json") is None
@@ -74,3 +86,92 @@ def test_served_scores_are_probabilities_falling_with_rank_and_min_score_filters
             assert len(kept) == sum(s >= threshold for s in scores)
         refused = client.post("/claims/match", json={"text": "flood", "min_score": -0.2})
         assert refused.status_code == 422
+
+
+def _model(features: tuple[str, ...], coef: tuple[float, ...], requires: dict[str, str] | None = None) -> Any:
+    n = len(features)
+    model = LogisticModel(features, np.zeros(n), np.ones(n), np.asarray(coef), -1.0, requires or {}, {})
+    return model.to_json()
+
+
+def test_packaged_verifiers_read_every_feature_the_service_computes() -> None:
+    calibration = load_calibration()
+    assert calibration is not None and set(calibration.verifiers) == {"mixed", "pure"}
+    n = 3
+    names = "dense:cos dense:cos:gap use:cos use:cos:gap lexical:bm25 dense:rrank lexical:rrank use:rrank"
+    names += " overlap:words overlap:names overlap:numbers claim:log_len"
+    base = {name: np.asarray([0.9, 0.5, 0.1]) for name in names.split()}
+    columns = verifier_features(
+        query_text="The flood displaced 3,000 people in 2023.",
+        query_language="en",
+        candidate_texts=["Floods forced 3,000 people out in 2023.", "Die Flut traf 500 Häuser.", "Unrelated."],
+        candidate_languages=["en", "de", "en"],
+        features=base,
+        scores=np.asarray([0.8, 0.6, 0.1]),
+    )
+    assert all(len(v) == n for v in columns.values())
+    assert columns["anchors:shared"].tolist() == [1.0, 0.0, 0.0]
+    assert columns["anchors:only_other"].tolist() == [0.0, 1.0, 0.0]
+    assert columns["pair:same_language"].tolist() == [1.0, 0.0, 1.0]
+    assert columns["rank:rrank"].tolist() == [1.0, 0.5, 1 / 3]
+    for scale, model in calibration.verifiers.items():
+        assert set(model.features) == set(columns), scale
+        p = calibration.verify(scale, columns)  # type: ignore[arg-type]
+        assert p is not None and np.all((p > 0) & (p < 1))
+        # Stating the claim's figure in its language beats a stranger in another language with another figure.
+        assert p[0] > p[1], scale
+    assert calibration.verify("mixed", {"rank:score": np.zeros(1)}) is None  # a missing column: no verifier
+
+
+def test_monotone_is_the_non_increasing_fit_along_the_ranking() -> None:
+    scores = np.asarray([0.2, 0.9, 0.5, 0.7])  # ranking order: rows 1, 3, 2, 0
+    probability = np.asarray([0.8, 0.3, 0.6, 0.7])  # along the ranking: 0.3, 0.7, 0.6, 0.8
+    shown = monotone(probability, scores)
+    along = shown[np.argsort(-scores, kind="stable")]
+    assert np.all(np.diff(along) <= 1e-12)
+    # Pooled adjacent violators: the whole run averages to 0.6.
+    assert np.allclose(along, [0.6, 0.6, 0.6, 0.6])
+    already = monotone(np.asarray([0.9, 0.1, 0.5]), np.asarray([3.0, 1.0, 2.0]))
+    assert np.allclose(already, [0.9, 0.1, 0.5])  # an order the probabilities agree with is left alone
+    assert monotone(np.zeros(0), np.zeros(0)).size == 0
+
+
+def test_hybrid_scores_come_from_the_verifier_along_the_ranking(
+    make_client: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dense_id, use_id = str(HashingEncoder().model_id), str(HashingEncoder(dim=32).model_id)
+    reranker = Reranker(
+        models=(LogisticModel.from_json(_model(("dense:cos",), (4.0,), {"dense": dense_id})),),
+    )
+    # A verifier that trusts shared figures more than the ranking does.
+    verifier = _model(("rank:score", "anchors:shared", "anchors:none_shared"), (1.0, 3.0, -2.0))
+    fitted = Calibration.from_json(
+        {
+            "format": 4,
+            "requires": {"dense": dense_id, USE_KEY: use_id},
+            "maps": {"hybrid:pure": {"slope": 1.0, "intercept": 0.0}},
+            "verifiers": {"pure": verifier, "mixed": verifier},
+        }
+    )
+    monkeypatch.setattr("service.runtime.load_reranker", lambda: reranker)
+    monkeypatch.setattr("service.runtime.load_calibration", lambda: fitted)
+    articles = [
+        "The valley flood displaced residents of the valley on Monday, officials of the valley said.",
+        "Rescuers said the flood forced 3,000 people from their homes.",
+        "The regional office reopened two bridges after the flood waters fell.",
+    ]
+    with make_client(HashingEncoder(), extra_encoders={USE_KEY: HashingEncoder(dim=32)}) as client:
+        for text in articles:
+            assert client.post("/sources", json={"text": text}).status_code == 201
+        body = {"text": "The valley flood displaced 3,000 residents.", "k": 10}
+        matches = client.post("/claims/match", json=body).json()["matches"]
+        assert len(matches) >= 3
+        scores = [m["score"] for m in matches]
+        raw = np.asarray([m["scores"]["verifier"] for m in matches])
+        assert scores == sorted(scores, reverse=True)
+        # The order is the ranking's; the scores are the isotonic fit of the verifier's probabilities along it.
+        assert np.allclose(scores, monotone(raw, -np.arange(len(raw), dtype=float)), atol=2e-6)
+        assert not np.allclose(scores, raw)  # the verifier disagreed with the ranking somewhere
+        threshold = scores[1]
+        kept = client.post("/claims/match", json=body | {"min_score": threshold}).json()["matches"]
+        assert kept and all(m["score"] >= threshold for m in kept)

@@ -131,6 +131,20 @@ def verifier_features(
     }
 
 
+def figures_agreeing(columns: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The verifier's columns as they would be if every candidate gave the claim's figures and dates: what the
+    verifier then says is how likely a candidate is to state the claim's fact apart from its figures."""
+    out = dict(columns)
+    has_figures = bool(np.any(columns["anchors:shared"] > 0) or np.any(columns["anchors:none_shared"] > 0))
+    if has_figures:
+        out["anchors:shared"] = np.ones_like(columns["anchors:shared"])
+    out["anchors:none_shared"] = np.zeros_like(columns["anchors:none_shared"])
+    out["anchors:only_other"] = np.zeros_like(columns["anchors:only_other"])
+    if np.any(columns["overlap:numbers"] > 0) or has_figures:
+        out["overlap:numbers"] = columns["pair:same_language"].copy()
+    return out
+
+
 def monotone(probability: np.ndarray, scores: np.ndarray) -> np.ndarray:
     """The non-increasing fit (isotonic regression) of `probability` along the order of `scores` (descending,
     ties in pool order): what each candidate shows, so that the score falls with rank."""

@@ -24,7 +24,7 @@ from sqlmodel import Session, col, select
 from embeddings import ClaimIndex, TextEncoder
 from service import judgments, multilingual, relations, store
 from service import lexical as lexical_mod
-from service.calibration import Calibration, Scale, monotone, verifier_features
+from service.calibration import Calibration, Scale, figures_agreeing, monotone, verifier_features
 from service.checkworthiness import default_scorer
 from service.extraction import normalize_claim_text
 from service.lexical import LexicalHits, LexicalIndex
@@ -412,6 +412,18 @@ class MatchOptions:
 DEFAULT_OPTIONS = MatchOptions()
 
 
+@dataclass(frozen=True, slots=True)
+class Scored:
+    """A pool scored: the order key, the score each candidate shows, the signals reported under `scores`, and the
+    verifier's probability that each candidate states the query's fact apart from its figures (the relations
+    engine's same-fact hint; None without a verifier)."""
+
+    key: np.ndarray
+    shown: np.ndarray
+    extra: dict[str, np.ndarray]
+    same_fact: np.ndarray | None = None
+
+
 @dataclass(slots=True)
 class Pool:
     """The candidates of one query with every signal the reranker reads (also what training stores)."""
@@ -591,8 +603,8 @@ class Matcher:
             pool, exhausted = self._pool(
                 session=session, text=text, mode=mode, depth=depth, scope=scope, options=options
             )
-            scores, shown, extra = self._score(pool, text=text, mode=mode, options=options)
-            matches = self._select(session, pool, scores, shown, extra, query=query, text=text)
+            scored = self._score(pool, text=text, mode=mode, options=options)
+            matches = self._select(session, pool, scored, query=query, text=text)
             # Short because sources repeat (per_source) or claims vanished mid-search: look deeper.
             short = len(matches) < query.k and (query.per_source or pool.dropped > 0)
             if exhausted or not short:
@@ -620,9 +632,7 @@ class Matcher:
             return k * APPROXIMATE_OVERFETCH
         return k
 
-    def _score(
-        self, pool: Pool, *, text: str, mode: str, options: MatchOptions
-    ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    def _score(self, pool: Pool, *, text: str, mode: str, options: MatchOptions) -> Scored:
         """The order key of each candidate, the score it shows, and the extra signals to report with it.
 
         The order key is the mode's ranking score (and, when the pool mixes languages, the language-aware pair
@@ -633,15 +643,17 @@ class Matcher:
         """
         scores, extra = self.ranking_scores(pool, text=text, mode=mode, options=options)
         if self.calibration is None or not pool.ids.size or (mode == "hybrid" and "rrf" in extra):
-            return scores, scores, extra
+            return Scored(scores, scores, extra)
         scale: Scale = "mixed" if "crosslingual" in extra else "pure"
         if mode == "hybrid" and self.calibration.verifiers:
             columns = self.verifier_columns(pool, text=text, scores=scores)
             probability = None if columns is None else self.calibration.verify(scale, columns)
-            if probability is not None:
-                return scores, monotone(probability, scores), {**extra, "verifier": probability}
+            if columns is not None and probability is not None:
+                same_fact = self.calibration.verify(scale, figures_agreeing(columns))
+                shown = monotone(probability, scores)
+                return Scored(scores, shown, {**extra, "verifier": probability}, same_fact=same_fact)
         calibrated = self.calibration.probability(mode, scale, scores)
-        return scores, (scores if calibrated is None else calibrated), extra
+        return Scored(scores, scores if calibrated is None else calibrated, extra)
 
     def verifier_columns(self, pool: Pool, *, text: str, scores: np.ndarray) -> dict[str, np.ndarray] | None:
         """The verifier's features of a hybrid pool (None when a ranker it reads did not run)."""
@@ -717,13 +729,12 @@ class Matcher:
         self,
         session: Session,
         pool: Pool,
-        scores: np.ndarray,
-        shown_scores: np.ndarray,
-        extra: Mapping[str, np.ndarray],
+        scored: Scored,
         *,
         query: MatchQuery,
         text: str,
     ) -> list[Match]:
+        scores, extra = scored.key, scored.extra
         reported = {r.name: pool.signals[r.main_signal] for r in self.rankers if r.main_signal in pool.signals} | dict(
             extra
         )
@@ -733,7 +744,7 @@ class Matcher:
         # The score shown and filtered on: within [0, 1] in every mode (calibrated probabilities already are; without
         # the calibration a BM25 or pair score above 1 shows as 1 but still ranks by its raw value).
         # Rounded once, so that the filter and the answer agree on a score a client copies back as min_score.
-        shown = np.round(np.clip(shown_scores, 0.0, 1.0), 6)
+        shown = np.round(np.clip(scored.shown, 0.0, 1.0), 6)
         # Stable sort: ties keep the order in which the rankers listed the candidates.
         chosen: list[int] = []
         seen_groups: set[int] = set()
@@ -766,6 +777,9 @@ class Matcher:
                 )
                 for row, _, _ in kept
             ],
+            same_fact_probabilities=(
+                None if scored.same_fact is None else [float(scored.same_fact[row]) for row, _, _ in kept]
+            ),
         )
         verifier = extra.get("verifier")
         if verifier is not None:

@@ -385,7 +385,9 @@ def _english(q: _Analysis, m: _Analysis) -> bool:
     return q.language == "en" and m.language == "en"
 
 
-def compare(query: ClaimFacts, match: ClaimFacts, *, similarity: float) -> Verdict:
+def compare(
+    query: ClaimFacts, match: ClaimFacts, *, similarity: float, same_fact_probability: float | None = None
+) -> Verdict:
     """Say whether ``match`` states the same fact as ``query``, a conflicting version of it, or a related one.
 
     Args:
@@ -393,6 +395,9 @@ def compare(query: ClaimFacts, match: ClaimFacts, *, similarity: float) -> Verdi
         match: One claim found for it.
         similarity: The cosine of the two (of their context texts when present) by `pair_similarity`: MiniLM's
             for two English claims, the multilingual encoder's otherwise.
+        same_fact_probability: A learned probability that the two state one fact apart from their figures (the
+            matcher's verifier with the figures taken as agreeing); from `rules.SAME_FACT_MIN_PROBABILITY` on it
+            makes them the same fact whatever their cosine.
 
     Returns:
         The relation and the signals behind it ("conflict" always carries a conflicting signal).
@@ -400,7 +405,8 @@ def compare(query: ClaimFacts, match: ClaimFacts, *, similarity: float) -> Verdi
     q, m = _analysis(query), _analysis(match)
     english = _english(q, m)
     floor = min(rules.RELATED_MAX_SIMILARITY, rules.OPPOSITION_MIN_SIMILARITY)
-    if similarity < (floor if english else rules.OTHER_LANGUAGE_MIN_SIMILARITY):
+    learned = same_fact_probability is not None and same_fact_probability >= rules.SAME_FACT_MIN_PROBABILITY
+    if similarity < (floor if english else rules.OTHER_LANGUAGE_MIN_SIMILARITY) and not learned:
         return Verdict("related", ())
     overlap = dice(q.topic, m.topic)
     opposite = negation.opposition(q.negation, m.negation)
@@ -428,6 +434,7 @@ def compare(query: ClaimFacts, match: ClaimFacts, *, similarity: float) -> Verdi
         same_fact = (
             similarity >= rules.OTHER_LANGUAGE_SAME_FACT_SIMILARITY or overlap >= rules.OTHER_LANGUAGE_MIN_OVERLAP
         )
+    same_fact = same_fact or learned
     if same_fact and not conflicting and similarity < rules.DIFFERENT_TIME_MIN_SIMILARITY and _disjoint_dates(q, m):
         same_fact = False  # the same kind of fact at different times: a different event
     if same_fact and not conflicting and any(s.kind == "negation" for s in signals):
@@ -452,12 +459,21 @@ def pair_similarity(query_language: str, match_language: str, minilm: float, mul
     return multilingual
 
 
-def compare_many(query: ClaimFacts, matches: Sequence[ClaimFacts], similarities: Sequence[float]) -> list[Verdict]:
+def compare_many(
+    query: ClaimFacts,
+    matches: Sequence[ClaimFacts],
+    similarities: Sequence[float],
+    same_fact_probabilities: Sequence[float | None] | None = None,
+) -> list[Verdict]:
     """Compare one query with many matches (the query is analysed once; stored claims are cached).
 
     Raises:
-        ValueError: If ``matches`` and ``similarities`` differ in length.
+        ValueError: If ``matches``, ``similarities`` and ``same_fact_probabilities`` differ in length.
     """
-    if len(matches) != len(similarities):
-        raise ValueError(f"{len(matches)} matches but {len(similarities)} similarities")
-    return [compare(query, m, similarity=s) for m, s in zip(matches, similarities, strict=True)]
+    hints = list(same_fact_probabilities) if same_fact_probabilities is not None else [None] * len(matches)
+    if not len(matches) == len(similarities) == len(hints):
+        raise ValueError(f"{len(matches)} matches but {len(similarities)} similarities and {len(hints)} hints")
+    return [
+        compare(query, m, similarity=s, same_fact_probability=h)
+        for m, s, h in zip(matches, similarities, hints, strict=True)
+    ]

@@ -11,6 +11,7 @@ import pytest
 from service.calibration import (
     Calibration,
     PlattMap,
+    figures_agreeing,
     load_calibration,
     monotone,
     ranking_feature,
@@ -175,3 +176,26 @@ def test_hybrid_scores_come_from_the_verifier_along_the_ranking(
         threshold = scores[1]
         kept = client.post("/claims/match", json=body | {"min_score": threshold}).json()["matches"]
         assert kept and all(m["score"] >= threshold for m in kept)
+
+
+def test_figures_agreeing_asks_the_verifier_about_the_fact_apart_from_its_figures() -> None:
+    columns = {
+        "anchors:shared": np.asarray([0.5, 0.0, 0.0]),
+        "anchors:none_shared": np.asarray([0.0, 1.0, 1.0]),
+        "anchors:only_other": np.asarray([0.0, 1.0, 0.0]),
+        "overlap:numbers": np.asarray([0.5, 0.0, 0.0]),
+        "pair:same_language": np.asarray([1.0, 0.0, 1.0]),
+        "dense:cos": np.asarray([0.9, 0.2, 0.4]),
+    }
+    agreeing = figures_agreeing(columns)
+    assert agreeing["anchors:shared"].tolist() == [1.0, 1.0, 1.0]
+    assert agreeing["anchors:none_shared"].tolist() == [0.0, 0.0, 0.0]
+    assert agreeing["anchors:only_other"].tolist() == [0.0, 0.0, 0.0]
+    assert agreeing["overlap:numbers"].tolist() == [1.0, 0.0, 1.0]  # word overlap is read within one language
+    assert agreeing["dense:cos"] is columns["dense:cos"]
+    assert columns["anchors:shared"].tolist() == [0.5, 0.0, 0.0]  # the pool's own columns are left alone
+    # A claim without figures: nothing to agree on.
+    plain = {**columns, "anchors:shared": np.zeros(3), "anchors:none_shared": np.zeros(3)}
+    plain["overlap:numbers"] = np.zeros(3)
+    assert figures_agreeing(plain)["anchors:shared"].tolist() == [0.0, 0.0, 0.0]
+    assert figures_agreeing(plain)["overlap:numbers"].tolist() == [0.0, 0.0, 0.0]

@@ -466,3 +466,22 @@ def test_a_negation_with_little_in_common_is_shown_not_called_a_denial() -> None
     assert any(s.kind == "negation" and not s.conflicting for s in verdict.signals)
     close = ClaimFacts("The coastal warning sirens were switched on during the Norvale fire.")
     assert compare(query, close, similarity=0.9).relation == "conflict"
+
+
+def test_a_learned_same_fact_probability_lets_a_distant_pair_be_compared() -> None:
+    query = ClaimFacts(text="Eight workers were on the bridge when it collapsed.", language="en")
+    other = ClaimFacts(text="Sieben Bauarbeiter waren auf der Brücke, als sie einstürzte.", language="de")
+    agreeing = ClaimFacts(text="Acht Bauarbeiter waren auf der Brücke, als sie einstürzte.", language="de")
+    # A cosine this low says nothing across languages: related, whatever the figures.
+    assert compare(query, other, similarity=0.2).relation == "related"
+    assert compare(query, other, similarity=0.2, same_fact_probability=0.3).relation == "related"
+    # The verifier says the two state one fact apart from their figures: the differing figure is a conflict...
+    verdict = compare(query, other, similarity=0.2, same_fact_probability=0.9)
+    assert verdict.relation == "conflict"
+    assert any(s.kind == "number" and s.conflicting for s in verdict.signals)
+    # ... and the same figure is the same fact.
+    assert compare(query, agreeing, similarity=0.2, same_fact_probability=0.9).relation == "same"
+    verdicts = compare_many(query, [other, agreeing], [0.2, 0.2], [None, 0.9])
+    assert [v.relation for v in verdicts] == ["related", "same"]
+    with pytest.raises(ValueError, match="hints"):
+        compare_many(query, [other], [0.2], [0.9, 0.9])

@@ -66,7 +66,11 @@ class FakeRelations:
         self.calls: list[tuple[relations.ClaimFacts, list[relations.ClaimFacts], list[float]]] = []
 
     def __call__(
-        self, query: relations.ClaimFacts, matches: Sequence[relations.ClaimFacts], similarities: Sequence[float]
+        self,
+        query: relations.ClaimFacts,
+        matches: Sequence[relations.ClaimFacts],
+        similarities: Sequence[float],
+        same_fact_probabilities: Sequence[float | None] | None = None,
     ) -> list[relations.Verdict]:
         self.calls.append((query, list(matches), list(similarities)))
         out = []

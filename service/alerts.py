@@ -62,7 +62,7 @@ from service.matching import (
     judgment_brief,
     source_brief,
 )
-from service.models import Alert, Claim, ClaimVector, FactCheck, Source, Watch
+from service.models import FACT_CHECK_KIND, Alert, Claim, ClaimVector, FactCheck, Source, Watch
 from service.models import utcnow as now  # aware UTC, as the tables store times
 from service.multilingual import USE_KEY
 from service.schemas import AlertPublic, MatchQuery, SignalPublic, WatchCreate, WatchPublic
@@ -398,7 +398,7 @@ class AlertChecker:
             return []
         out = []
         for claim, source in claims.values():
-            if source.kind == "fact_check":
+            if source.kind == FACT_CHECK_KIND:
                 continue  # a new fact-check is not "the same claim again in reporting"
             text = claim.context_text or " ".join(claim.text.split())
             query = MatchQuery(text=text, k=1, kinds=["fact_check"])

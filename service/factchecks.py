@@ -30,7 +30,7 @@ from service.config import Settings
 from service.errors import NotFoundError, UnprocessableError
 from service.extraction.model import ArticleMeta, ExtractedClaim, Extraction
 from service.extraction.pipeline import normalize_claim_text
-from service.models import Claim, FactCheck, NewsroomReview, Source
+from service.models import FACT_CHECK_KIND, Claim, FactCheck, NewsroomReview, Source
 from service.schemas import SourceCreate, check_chars
 from service.text.language import detect_language, normalize_language
 from service.vectors import EncoderIndex
@@ -369,7 +369,7 @@ def _prepared(review: ReviewIn) -> ingest.Prepared:
             claims=[claim],
             language=language,
         ),
-        kind="fact_check",
+        kind=FACT_CHECK_KIND,
     )
 
 

@@ -20,7 +20,7 @@ from service.checkworthiness import default_scorer
 from service.config import Settings
 from service.errors import CrossCheckError, PayloadTooLargeError, UnprocessableError
 from service.extraction import Extraction, extract
-from service.models import Claim, Source, utcnow
+from service.models import FACT_CHECK_KIND, Claim, Source, utcnow
 from service.schemas import SourceCreate
 from service.text.language import normalize_language
 from service.vectors import EncoderIndex, remove_claims
@@ -257,7 +257,7 @@ def ingest_many(
             sa_select(source_table.c.url, func.min(source_table.c.id))
             .where(
                 source_table.c.url.in_(urls),
-                or_(source_table.c.kind.is_(None), source_table.c.kind != "fact_check"),
+                or_(source_table.c.kind.is_(None), source_table.c.kind != FACT_CHECK_KIND),
             )
             .group_by(source_table.c.url)
         )

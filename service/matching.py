@@ -28,7 +28,7 @@ from service.calibration import Calibration, Scale, figures_agreeing, monotone, 
 from service.checkworthiness import default_scorer
 from service.extraction import normalize_claim_text
 from service.lexical import LexicalHits, LexicalIndex
-from service.models import Claim, FactCheck, Judgment, Source
+from service.models import FACT_CHECK_KIND, Claim, FactCheck, Judgment, Source
 from service.querytext import clean_social_post
 from service.rerank import CandidateText, Reranker, ranker_features, rrf, text_features
 from service.schemas import (
@@ -115,7 +115,7 @@ def fact_check_brief(fc: FactCheck) -> FactCheckBrief:
 
 def fact_checks_of(*, session: Session, sources: Sequence[Source]) -> dict[int, FactCheckBrief]:
     """The fact-check of each of these sources that is one (one query; none when no source is a fact-check)."""
-    wanted = sorted({s.id or 0 for s in sources if s.kind == "fact_check"})
+    wanted = sorted({s.id or 0 for s in sources if s.kind == FACT_CHECK_KIND})
     if not wanted:
         return {}
     rows = session.exec(select(FactCheck).where(col(FactCheck.source_id).in_(wanted))).all()
@@ -474,7 +474,7 @@ def build_scope(*, session: Session, query: MatchQuery) -> Scope:
     if query.languages:
         conditions.append(func.lower(col(Source.language)).in_([lang.lower() for lang in query.languages]))
     if query.kinds and set(query.kinds) != {"article", "fact_check"}:
-        conditions.append(store.is_article() if query.kinds == ["article"] else col(Source.kind) == "fact_check")
+        conditions.append(store.is_article() if query.kinds == ["article"] else col(Source.kind) == FACT_CHECK_KIND)
     if query.min_checkworthiness is not None:
         # Unscored claims (NULL) never pass: the comparison is not true for them.
         conditions.append(col(Claim.checkworthiness) >= query.min_checkworthiness)
@@ -777,23 +777,29 @@ class Matcher:
                 )
                 for row, _, _ in kept
             ],
+            # The verifier's same-fact hint, for articles only (it was fitted on news).
             same_fact_probabilities=(
-                None if scored.same_fact is None else [float(scored.same_fact[row]) for row, _, _ in kept]
+                None
+                if scored.same_fact is None
+                else [
+                    None if source.kind == FACT_CHECK_KIND else float(scored.same_fact[row]) for row, _, source in kept
+                ]
             ),
         )
         verifier = extra.get("verifier")
-        if verifier is not None:
-            # `same` says the match states the query's fact: not unless the verifier finds it likely to.
-            verdicts = [
-                relations.related(v.signals) if v.relation == "same" and verifier[row] < SAME_MIN_VERIFIED else v
-                for (row, _, _), v in zip(kept, verdicts, strict=True)
-            ]
-        elif self.calibration is not None and "crosslingual" in extra:
-            # Without the verifier: not for a match the calibration finds unlikely to state it.
-            verdicts = [
-                relations.related(v.signals) if v.relation == "same" and shown[row] < SAME_MIN_SCORE else v
-                for (row, _, _), v in zip(kept, verdicts, strict=True)
-            ]
+
+        def may_be_same(row: int, source: Source) -> bool:
+            # `same` says the match states the query's fact. The verifier was fitted on news: for an article it
+            # decides; a fact-check's claim (short, written to be checked) keeps the engine's own word, as does a
+            # pool without the verifier, where a mixed-language pool needs the calibrated score to say it is likely.
+            if verifier is not None and source.kind != FACT_CHECK_KIND:
+                return bool(verifier[row] >= SAME_MIN_VERIFIED)
+            return self.calibration is None or "crosslingual" not in extra or bool(shown[row] >= SAME_MIN_SCORE)
+
+        verdicts = [
+            relations.related(v.signals) if v.relation == "same" and not may_be_same(row, source) else v
+            for (row, _, source), v in zip(kept, verdicts, strict=True)
+        ]
         checked = fact_checks_of(session=session, sources=[source for _, _, source in kept])
         judged = judgments.for_pairs(
             session=session, key=judgments.text_key(query.text), matched=[claim.id or 0 for _, claim, _ in kept]

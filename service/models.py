@@ -18,6 +18,10 @@ def utcnow() -> dt.datetime:
 _NEVER_REUSE_IDS = {"sqlite_autoincrement": True}
 
 
+# `Source.kind` of a fact-check's review (an article's is NULL).
+FACT_CHECK_KIND = "fact_check"
+
+
 class Source(SQLModel, table=True):
     """One ingested article."""
 

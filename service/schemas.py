@@ -363,7 +363,10 @@ class Match(BaseModel):
     )
     scores: dict[str, float] | None = Field(
         default=None,
-        description="Each ranker's score behind the rank, for transparency: dense (cosine), lexical (BM25), rerank.",
+        description="The raw signals behind the rank and the score, for transparency: dense (cosine), lexical (BM25), "
+        "rerank, and with the multilingual encoder use (cosine), crosslingual (the language-aware pair score) and "
+        "verifier (hybrid mode: its own probability that the source states the query; `score` is its "
+        "non-increasing fit along the ranking).",
     )
     fact_check: FactCheckBrief | None = Field(
         default=None, description="Set when the matched claim is a fact-check's claim reviewed: already checked."
@@ -499,7 +502,7 @@ class WatchCreate(_Strict):
     fact_check_id: int | None = Field(default=None, description="A stored fact-check (its claim reviewed).")
     all_fact_checks: bool = Field(default=False, description="Every stored fact-check, now and later.")
     min_score: float = Field(
-        default=0.25,
+        default=0.1,
         ge=0.0,
         le=1.0,
         description="Alert from this match score on (0..1). The default was picked on CLEF2020 train "

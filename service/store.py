@@ -12,7 +12,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, delete, select
 
 from service.errors import NotFoundError
-from service.models import Claim, Source, StoreInfo, claim_change, sync_info
+from service.models import FACT_CHECK_KIND, Claim, Source, StoreInfo, claim_change, sync_info
 
 EMBEDDING_DTYPE = np.dtype("<f4")
 EMBEDDING_MODEL_KEY = "embedding_model"
@@ -50,7 +50,7 @@ def set_store_info(*, session: Session, key: str, value: str) -> None:
 
 def is_article() -> ColumnElement[bool]:
     """Sources that are articles: not a fact-check's review (whose URL may be the page's, stored as an article)."""
-    return or_(col(Source.kind).is_(None), col(Source.kind) != "fact_check")
+    return or_(col(Source.kind).is_(None), col(Source.kind) != FACT_CHECK_KIND)
 
 
 def find_existing_source(*, session: Session, text_hash: str, url: str | None) -> Source | None:

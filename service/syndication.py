@@ -27,11 +27,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import func, or_
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from embeddings import ClaimIndex
-from service import relations
+from service import relations, store
 from service.models import Claim, Source
 
 # Every threshold of the grouping lives here.
@@ -147,7 +147,7 @@ def _neighbours(
         )
         .join(Source, col(Source.id) == Claim.source_id)
         # A fact-check's claim reviewed is never a copy of an article's sentence (nor one of them of it).
-        .where(col(Claim.id).in_(ids), or_(col(Source.kind).is_(None), col(Source.kind) != "fact_check"))
+        .where(col(Claim.id).in_(ids), store.is_article())
     ).all()
     found = {int(cid or 0): (int(sid), str(text), int(group)) for cid, sid, text, group in rows}
     return [

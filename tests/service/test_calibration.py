@@ -199,3 +199,43 @@ def test_figures_agreeing_asks_the_verifier_about_the_fact_apart_from_its_figure
     plain["overlap:numbers"] = np.zeros(3)
     assert figures_agreeing(plain)["anchors:shared"].tolist() == [0.0, 0.0, 0.0]
     assert figures_agreeing(plain)["overlap:numbers"].tolist() == [0.0, 0.0, 0.0]
+
+
+def test_the_verifier_gates_same_for_articles_but_not_for_fact_checks(
+    make_client: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    dense_id, use_id = str(HashingEncoder().model_id), str(HashingEncoder(dim=32).model_id)
+    reranker = Reranker(models=(LogisticModel.from_json(_model(("dense:cos",), (4.0,), {"dense": dense_id})),))
+    # A verifier that finds nothing likely to state the query (p = 0.27 whatever the pair).
+    doubtful = _model(("rank:score",), (0.0,))
+    fitted = Calibration.from_json(
+        {
+            "format": 4,
+            "requires": {"dense": dense_id, USE_KEY: use_id},
+            "maps": {},
+            "verifiers": {"pure": doubtful, "mixed": doubtful},
+        }
+    )
+    monkeypatch.setattr("service.runtime.load_reranker", lambda: reranker)
+    claim = "The harbour council tripled ferry fares to the islands in 2024."
+    review = {
+        "@context": "https://schema.org",
+        "@type": "ClaimReview",
+        "url": "https://factdesk.example/checks/1",
+        "claimReviewed": claim,
+        "author": {"@type": "Organization", "name": "Fact Desk"},
+        "datePublished": "2025-02-03",
+        "itemReviewed": {"@type": "Claim"},
+        "reviewRating": {"@type": "Rating", "alternateName": "True"},
+    }
+    for gated in (False, True):
+        monkeypatch.setattr("service.runtime.load_calibration", lambda g=gated: fitted if g else None)
+        use = {USE_KEY: HashingEncoder(dim=32)}
+        with make_client(HashingEncoder(), data_dir=tmp_path / str(gated), extra_encoders=use) as client:
+            assert client.post("/sources", json={"text": claim}).status_code == 201
+            assert client.post("/fact-checks", json=review).status_code in (200, 201)
+            matches = client.post("/claims/match", json={"text": claim, "k": 5}).json()["matches"]
+            relation = {"fact_check" if m["fact_check"] else "article": m["relation"] for m in matches}
+            assert relation["fact_check"] == "same", gated  # the engine's word stands for a fact-check
+            # The article's `same` holds without the verifier and is taken away by a doubtful one.
+            assert relation["article"] == ("related" if gated else "same")

@@ -58,3 +58,17 @@ def serve(app: Any) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def claim_review(claim: str, url: str, rating: str, **changes: Any) -> dict[str, Any]:
+    """A minimal ClaimReview (JSON-LD) of a made-up fact desk: what POST /fact-checks needs and no more."""
+    return {
+        "@context": "https://schema.org",
+        "@type": "ClaimReview",
+        "url": url,
+        "claimReviewed": claim,
+        "author": {"@type": "Organization", "name": "Fact Desk"},
+        "itemReviewed": {"@type": "Claim"},
+        "reviewRating": {"@type": "Rating", "alternateName": rating},
+        **changes,
+    }

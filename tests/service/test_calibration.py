@@ -19,7 +19,7 @@ from service.calibration import (
 )
 from service.multilingual import USE_KEY
 from service.rerank import LogisticModel, Reranker
-from tests.helpers import HashingEncoder
+from tests.helpers import HashingEncoder, claim_review
 
 
 def test_packaged_maps_load_and_keep_the_order() -> None:
@@ -218,16 +218,7 @@ def test_the_verifier_gates_same_for_articles_but_not_for_fact_checks(
     )
     monkeypatch.setattr("service.runtime.load_reranker", lambda: reranker)
     claim = "The harbour council tripled ferry fares to the islands in 2024."
-    review = {
-        "@context": "https://schema.org",
-        "@type": "ClaimReview",
-        "url": "https://factdesk.example/checks/1",
-        "claimReviewed": claim,
-        "author": {"@type": "Organization", "name": "Fact Desk"},
-        "datePublished": "2025-02-03",
-        "itemReviewed": {"@type": "Claim"},
-        "reviewRating": {"@type": "Rating", "alternateName": "True"},
-    }
+    review = claim_review(claim, "https://factdesk.example/checks/1", "True")
     for gated in (False, True):
         monkeypatch.setattr("service.runtime.load_calibration", lambda g=gated: fitted if g else None)
         use = {USE_KEY: HashingEncoder(dim=32)}

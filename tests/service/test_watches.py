@@ -14,7 +14,7 @@ from standardwebhooks.webhooks import Webhook
 
 from bench.harness import WebhookReceiver
 from service import alerts
-from tests.helpers import HashingEncoder
+from tests.helpers import HashingEncoder, claim_review
 
 LOCAL = {"multilingual": False, "sync_interval_seconds": 0, "webhook_allow_networks": ["127.0.0.0/8"]}
 WATCHED = "The harbour bridge in Velmont reopened to traffic after two years of repairs."
@@ -153,15 +153,7 @@ def test_bad_watches_are_4xx_and_store_nothing(make_client, receiver: Receiver) 
 
 
 def test_every_fact_check_watched(make_client, receiver: Receiver) -> None:
-    review = {
-        "@context": "https://schema.org",
-        "@type": "ClaimReview",
-        "url": "https://factdesk.example/checks/bridge",
-        "claimReviewed": WATCHED,
-        "author": {"@type": "Organization", "name": "Fact Desk"},
-        "itemReviewed": {"@type": "Claim"},
-        "reviewRating": {"@type": "Rating", "alternateName": "False"},
-    }
+    review = claim_review(WATCHED, "https://factdesk.example/checks/bridge", "False")
     with app(make_client) as client:
         assert client.post("/fact-checks", json=review).status_code == 201
         watch = client.post(

@@ -46,11 +46,11 @@ import faiss
 import numpy as np
 from sqlalchemy import func, insert, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, SQLModel, col, select
 from standardwebhooks.webhooks import Webhook
 
 from service import factchecks, judgments, store
+from service.background import BackgroundLoop
 from service.config import Settings
 from service.errors import CrossCheckError, NotFoundError, UnprocessableError
 from service.fetch import Fetcher
@@ -697,35 +697,24 @@ def redeliver(*, session: Session, alert_id: int) -> Alert:
 # --------------------------------------------------------------------------------------------------- the service
 
 
-class AlertService:
+class AlertService(BackgroundLoop):
     """The checker and the deliverer of one process, in one background thread (``interval`` > 0)."""
 
+    thread_name = "crosscheck-alerts"
+    what = "alert round"
+    log = logger
+
     def __init__(self, *, runtime: Runtime, fetcher: Fetcher, interval: float, head: Any = None) -> None:
+        super().__init__(interval)
         self.checker = AlertChecker(engine=runtime.engine, matcher=runtime.matcher, head=head)
         self.deliverer = Deliverer(engine=runtime.engine, settings=runtime.settings, fetcher=fetcher)
-        self.interval = interval
-        self.last_error: str | None = None
         self._head = -1
         self._changed_at = 0.0
         self._waiting_since: float | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def run_once(self) -> tuple[int, int]:
         """(alerts raised, deliveries attempted) of one round."""
         return self.checker.check(), self.deliverer.run_once()
-
-    def start(self) -> None:
-        if self.interval <= 0:
-            return
-        self._thread = threading.Thread(target=self._run, name="crosscheck-alerts", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
 
     def due(self, at: float) -> bool:
         """Whether to check now: once claims stopped arriving for SETTLE_SECONDS (a batch of ingest is over), or
@@ -746,19 +735,12 @@ class AlertService:
             return True
         return False
 
-    def _run(self) -> None:
+    def _prepare_thread(self) -> None:
         # Alerts may wait a moment; ingest and searches may not: this thread yields the CPU to them (Linux).
         with contextlib.suppress(AttributeError, OSError):
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), ALERT_THREAD_NICENESS)
-        while not self._stop.wait(self.interval):
-            try:
-                if self.due(time.monotonic()):
-                    self.checker.check()
-                self.deliverer.run_once()
-                self.last_error = None
-            except SQLAlchemyError as exc:
-                self.last_error = f"{type(exc).__name__}: {exc}".splitlines()[0]
-                logger.warning("alert round failed (retrying): %s", self.last_error)
-            except Exception:
-                self.last_error = "unexpected error (see log)"
-                logger.exception("alert round failed (retrying)")
+
+    def _tick(self) -> None:
+        if self.due(time.monotonic()):
+            self.checker.check()
+        self.deliverer.run_once()

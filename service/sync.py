@@ -33,6 +33,7 @@ from sqlmodel import Session, create_engine
 
 from embeddings import ClaimIndex
 from service import indexing, store, vectors
+from service.background import BackgroundLoop
 from service.config import Settings
 
 if TYPE_CHECKING:
@@ -140,8 +141,12 @@ class PollReport:
     resynced: bool = False
 
 
-class ChangeFollower:
+class ChangeFollower(BackgroundLoop):
     """Applies the change log to this process's indexes, in a background thread or one `poll` at a time."""
+
+    thread_name = "crosscheck-sync"
+    what = "change log poll"
+    log = logger
 
     def __init__(
         self,
@@ -162,43 +167,20 @@ class ChangeFollower:
             keep: Log rows compaction keeps (the newest); a follower further behind resynchronises.
             hooks: Called after every poll (the lexical sidecar catches up through its own cursor).
         """
+        super().__init__(interval)
         self.engine = engine
         self.targets = list(targets)
         self.seq = after
-        self.interval = interval
         self.keep = keep
         self.hooks = list(hooks)
         self.polls = 0
         self.last_poll_at: float | None = None
-        self.last_error: str | None = None
         self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="crosscheck-sync", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
-
-    def _run(self) -> None:
-        # A timed wait, not a spin: the thread sleeps until the next poll or until stop() wakes it.
-        while not self._stop.wait(self.interval):
-            try:
-                self.poll()
-                if self.polls % COMPACT_EVERY == 0:
-                    self.compact()
-                self.last_error = None
-            except SQLAlchemyError as exc:  # database away or restarting: retry at the next tick
-                self.last_error = f"{type(exc).__name__}: {exc}".splitlines()[0]
-                logger.warning("change log poll failed (retrying): %s", self.last_error)
-            except Exception:
-                self.last_error = "unexpected error (see log)"
-                logger.exception("change log poll failed (retrying)")
+    def _tick(self) -> None:
+        self.poll()
+        if self.polls % COMPACT_EVERY == 0:
+            self.compact()
 
     def poll(self) -> PollReport:
         """Reads and applies every change after the last one applied."""

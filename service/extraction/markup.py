@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from service.extraction.model import ArticleMeta
+from service.text.language import CJK_CHARACTERS
 from service.text.months import MONTH_PATTERN, month_number
 
 # Metadata-ish lines (captions, boilerplate, bylines) are short; a long paragraph that
@@ -51,7 +52,7 @@ LINK = re.compile(r"!?\[([^\[\]\n]{0,500})\]\(([^()\[\]<>\s]{0,2000})(?:\s[^()\n
 _ANGLE_URL = re.compile(r"<((?:https?://|www\.)[^<>\s]{0,2000})>")
 BARE_URL = re.compile(r"(?:https?://|www\.)[^\s<>]+")
 _EMPHASIS = re.compile(r"[*_`]+")
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_CJK = re.compile(f"[{CJK_CHARACTERS}]")
 _WORD = re.compile(r"[^\W_]+")
 
 # Every C0/C1 control character (and the Unicode line/paragraph separators) becomes a

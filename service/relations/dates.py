@@ -266,8 +266,10 @@ def overlaps(a: DateMention, b: DateMention) -> bool:
 
 
 def _within_year(d: DateMention) -> tuple[int, int]:
+    """The span as (month, day) keys: a day of the year by its day number would shift by one after February
+    between a leap year (where a date without a year is placed) and another year."""
     first = datetime.date.fromordinal(d.first)
     last = datetime.date.fromordinal(d.last)
     if last.year != first.year:
-        return 0, 400
-    return first.timetuple().tm_yday, last.timetuple().tm_yday
+        return 0, 13 * 32
+    return first.month * 32 + first.day, last.month * 32 + last.day

@@ -19,6 +19,7 @@ from typing import Final, Literal
 
 from service.relations import rules
 from service.relations.text import STOPWORDS, Token, index_at, neighbours, stem, tokenize
+from service.text.language import CJK_CHARACTERS
 from service.text.numbers import KOREAN_NUMBER, korean_number
 
 Qualifier = Literal["exact", "approx", "lower", "upper", "range", "tally"]
@@ -160,16 +161,17 @@ _STATUS_WORDS: Final[dict[str, tuple[str, ...]]] = {
              "muertas", "muerte", "muertes", "fallecid*", "murieron", "morti", "morto", "decedut*", "mortos",
              "mortes", "morreram", "óbito", "óbitos", "obito", "погиб*", "умер*", "убит*", "смерт*", "загибл*",
              "помер*", "ölü", "öldü", "ölüm", "hayatını", "zabit*", "zginęł*", "zmarł*", "doden", "dode",
-             "omgekomen", "قتلى", "قتيل", "وفاة", "ضحايا", "死者", "死亡"),
+             "omgekomen", "قتلى", "قتيل", "وفاة", "ضحايا", "死者", "死亡", "犠牲", "亡くな", "遇难", "罹难", "丧生",
+             "身亡"),
     "missing": ("missing", "unaccounted", "disappeared", "disparu*", "vermisst*", "desaparecid*", "dispersi",
                 "disperso", "пропавш*", "пропал*", "безвест*", "зникл*", "безвіст*", "kayıp", "zaginion*",
-                "vermist", "vermisten", "مفقود", "行方不明"),
+                "vermist", "vermisten", "مفقود", "行方不明", "安否不明", "失踪", "失联"),
     "injured": ("injur*", "wounded", "hurt", "blessé*", "verletzt*", "verwundet*", "herid*", "ferit*", "ferid*",
                 "ранен*", "пострадавш*", "поранен*", "травмован*", "yaralı*", "yaraland*", "ranni", "ranny",
-                "rannych", "gewond*", "جرحى", "مصاب", "負傷"),
+                "rannych", "gewond*", "جرحى", "مصاب", "負傷", "けが", "受伤", "伤者"),
     "moved": ("evacuat*", "displaced", "homeless", "évacu*", "déplacé*", "sans-abri", "sinistré*", "evakuiert*",
               "obdachlos*", "evacuad*", "desplazad*", "damnificad*", "sfollat*", "эвакуир*", "евакуй*", "tahliye",
-              "ewakuowan*", "geëvacueerd*", "نازح", "避難"),
+              "ewakuowan*", "geëvacueerd*", "نازح", "避難", "撤离", "疏散"),
 }  # fmt: skip
 _STATUS_EXACT: Final = {w: status for status, words in _STATUS_WORDS.items() for w in words if not w.endswith("*")}
 _STATUS_PREFIXES: Final = tuple(
@@ -179,15 +181,27 @@ _STATUS_PREFIXES: Final = tuple(
     )
 )
 _STATUS_WINDOW: Final = 7
+_PEOPLE_COUNTERS: Final = frozenset("명人名")
+# In kana and ideographs a status word sits inside a longer run ("人が死亡して"): found as a part of a token.
+_STATUS_CJK: Final = tuple(
+    (w, status) for status, words in _STATUS_WORDS.items() for w in words if re.fullmatch(f"[{CJK_CHARACTERS}]+", w)
+)
+_CJK_RUN: Final = re.compile(f"[{CJK_CHARACTERS}]")
 _UNIT_OF: Final[dict[str, str]] = {word: cls for cls, words in _UNIT_CLASSES.items() for word in words}
 _MULTIWORD_UNITS: Final = tuple(sorted((w for w in _UNIT_OF if " " in w or "/" in w), key=len, reverse=True))
 _CURRENCY_SIGNS: Final = {"$": "usd", "€": "eur", "£": "gbp", "₽": "rub", "₴": "uah", "₩": "krw"}
 
+# Not glued to a word before it, except in kana and ideographs, which have no spaces ("船員22人"); a figure followed
+# by a CJK year, month, day or hour character is part of a date or a time ("30日"), which is not a count.
+_NOT_AFTER = f"(?<![.,:/])(?<![^\\W{CJK_CHARACTERS}])(?<![^\\W\\d_]-)"
+_NOT_DATE_CJK = "(?![年月日時])"
 _DIGITS_EN = re.compile(
-    r"(?<![\w.,:/])(?<![^\W\d_]-)(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+(?:\.\d+)?)(?![\d:])"
+    _NOT_AFTER
+    + r"(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+(?:\.\d+)?)(?![\d:])"
+    + _NOT_DATE_CJK
 )
 _DIGITS_OTHER = re.compile(
-    r"(?<![\w.,:/])(?<![^\W\d_]-)(\d{1,3}(?:[ \u00a0\u202f.]\d{3})+(?:,\d+)?|\d+(?:,\d+)?)(?![\d:]|\.\d)"
+    _NOT_AFTER + r"(\d{1,3}(?:[ \u00a0\u202f.]\d{3})+(?:,\d+)?|\d+(?:,\d+)?)(?![\d:]|\.\d)" + _NOT_DATE_CJK
 )
 _CLOCK = re.compile(r"(?<![\w:])(\d{1,2}):(\d{2})(?::(\d{2}))?(?![\d:])")
 _SUFFIX_SCALE = re.compile(r"^(bn|m|k|mn)\b", re.IGNORECASE)
@@ -315,10 +329,12 @@ def _unit_after(text: str, tokens: tuple[Token, ...], index: int, end: int) -> t
     if stripped[:1] in {"%", "°"} or stripped.startswith("°c"):
         sign = "°C" if stripped.startswith("°c") else stripped[:1]
         return _UNIT_OF[sign.lower()], sign, end + (len(rest) - len(stripped)) + len(sign)
-    if stripped[:1] == "명":
-        return "people", "명", end + (len(rest) - len(stripped)) + 1
+    if stripped[:1] in _PEOPLE_COUNTERS:  # Korean, Japanese and Chinese counters of people
+        return "people", stripped[:1], end + (len(rest) - len(stripped)) + 1
     window = [t for t in tokens[index : index + 4] if t.start - end <= 40]
     for tok in window:
+        if any(mark in text[end : tok.start] for mark in ",;:()"):
+            break  # "132 injured, 10,000 homes": the next clause's unit is not this figure's
         word = re.sub(r"^[dl]['’]", "", tok.lower)
         if word in _UNIT_OF:
             return _UNIT_OF[word], tok.text, tok.end
@@ -332,6 +348,8 @@ def _unit_after(text: str, tokens: tuple[Token, ...], index: int, end: int) -> t
             continue
         if k >= 2:
             break
+        if _status_of(word) is not None:
+            return "people", tok.text, tok.end  # "76 injured", "31 missing": people, counted by what befell them
         return stem(word), tok.text, tok.end
     return None, "", end
 
@@ -373,6 +391,8 @@ def _status_of(word: str) -> str | None:
     exact = _STATUS_EXACT.get(word)
     if exact is not None:
         return exact
+    if _CJK_RUN.match(word):
+        return next((status for w, status in _STATUS_CJK if w in word), None)
     for prefix, status in _STATUS_PREFIXES:
         if word.startswith(prefix):
             return status
@@ -383,6 +403,11 @@ def _status(tokens: tuple[Token, ...], start: int, end: int) -> str | None:
     """The status word nearest to a figure ("killed at least 96", "31 people remain unaccounted"), or None."""
     first = bisect.bisect_right([t.end for t in tokens], start)
     last = bisect.bisect_left([t.start for t in tokens], end)
+    # Kana and ideographs glued to the figure are its own phrase ("132人が負傷した"): their status is the figure's.
+    if last < len(tokens) and tokens[last].start == end and _CJK_RUN.match(tokens[last].text):
+        glued = _status_of(tokens[last].lower)
+        if glued is not None:
+            return glued
     best: tuple[int, str] | None = None
     for i in range(max(0, first - _STATUS_WINDOW), min(len(tokens), last + _STATUS_WINDOW)):
         found = _status_of(tokens[i].lower)

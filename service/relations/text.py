@@ -11,13 +11,18 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from typing import Any, Final
 
+from service.text.language import CJK_CHARACTERS
+
 
 def word_set(words: str) -> frozenset[str]:
     """The whitespace-separated words of a string, as a set (for long word lists)."""
     return frozenset(words.split())
 
 
-TOKEN = re.compile(r"\w+(?:['’]\w+)*|[%$€£₽₴₩¥]", re.UNICODE)
+# A run of kana and ideographs is one token, apart from the digits and Latin letters glued to it ("154人が死亡").
+TOKEN = re.compile(
+    f"[{CJK_CHARACTERS}]+|[^\\W{CJK_CHARACTERS}]+(?:['’][^\\W{CJK_CHARACTERS}]+)*|[%$€£₽₴₩¥]", re.UNICODE
+)
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 
 # Function words of the supported languages: they say nothing about which fact a claim states.

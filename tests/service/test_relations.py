@@ -1,6 +1,9 @@
 """The relations engine (service/relations/): numbers, dates, negation, entities, attribution, the
 same / conflict / related decision, the seeds' known disagreements, and the bench's metric code."""
 
+# Kana, ideographs and their punctuation in the test texts are deliberate.
+# ruff: noqa: RUF001
+
 from __future__ import annotations
 
 import datetime
@@ -485,3 +488,41 @@ def test_a_learned_same_fact_probability_lets_a_distant_pair_be_compared() -> No
     assert [v.relation for v in verdicts] == ["related", "same"]
     with pytest.raises(ValueError, match="hints"):
         compare_many(query, [other], [0.2], [0.9, 0.9])
+
+
+def test_a_day_without_a_year_is_the_same_day_in_any_year() -> None:
+    """ "23 August 2031" and "23 августа" are one day: a year-less date is placed in a leap year, so comparing
+    days of the year shifted every date after February by one."""
+    (dated,) = find_dates("The ferry sank on 23 August 2031.", published_at=None, language="en", resolve_relative=False)
+    (same,) = find_dates("Паром затонул 23 августа.", published_at=None, language="ru", resolve_relative=False)
+    (next_day,) = find_dates("Паром затонул 24 августа.", published_at=None, language="ru", resolve_relative=False)
+    assert overlaps(dated, same)
+    assert not overlaps(dated, next_day)
+    verdict = compare(
+        ClaimFacts("The Norvale ferry sank on 23 August 2031 with 40 people aboard."),
+        ClaimFacts("Паром из Норвейла затонул 23 августа, на борту было 40 человек.", language="ru"),
+        similarity=0.8,
+    )
+    assert verdict.relation == "same"
+
+
+@pytest.mark.parametrize("language", ["ja", "zh"])
+def test_figures_glued_to_kana_and_ideographs(language: str) -> None:
+    # Japanese and Chinese put no space between a figure and its words: the figure, its counter and its status.
+    text = {
+        "ja": "消防は30日、ノーベイル港の事故で154人が死亡し、132人が負傷したと発表した。",
+        "zh": "消防部门30日表示，诺维尔港事故造成154人死亡，132人受伤。",
+    }[language]
+    assert [t.text for t in tokenize("船員22人")] == ["船員", "22", "人"]
+    found = find_numbers(text, language)
+    assert [(n.value, n.unit, n.status) for n in found] == [(154, "people", "dead"), (132, "people", "injured")]
+    query = ClaimFacts("The Norvale port accident left 154 dead and 150 injured.", language="en")
+    verdict = compare(query, ClaimFacts(text, language=language), similarity=0.3, same_fact_probability=0.9)
+    assert verdict.relation == "conflict"
+    assert [(s.query_value, s.match_value) for s in verdict.signals if s.conflicting] == [("150 injured", "132人")]
+
+
+def test_a_figure_takes_no_unit_from_the_next_clause() -> None:
+    injured, homes = find_numbers("The storm left 132 injured, 10,000 homes without power.", "en")
+    assert (injured.unit, injured.status) == ("people", "injured")
+    assert homes.unit == "homes"

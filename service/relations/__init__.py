@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from service.relations import attribution, entities, negation, rules
-from service.relations.dates import DateMention, find_dates, overlaps
+from service.relations.dates import DateMention, days_overlap, find_dates, overlaps
 from service.relations.numbers import NumberMention, alignment, comparable, compatible, describe, find_numbers
 from service.relations.text import Token, content_stems, dice, tokenize
 from service.text.language import claim_language
@@ -163,18 +163,19 @@ def clear_caches() -> None:
 # --------------------------------------------------------------------------- signals
 
 
-def _days(a: _Analysis) -> list[tuple[int, int]]:
-    """The days a claim speaks of: its dates of days, else the day its source was published."""
-    days = [(d.first, d.last) for d in a.dates if d.kind == "day" and d.year_known]
+def _days(a: _Analysis) -> list[tuple[int, int, bool]]:
+    """The days a claim speaks of (first, last, whether the year is known): its dates of days, else the day its
+    source was published."""
+    days = [(d.first, d.last, d.year_known) for d in a.dates if d.kind == "day"]
     if not days and a.published is not None:
-        days = [(a.published, a.published)]
+        days = [(a.published, a.published, True)]
     return days
 
 
 def _other_days(q: _Analysis, m: _Analysis) -> bool:
     """Whether the two claims speak of different days (each has some, and none of them overlap)."""
     q_days, m_days = _days(q), _days(m)
-    return bool(q_days and m_days) and not any(a <= d and c <= b for a, b in q_days for c, d in m_days)
+    return bool(q_days and m_days) and not any(days_overlap(a, b) for a in q_days for b in m_days)
 
 
 def _number_signals(q: _Analysis, m: _Analysis) -> tuple[list[Signal], bool]:

@@ -257,19 +257,26 @@ def overlaps(a: DateMention, b: DateMention) -> bool:
     """Whether two mentions of the same kind can denote the same day (or time)."""
     if a.kind != b.kind:
         return False
-    if a.kind == "day" and not (a.year_known and b.year_known):
-        # Compare within one year when a side gives no year ("12 October").
-        a_first, a_last = _within_year(a)
-        b_first, b_last = _within_year(b)
-        return a_first <= b_last and b_first <= a_last
+    if a.kind == "day":
+        return days_overlap((a.first, a.last, a.year_known), (b.first, b.last, b.year_known))
     return a.first <= b.last and b.first <= a.last
 
 
-def _within_year(d: DateMention) -> tuple[int, int]:
+def days_overlap(a: tuple[int, int, bool], b: tuple[int, int, bool]) -> bool:
+    """Whether two spans of days (first and last ordinal, whether the year is known) can share a day; a span
+    without its year ("12 October") is compared within the year."""
+    if a[2] and b[2]:
+        return a[0] <= b[1] and b[0] <= a[1]
+    a_first, a_last = _within_year(a[0], a[1])
+    b_first, b_last = _within_year(b[0], b[1])
+    return a_first <= b_last and b_first <= a_last
+
+
+def _within_year(first_day: int, last_day: int) -> tuple[int, int]:
     """The span as (month, day) keys: a day of the year by its day number would shift by one after February
     between a leap year (where a date without a year is placed) and another year."""
-    first = datetime.date.fromordinal(d.first)
-    last = datetime.date.fromordinal(d.last)
+    first = datetime.date.fromordinal(first_day)
+    last = datetime.date.fromordinal(last_day)
     if last.year != first.year:
         return 0, 13 * 32
     return first.month * 32 + first.day, last.month * 32 + last.day

@@ -117,8 +117,8 @@ _TALLY_CUES: Final = frozenset({"vote", "votes", "voted", "won", "win", "beat", 
 
 # Unit classes: words that count the same kind of thing (stems would miss soldiers ~ troops).
 _UNIT_CLASSES: Final[dict[str, tuple[str, ...]]] = {
-    "percent": ("%", "percent", "per cent", "pct", "pour cent", "prozent", "процент", "процента", "процентов",
-                "відсотк", "відсот", "퍼센트"),
+    "percent": ("%", "percent", "per cent", "pct", "pour cent", "prozent", "процент*", "відсот*", "퍼센트",
+                "por ciento", "per cento", "por cento", "procent*", "yüzde"),
     "people": ("people", "persons", "person", "residents", "inhabitants", "civilians", "visitors", "spectators",
                "fans", "voters", "workers", "employees", "staff", "soldiers", "troops", "fighters", "servicemen",
                "personnel", "reinforcements", "casualties", "patients", "children", "migrants", "refugees",
@@ -129,7 +129,11 @@ _UNIT_CLASSES: Final[dict[str, tuple[str, ...]]] = {
                # the dead and the victims counted, in the languages news about one event comes in
                "dead", "deaths", "fatalities", "victims", "morts", "victimes", "tote", "todesopfer", "opfer",
                "muertos", "fallecidos", "víctimas", "personas", "morti", "vittime", "persone", "погибших",
-               "жертв", "загиблих", "жертв", "kişi", "ölü", "mortos", "pessoas", "osób", "zabitych"),
+               "жертв", "загиблих", "жертв", "kişi", "ölü", "mortos", "pessoas", "osób", "zabitych",
+               # the people aboard a ship, a plane or a train
+               "crew", "passengers", "sailors", "seafarers", "équipage", "passagers", "marins", "besatzung",
+               "passagiere", "tripulantes", "pasajeros", "passeggeri", "passageiros", "экипаж*", "пассажир*",
+               "yolcu*", "mürettebat", "pasażer*", "bemanning", "passagiers"),
     "homes": ("households", "homes", "houses", "foyers", "haushalte"),
     "jobs": ("jobs", "positions", "posts", "stellen", "emplois", "рабочих"),
     "usd": ("$", "dollars", "dollar", "usd", "долларов", "доларів"),
@@ -144,9 +148,18 @@ _UNIT_CLASSES: Final[dict[str, tuple[str, ...]]] = {
     "metres": ("metres", "meters", "m", "mètres", "метров", "метрів"),
     "hectares": ("hectares", "ha", "гектаров", "гектарів"),
     "degrees": ("degrees", "°c", "°", "degrés", "grad", "градусов", "градусів"),
-    "days": ("days", "day", "jours", "tage", "tagen", "дней", "днів", "일"),
-    "weeks": ("weeks", "week", "semaines", "wochen", "недель", "тижнів"),
-    "minutes": ("minutes", "minute", "minuten", "минут", "хвилин", "분"),
+    "days": ("days", "day", "jours", "tage", "tagen", "дней", "днів", "일", "días", "dias", "giorni", "gün",
+             "dni", "dagen"),
+    "weeks": ("weeks", "week", "semaines", "wochen", "недель", "тижнів", "semanas", "settimane", "hafta",
+              "tygodni", "weken"),
+    "hours": ("hours", "hour", "hrs", "heures", "stunden", "horas", "ore", "час*", "годин*", "saat", "godzin*",
+              "uur", "시간"),
+    "minutes": ("minutes", "minute", "minuten", "минут*", "хвилин*", "분", "minutos", "minuti", "dakika", "minut*"),
+    "years": ("years", "year", "ans", "jahre", "jahren", "años", "anni", "anos", "лет", "років", "yıl", "yaşında",
+              "lat", "jaar"),
+    # the strength of an earthquake ("a 6.4 quake" is found by its words, "magnitude 6.4" before the figure)
+    "magnitude": ("magnitud*", "stärke", "büyüklüğ*", "магнитуд*", "магнітуд*", "규모",
+                  "richter"),
     "duration": ("h:mm",),
 }  # fmt: skip
 UNIT_CLASSES: Final = frozenset(_UNIT_CLASSES)
@@ -181,13 +194,36 @@ _STATUS_PREFIXES: Final = tuple(
     )
 )
 _STATUS_WINDOW: Final = 7
+# Earthquake words (beginnings), and the small words between "magnitude" and its figure ("magnitude of 7.8").
+_QUAKE_WORDS: Final = ("quake", "earthquake", "tremor", "séisme", "seisme", "erdbeben", "beben", "terremot",
+                       "sismo", "deprem", "землетрясен", "землетрус", "trzęsien", "aardbeving", "sarsıntı")  # fmt: skip
+_MAGNITUDE_LINKS: Final = frozenset({"of", "de", "der", "di", "da", "van", "z", "o"})
 _PEOPLE_COUNTERS: Final = frozenset("명人名")
 # In kana and ideographs a status word sits inside a longer run ("人が死亡して"): found as a part of a token.
 _STATUS_CJK: Final = tuple(
     (w, status) for status, words in _STATUS_WORDS.items() for w in words if re.fullmatch(f"[{CJK_CHARACTERS}]+", w)
 )
 _CJK_RUN: Final = re.compile(f"[{CJK_CHARACTERS}]")
-_UNIT_OF: Final[dict[str, str]] = {word: cls for cls, words in _UNIT_CLASSES.items() for word in words}
+# A unit word with a trailing * is a beginning (any ending: "минут*" is минуты, минут, минутах).
+_UNIT_OF: Final[dict[str, str]] = {
+    word: cls for cls, words in _UNIT_CLASSES.items() for word in words if not word.endswith("*")
+}
+_UNIT_PREFIXES: Final = tuple(
+    sorted(
+        ((w[:-1], cls) for cls, words in _UNIT_CLASSES.items() for w in words if w.endswith("*")),
+        key=lambda p: -len(p[0]),
+    )
+)
+
+
+def _unit_class(word: str) -> str | None:
+    """The unit class a (lower-case) word names, or None."""
+    found = _UNIT_OF.get(word)
+    if found is not None:
+        return found
+    return next((cls for prefix, cls in _UNIT_PREFIXES if word.startswith(prefix)), None)
+
+
 _MULTIWORD_UNITS: Final = tuple(sorted((w for w in _UNIT_OF if " " in w or "/" in w), key=len, reverse=True))
 _CURRENCY_SIGNS: Final = {"$": "usd", "€": "eur", "£": "gbp", "₽": "rub", "₴": "uah", "₩": "krw"}
 
@@ -332,14 +368,13 @@ def _unit_after(text: str, tokens: tuple[Token, ...], index: int, end: int) -> t
     if stripped[:1] in _PEOPLE_COUNTERS:  # Korean, Japanese and Chinese counters of people
         return "people", stripped[:1], end + (len(rest) - len(stripped)) + 1
     window = [t for t in tokens[index : index + 4] if t.start - end <= 40]
-    for tok in window:
+    for k, tok in enumerate(window):
         if any(mark in text[end : tok.start] for mark in ",;:()"):
             break  # "132 injured, 10,000 homes": the next clause's unit is not this figure's
         word = re.sub(r"^[dl]['’]", "", tok.lower)
-        if word in _UNIT_OF:
-            return _UNIT_OF[word], tok.text, tok.end
-        if word.startswith(("відсот", "процент")):
-            return "percent", tok.text, tok.end
+        unit = _unit_class(word)
+        if unit is not None and (unit != "magnitude" or k == 0):  # "two quakes of magnitude 6.4": 6.4's, not two's
+            return unit, tok.text, tok.end
     for k, tok in enumerate(window):
         if any(mark in text[end : tok.start] for mark in ",;:()"):
             break  # "revised down to 97, local media reported": the clause ended
@@ -352,6 +387,18 @@ def _unit_after(text: str, tokens: tuple[Token, ...], index: int, end: int) -> t
             return "people", tok.text, tok.end  # "76 injured", "31 missing": people, counted by what befell them
         return stem(word), tok.text, tok.end
     return None, "", end
+
+
+def _is_magnitude(text: str, tokens: tuple[Token, ...], start: int, index: int, end: int) -> bool:
+    """An earthquake's strength: "magnitude 6.4", "Stärke 6,4", "de magnitud 7,8", or a figure with one decimal
+    before an earthquake word ("a 6.4 quake", "6,4 depremin"); "two quakes" is a count."""
+    before = [t for t in tokens if t.end <= start][-2:]
+    words = [t.lower for t in before if t.lower not in _MAGNITUDE_LINKS]
+    if words and _unit_class(words[-1]) == "magnitude":
+        return True
+    decimal = re.fullmatch(r"\d{1,2}[.,]\d", text[start:end].strip()) is not None
+    nxt = tokens[index].lower if index < len(tokens) and tokens[index].start - end <= 2 else ""
+    return decimal and nxt.startswith(_QUAKE_WORDS)
 
 
 def _qualifier_before(text: str, start: int) -> tuple[Qualifier, str]:
@@ -504,6 +551,8 @@ def find_numbers(
                 unit, unit_text = after_unit, after_text
                 if after_unit is not None and after_end > end and after_unit in _UNIT_CLASSES:
                     end = after_end
+            if unit not in _UNIT_CLASSES and _is_magnitude(text, tokens, r.start, index, end):
+                unit, unit_text = "magnitude", ""
         # Korean qualifier after the figure.
         if language == "ko" and qualifier == "exact":
             tail = text[end : end + 4]
@@ -553,7 +602,8 @@ def comparable(a: NumberMention, b: NumberMention, *, across_languages: bool = F
     a_unit = "people" if a.unit is None and a.status is not None else a.unit
     b_unit = "people" if b.unit is None and b.status is not None else b.unit
     if a_unit is None or b_unit is None:
-        return a_unit == b_unit or (a_unit not in {"percent", "duration"} and b_unit not in {"percent", "duration"})
+        # A bare figure may count what the other counts, unless that is a measure (days, km, dollars, a magnitude).
+        return a_unit == b_unit or (_counts_anything(a_unit) and _counts_anything(b_unit))
     if a_unit == b_unit:
         return True
     # A head count ("people") meets the other language's counted word, which no class lists (yet).
@@ -562,6 +612,11 @@ def comparable(a: NumberMention, b: NumberMention, *, across_languages: bool = F
         small, large = sorted((abs(a.value), abs(b.value)))
         return small > 0 and large / small <= rules.CROSS_LANGUAGE_MAX_RATIO
     return False
+
+
+def _counts_anything(unit: str | None) -> bool:
+    """A unit a bare figure may stand for: none, a head count, or a counted word of no known class."""
+    return unit in {None, "people"} or unit not in UNIT_CLASSES
 
 
 def compatible(a: NumberMention, b: NumberMention) -> bool:

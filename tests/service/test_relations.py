@@ -21,7 +21,7 @@ from service.relations.dates import find_dates, overlaps
 from service.relations.entities import swap
 from service.relations.negation import analyse as negation_facts
 from service.relations.negation import opposition
-from service.relations.numbers import compatible, find_numbers
+from service.relations.numbers import comparable, compatible, find_numbers
 from service.relations.text import tokenize
 from tests.helpers import seed_files
 
@@ -526,3 +526,41 @@ def test_a_figure_takes_no_unit_from_the_next_clause() -> None:
     injured, homes = find_numbers("The storm left 132 injured, 10,000 homes without power.", "en")
     assert (injured.unit, injured.status) == ("people", "injured")
     assert homes.unit == "homes"
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("A magnitude 6.4 quake shook Norvale.", "en", [(6.4, "magnitude")]),
+        ("A 6.4-magnitude earthquake shook Norvale.", "en", [(6.4, "magnitude")]),
+        ("Norvale'de 5,8 büyüklüğünde bir deprem oldu.", "tr", [(5.8, "magnitude")]),
+        ("Ein Beben der Stärke 6,4 erschütterte Norvale.", "de", [(6.4, "magnitude")]),
+        ("Two quakes hit Norvale.", "en", [(2, "quake")]),  # a count of quakes, not a strength
+        ("The boat held air for 96 hours.", "en", [(96, "hours")]),
+        ("Das Boot hatte Luft für 96 Stunden.", "de", [(96, "hours")]),
+        ("El barco llevaba 21 tripulantes.", "es", [(21, "people")]),
+        ("Tre minuti dopo arrivò la seconda scossa: 3 minuti.", "it", [(3, "minutes")]),
+    ],
+)
+def test_units_in_many_languages(text: str, language: str, expected: list[tuple[float, str | None]]) -> None:
+    assert [(n.value, n.unit) for n in find_numbers(text, language)] == expected
+
+
+def test_a_bare_figure_is_not_compared_with_a_measure() -> None:
+    (bare,) = find_numbers("Of the crew from Norvale, the count rose to 20.", "en")
+    (days,) = find_numbers("The crew stayed aboard for 33 days.", "en")
+    (people,) = find_numbers("The ship had 24 people aboard.", "en")
+    assert not comparable(bare, days)
+    assert comparable(bare, people)
+    # Across languages a strength and a span of minutes are two quantities, whatever their size.
+    (strength,) = find_numbers("A magnitude 6.4 quake shook Norvale.", "en")
+    (minutes,) = find_numbers("Norvale'de 3 dakika sonra yeni bir sarsıntı oldu.", "tr")
+    assert not comparable(strength, minutes, across_languages=True)
+
+
+def test_a_toll_given_on_another_day_without_its_year_is_an_update() -> None:
+    query = ClaimFacts("On 20 February 2031 the Norvale aftershock left 6 people dead.")
+    other = ClaimFacts("Il terremoto di Norvale del 6 febbraio ha causato 45.000 morti.", language="it")
+    verdict = compare(query, other, similarity=0.8)
+    assert verdict.relation != "conflict"
+    assert any(s.kind == "number" and "different days" in s.explanation for s in verdict.signals)

@@ -6,16 +6,17 @@ Every excerpt of the **dev** events (bench/data/realnews/splits.json; the test e
 ingested into a fresh store with the service's default encoders; every claim of those events is looked up in
 each mode (over all sources, and over those in its own language only), and each of the k best candidates of
 the pool the matcher builds (`Matcher.training_pool`, the same pool and ranking scores `POST /claims/match`
-orders by) becomes a row: its ranking score on the pool's scale (pure or mixed languages,
-`service.calibration`) and whether its source states the claim (the label). One increasing
-logistic map per (mode, scale); the report gives its log-loss and expected calibration error both in sample
-and with one event held out at a time (figures on events the fold did not see).
+orders by; as an answer does by default, only each independent source's first candidate) becomes a row: its
+ranking score on the pool's scale (pure or mixed languages, `service.calibration`) and whether its source
+states the claim (the label). One increasing logistic map per (mode, scale); the report gives its log-loss and
+expected calibration error both in sample and with one event held out at a time (figures on events the fold did
+not see).
 
 The hybrid mode's verifiers (`service.calibration.verifier_features`), one for pools that mix languages and one
-for pools in one language, are fitted on every candidate of the same hybrid pools (label: its source states the
-claim): standardised logistic regressions (C = `VERIFIER_C`). Its report, with
-one event held out at a time: the AUC of the first match's shown score between claims some source states and
-claims none states, and the ECE of the shown scores of the k returned. A rerun on the same data writes the same
+for pools in one language, are fitted on every candidate of the same hybrid pools (each independent source's
+first; label: its source states the claim): standardised logistic regressions (C = `VERIFIER_C`). Its report,
+with one event held out at a time: the AUC of the first match's shown score between claims some source states
+and claims none states, and the ECE of the shown scores of the k returned. A rerun on the same data writes the same
 file.
 """
 
@@ -31,12 +32,14 @@ import datetime
 import json
 import tempfile
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from bench import realnews
+from service import store
 from service.calibration import MODEL_PATH, Calibration, PlattMap, Scale, monotone, ranking_feature
 from service.config import Settings
 from service.db import open_session
@@ -118,6 +121,10 @@ def collect(
                     if not pool.ids.size or (mode == "hybrid" and "rrf" in extra):
                         continue
                     scale: Scale = "mixed" if "crosslingual" in extra else "pure"
+                    # An answer holds one claim per independent source by default (`per_source`): the maps and
+                    # the verifier are fitted on those candidates, each source's first in the ranking's order.
+                    groups = store.copy_groups(session=session, claim_ids=pool.ids.tolist())
+                    shown = first_of_group(scores, [groups.get(int(i), -int(i)) for i in pool.ids.tolist()])
                     if mode == "hybrid":
                         columns = runtime.matcher.verifier_columns(pool, text=case.text, scores=scores)
                         if columns is not None:
@@ -126,9 +133,9 @@ def collect(
                             )
                             pools.append(
                                 VerifierPool(
-                                    columns,
-                                    scores,
-                                    everyone,
+                                    {name: values[shown] for name, values in columns.items()},
+                                    scores[shown],
+                                    everyone[shown],
                                     case.event,
                                     bool(case.supports),
                                     languages is None,
@@ -137,7 +144,7 @@ def collect(
                             )
                     # The k candidates the answer would hold: the score is read on what is returned, and the
                     # pool's long tail (mostly other sentences of the same articles) would flatten the map.
-                    top = np.argsort(-scores, kind="stable")[: args.k]
+                    top = [row for row in np.argsort(-scores, kind="stable").tolist() if shown[row]][: args.k]
                     labels = np.asarray(
                         [bool(source_excerpts[int(s)] & case.supports) for s in pool.source_ids[top].tolist()]
                     )
@@ -149,6 +156,17 @@ def collect(
             runtime.close()
     info = {"events": events, "excerpts_ingested": stored, "claims": len(cases), "modes": modes, "requires": requires}
     return rows, pools, info
+
+
+def first_of_group(scores: np.ndarray, groups: Sequence[int]) -> np.ndarray:
+    """Which candidates come first of their group (an independent source) in the order of ``scores``."""
+    shown = np.zeros(len(groups), dtype=bool)
+    seen: set[int] = set()
+    for row in np.argsort(-np.asarray(scores), kind="stable").tolist():
+        if groups[row] not in seen:
+            seen.add(groups[row])
+            shown[row] = True
+    return shown
 
 
 def _fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:

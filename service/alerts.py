@@ -374,7 +374,8 @@ class AlertChecker:
             allowed = [cid for cid in allowed if claims[cid][0].source_id != own]
         if not allowed:
             return []
-        query = MatchQuery(text=watch.text or "", k=min(100, len(allowed)), min_score=watch.min_score)
+        # Every new claim that matches is an alert of its own, several from one article included.
+        query = MatchQuery(text=watch.text or "", k=min(100, len(allowed)), min_score=watch.min_score, per_source=False)
         scope = Scope(allowed=np.asarray(allowed, dtype=np.int64), excluded=np.zeros(0, dtype=np.int64))
         response = self.matcher.match(session=session, query=query, scope=scope)
         relations = set(_json_list(watch.relations) or [])

@@ -537,7 +537,12 @@ def build_parser() -> argparse.ArgumentParser:
     match = sub.add_parser("match", help="find the claims of ingested sources closest to a claim")
     match.add_argument("claim")
     match.add_argument("-k", type=int, default=10, help="number of matches (1..100)")
-    match.add_argument("--per-source", action="store_true", help="best claim of each source only")
+    match.add_argument(
+        "--per-source",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="the best claim of each independent source (the default); --no-per-source: every matching claim",
+    )
     match.add_argument("--min-score", type=float, default=None, help="drop matches whose score (0..1) is below this")
     match.add_argument("--mode", choices=["hybrid", "dense", "lexical"], default="hybrid")
     match.add_argument("--json", action="store_true", help="print the API's JSON")

@@ -50,7 +50,8 @@ logger = logging.getLogger(__name__)
 QUERY_VECTOR_CACHE = 4_096  # query texts whose vectors each dense ranker keeps (about 1.5-2 KB each)
 
 # per_source needs more raw neighbours than k because several may come from one source; the search
-# widens by this factor until k sources are found or the index is exhausted.
+# widens by this factor until k sources are found or the index is exhausted (hybrid mode starts from its usual
+# pool, already deeper than k, and widens only when that comes short).
 PER_SOURCE_OVERFETCH = 4
 # Hybrid search pools this many candidates from each ranker (or k, if larger) for the reranker.
 CANDIDATE_DEPTH = 50
@@ -599,7 +600,9 @@ class Matcher:
         if scope.empty or not self._active(mode, options):
             return MatchResponse(query=query.text, matches=[])
         depth = self._depth(mode, query.k, options)
-        if query.per_source:
+        # A hybrid pool is already several times k deep (and its verifier was fitted on pools of this depth); the
+        # other modes list k candidates per ranker, and one source may hold several of them.
+        if query.per_source and mode != "hybrid":
             depth *= PER_SOURCE_OVERFETCH
         while True:
             pool, exhausted = self._pool(

@@ -208,7 +208,12 @@ class MatchQuery(_Strict):
         default=None, ge=0.0, le=1.0, description="Drop matches whose `score` is below this (0..1, any language)."
     )
     exclude_source_ids: list[int] = Field(default_factory=list, max_length=10_000)
-    per_source: bool = Field(default=False, description="Keep only the best claim of each source.")
+    per_source: bool = Field(
+        default=True,
+        description="Keep only the best claim of each independent source (syndicated copies count once; each "
+        "match's `copy_group` says which), so that k matches are k sources. false: every matching claim, several "
+        "from one source when it has them.",
+    )
     mode: MatchMode = Field(
         default="hybrid",
         description="hybrid: dense and BM25 candidates ordered by the learned reranker; dense: embedding cosine "

@@ -41,3 +41,11 @@ def test_verifiers_learn_the_telling_column_and_report_held_out_figures() -> Non
     # A scale with one label only gets no verifier.
     flat = [VerifierPool(p.columns, p.scores, np.zeros_like(p.labels), p.event, False, True, "pure") for p in pools]
     assert set(train_verifiers(flat, {}, k=10)[0]) == set()
+
+
+def test_first_of_group_keeps_each_independent_source_once_in_ranking_order() -> None:
+    from bench.train_calibration import first_of_group
+
+    scores = np.asarray([0.2, 0.9, 0.5, 0.7, 0.1])
+    groups = [3, 1, 1, 2, 3]  # ranking order: rows 1 (group 1), 3 (2), 2 (1 again), 0 (3), 4 (3 again)
+    assert first_of_group(scores, groups).tolist() == [True, True, False, True, False]

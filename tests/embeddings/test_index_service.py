@@ -38,7 +38,12 @@ def test_service_switches_to_hnsw_and_keeps_deletes(make_client, tmp_path: Path,
         index = client.app.state.index
         assert index.wait_for_rebuild(timeout=60)
         assert index.kind == "hnsw" and index.last_rebuild_error is None
-        body = {"text": "North Korea sent more than 10,000 soldiers to Kursk", "k": 10, "mode": "dense"}
+        body = {
+            "text": "North Korea sent more than 10,000 soldiers to Kursk",
+            "k": 10,
+            "mode": "dense",
+            "per_source": False,
+        }
         before = client.post("/claims/match", json=body).json()["matches"]
         assert len(before) == 10
         gone = before[0]["source"]["id"]
@@ -88,7 +93,7 @@ def test_dense_match_over_hnsw_is_exact_search_order(make_client, tmp_path: Path
             query = encoder.encode_queries([text])[0]
             exact = all_vectors @ query
             order = np.argsort(-exact, kind="stable")[:5]
-            body = {"text": text, "k": 5, "mode": "dense"}
+            body = {"text": text, "k": 5, "mode": "dense", "per_source": False}
             matches = client.post("/claims/match", json=body).json()["matches"]
             got = {m["claim"]["id"]: m["scores"]["dense"] for m in matches}
             assert list(got) == [int(all_ids[i]) for i in order]

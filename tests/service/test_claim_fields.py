@@ -100,12 +100,15 @@ def test_match_filters_on_checkworthiness(make_client) -> None:
     with make_client(HashingEncoder()) as client:
         ids = [client.post("/sources", json={"text": t}).json()["id"] for t in (ARTICLE, FRENCH)]
         assert all(ids)
-        everything = client.post("/claims/match", json={"text": "drone border soldiers army", "k": 20}).json()
+        everything = client.post(
+            "/claims/match", json={"text": "drone border soldiers army", "k": 20, "per_source": False}
+        ).json()
         scores = sorted(m["claim"]["checkworthiness"] for m in everything["matches"])
         assert len(scores) >= 4
         cut = (scores[1] + scores[-1]) / 2
         kept = client.post(
-            "/claims/match", json={"text": "drone border soldiers army", "k": 20, "min_checkworthiness": cut}
+            "/claims/match",
+            json={"text": "drone border soldiers army", "k": 20, "min_checkworthiness": cut, "per_source": False},
         ).json()["matches"]
         assert kept
         assert all(m["claim"]["checkworthiness"] >= cut for m in kept)

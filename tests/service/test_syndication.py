@@ -131,7 +131,7 @@ def test_three_reprints_are_one_independent_source(make_client) -> None:
         assert stored[local["id"]] == local["id"] and stored[trade["id"]] == trade["id"]
 
         query = "Halvik Ferries stopped the Skerra car ferry Marta Linn after a crack was found in its hull"
-        every = client.post("/claims/match", json={"text": query, "k": 30}).json()
+        every = client.post("/claims/match", json={"text": query, "k": 30, "per_source": False}).json()
         assert every["sources"] == 5 and every["independent_sources"] == 3
         assert {m["copy_group"] for m in every["matches"] if m["source"]["id"] in (a["id"], b["id"], c["id"])} == {
             a["id"]
@@ -142,6 +142,9 @@ def test_three_reprints_are_one_independent_source(make_client) -> None:
         assert best["sources"] == best["independent_sources"] == 3
         assert len({m["copy_group"] for m in best["matches"]}) == 3
         assert {m["source"]["id"] for m in best["matches"]} >= {local["id"], trade["id"]}
+        # ... which is what an answer holds unless asked for every claim.
+        default = client.post("/claims/match", json={"text": query, "k": 10}).json()
+        assert [m["claim"]["id"] for m in default["matches"]] == [m["claim"]["id"] for m in best["matches"]]
 
 
 def test_deleting_the_root_keeps_the_group(make_client) -> None:
@@ -188,7 +191,7 @@ def test_a_pasted_wire_sentence_is_a_claim_level_copy(make_client) -> None:
             claims = {c.text: c.copy_group_id for c in session.exec(select(Claim).where(Claim.source_id == mine["id"]))}
         assert claims[WIRE_PARAGRAPHS[4]] == wire["id"]  # ... but its quote is the wire's
         assert sum(g is not None for g in claims.values()) == 1
-        body = {"text": WIRE_PARAGRAPHS[4], "k": 5, "mode": "dense"}
+        body = {"text": WIRE_PARAGRAPHS[4], "k": 5, "mode": "dense", "per_source": False}
         top = client.post("/claims/match", json=body).json()["matches"][:2]
         assert {m["copy_group"] for m in top} == {wire["id"]}
         # Deleting the wire article leaves the quote on its own.

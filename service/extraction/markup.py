@@ -633,8 +633,13 @@ _MARKUP_CHARS = re.compile(r"[\[<*_`]")
 _MAX_META_CHARS: Final = 400
 
 
-def word_count(text: str) -> int:
+def word_count(text: str, *, prose_only: bool = False) -> int:
+    """The words of a text (each ideograph or kana one). prose_only: only words with letters that are not a month's
+    name, so that a dateline or a date glued to a place ("VIENNA, June 6.") is not counted as a sentence's words."""
     plain = BARE_URL.sub(" ", strip_markup(text))
     # Chinese and Japanese do not separate words with spaces; count each ideograph/kana.
     cjk = len(_CJK.findall(plain))
-    return len(_WORD.findall(_CJK.sub(" ", plain))) + cjk
+    words = _WORD.findall(_CJK.sub(" ", plain))
+    if prose_only:
+        words = [w for w in words if not w.isdigit() and month_number(w) is None]
+    return len(words) + cjk

@@ -137,7 +137,9 @@ def _claims(
     sentences: list[_Sentence] = []
     for start, end, index in sentence_spans(text, units, language):
         raw = text[start:end]
-        if word_count(raw) < min_words or _is_question(raw):
+        # Words with letters, months aside, must nearly make the minimum: "VIENNA, June 6." glued to a page's date
+        # label has five words but is not a sentence.
+        if word_count(raw) < min_words or word_count(raw, prose_only=True) < min_words - 1 or _is_question(raw):
             continue
         flat = normalize_claim_text(strip_markup(raw).translate(CONTROL_TO_SPACE))
         sentences.append(_Sentence(start, end, index, flat, find_attribution(flat, language)))

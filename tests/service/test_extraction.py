@@ -542,6 +542,13 @@ def test_short_fragments_are_dropped() -> None:
     assert texts(extract_claims(text)) == ["The parliament passed the law with a large majority."]
 
 
+def test_a_place_and_a_date_are_not_a_sentence() -> None:
+    # A page's date label glued to a dateline: five words, none of them a sentence's.
+    text = "date 2031-06-06 NORVALE, June 6. The harbour authority said the dam held through the night."
+    assert texts(extract_claims(text)) == ["The harbour authority said the dam held through the night."]
+    assert texts(extract_claims("Prices rose 5% in June.")) == ["Prices rose 5% in June."]
+
+
 def test_normalize_claim_text() -> None:
     assert normalize_claim_text("  a\r\n\r\n b \t c\n") == "a b c"
     assert normalize_claim_text("") == ""

@@ -96,13 +96,18 @@ def verifier_features(
     rank = np.empty(n, dtype=np.float64)
     rank[order] = np.arange(1, n + 1)
     wanted = multilingual.anchors(query_text)
+    # A month or a year is shared by every report of the month: a weak anchor, read apart from figures and days.
+    weak = frozenset(a for a in wanted if _weak_anchor(a))
+    strong = wanted - weak
     shared = np.zeros(n)
+    shared_weak = np.zeros(n)
     none_shared = np.zeros(n)
     only_other = np.zeros(n)
     if wanted:
         for row, text in enumerate(candidate_texts):
             found = multilingual.anchors(text)
-            shared[row] = len(wanted & found) / len(wanted)
+            shared[row] = len(strong & found) / len(strong) if strong else 0.0
+            shared_weak[row] = len(weak & found) / len(weak) if weak else 0.0
             none_shared[row] = float(not wanted & found)
             only_other[row] = float(bool(found - wanted) and not wanted & found)
     dense = np.asarray(features["dense:cos"], dtype=np.float64)
@@ -122,6 +127,9 @@ def verifier_features(
         "pair:dense_cos_same_language": dense * same,
         "pair:use_cos_other_language": use * (1.0 - same),
         "anchors:shared": shared,
+        "anchors:shared_weak": shared_weak,
+        "anchors:claim_strong": np.full(n, float(bool(strong))),
+        "anchors:claim_weak": np.full(n, float(bool(weak))),
         "anchors:none_shared": none_shared,
         "anchors:only_other": only_other,
         "overlap:words": np.asarray(features["overlap:words"], dtype=np.float64) * same,
@@ -131,13 +139,18 @@ def verifier_features(
     }
 
 
+def _weak_anchor(anchor: str) -> bool:
+    """A month ("month:8") or a year ("2023") among a claim's anchors (`multilingual.anchors`)."""
+    return anchor.startswith("month:") or (anchor.isdigit() and len(anchor) == 4 and 1900 <= int(anchor) <= 2100)
+
+
 def figures_agreeing(columns: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     """The verifier's columns as they would be if every candidate gave the claim's figures and dates: what the
     verifier then says is how likely a candidate is to state the claim's fact apart from its figures."""
     out = dict(columns)
-    has_figures = bool(np.any(columns["anchors:shared"] > 0) or np.any(columns["anchors:none_shared"] > 0))
-    if has_figures:
-        out["anchors:shared"] = np.ones_like(columns["anchors:shared"])
+    has_figures = bool(np.any(columns["anchors:claim_strong"] > 0) or np.any(columns["anchors:claim_weak"] > 0))
+    out["anchors:shared"] = columns["anchors:claim_strong"].copy()
+    out["anchors:shared_weak"] = columns["anchors:claim_weak"].copy()
     out["anchors:none_shared"] = np.zeros_like(columns["anchors:none_shared"])
     out["anchors:only_other"] = np.zeros_like(columns["anchors:only_other"])
     if np.any(columns["overlap:numbers"] > 0) or has_figures:

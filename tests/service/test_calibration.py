@@ -111,7 +111,9 @@ def test_packaged_verifiers_read_every_feature_the_service_computes() -> None:
         scores=np.asarray([0.8, 0.6, 0.1]),
     )
     assert all(len(v) == n for v in columns.values())
-    assert columns["anchors:shared"].tolist() == [1.0, 0.0, 0.0]
+    assert columns["anchors:shared"].tolist() == [1.0, 0.0, 0.0]  # 3,000: a figure
+    assert columns["anchors:shared_weak"].tolist() == [1.0, 0.0, 0.0]  # 2023: a year, a weak anchor
+    assert columns["anchors:claim_strong"].tolist() == columns["anchors:claim_weak"].tolist() == [1.0, 1.0, 1.0]
     assert columns["anchors:only_other"].tolist() == [0.0, 1.0, 0.0]
     assert columns["pair:same_language"].tolist() == [1.0, 0.0, 1.0]
     assert columns["rank:rrank"].tolist() == [1.0, 0.5, 1 / 3]
@@ -181,6 +183,9 @@ def test_hybrid_scores_come_from_the_verifier_along_the_ranking(
 def test_figures_agreeing_asks_the_verifier_about_the_fact_apart_from_its_figures() -> None:
     columns = {
         "anchors:shared": np.asarray([0.5, 0.0, 0.0]),
+        "anchors:shared_weak": np.asarray([1.0, 1.0, 0.0]),
+        "anchors:claim_strong": np.ones(3),
+        "anchors:claim_weak": np.ones(3),
         "anchors:none_shared": np.asarray([0.0, 1.0, 1.0]),
         "anchors:only_other": np.asarray([0.0, 1.0, 0.0]),
         "overlap:numbers": np.asarray([0.5, 0.0, 0.0]),
@@ -189,6 +194,7 @@ def test_figures_agreeing_asks_the_verifier_about_the_fact_apart_from_its_figure
     }
     agreeing = figures_agreeing(columns)
     assert agreeing["anchors:shared"].tolist() == [1.0, 1.0, 1.0]
+    assert agreeing["anchors:shared_weak"].tolist() == [1.0, 1.0, 1.0]
     assert agreeing["anchors:none_shared"].tolist() == [0.0, 0.0, 0.0]
     assert agreeing["anchors:only_other"].tolist() == [0.0, 0.0, 0.0]
     assert agreeing["overlap:numbers"].tolist() == [1.0, 0.0, 1.0]  # word overlap is read within one language
@@ -196,8 +202,18 @@ def test_figures_agreeing_asks_the_verifier_about_the_fact_apart_from_its_figure
     assert columns["anchors:shared"].tolist() == [0.5, 0.0, 0.0]  # the pool's own columns are left alone
     # A claim without figures: nothing to agree on.
     plain = {**columns, "anchors:shared": np.zeros(3), "anchors:none_shared": np.zeros(3)}
+    plain |= {
+        "anchors:shared_weak": np.zeros(3),
+        "anchors:claim_strong": np.zeros(3),
+        "anchors:claim_weak": np.zeros(3),
+    }
     plain["overlap:numbers"] = np.zeros(3)
     assert figures_agreeing(plain)["anchors:shared"].tolist() == [0.0, 0.0, 0.0]
+    assert figures_agreeing(plain)["anchors:shared_weak"].tolist() == [0.0, 0.0, 0.0]
+    # Only a month and a year: the weak anchors agree, no figure does.
+    dated = {**plain, "anchors:claim_weak": np.ones(3)}
+    assert figures_agreeing(dated)["anchors:shared"].tolist() == [0.0, 0.0, 0.0]
+    assert figures_agreeing(dated)["anchors:shared_weak"].tolist() == [1.0, 1.0, 1.0]
     assert figures_agreeing(plain)["overlap:numbers"].tolist() == [0.0, 0.0, 0.0]
 
 

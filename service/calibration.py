@@ -97,7 +97,7 @@ def verifier_features(
     rank[order] = np.arange(1, n + 1)
     wanted = multilingual.anchors(query_text)
     # A month or a year is shared by every report of the month: a weak anchor, read apart from figures and days.
-    weak = frozenset(a for a in wanted if _weak_anchor(a))
+    weak = frozenset(a for a in wanted if multilingual.weak_anchor(a))
     strong = wanted - weak
     shared = np.zeros(n)
     shared_weak = np.zeros(n)
@@ -137,11 +137,6 @@ def verifier_features(
         "overlap:numbers": np.asarray(features["overlap:numbers"], dtype=np.float64) * same,
         "claim:log_len": np.asarray(features["claim:log_len"], dtype=np.float64),
     }
-
-
-def _weak_anchor(anchor: str) -> bool:
-    """A month ("month:8") or a year ("2023") among a claim's anchors (`multilingual.anchors`)."""
-    return anchor.startswith("month:") or (anchor.isdigit() and len(anchor) == 4 and 1900 <= int(anchor) <= 2100)
 
 
 def figures_agreeing(columns: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:

@@ -154,6 +154,11 @@ def anchors(text: str) -> frozenset[str]:
     return frozenset(a for a in found if a not in days)
 
 
+def weak_anchor(anchor: str) -> bool:
+    """A month ("month:8") or a year ("2023"): every report of that month shares it, unlike a figure or a day."""
+    return anchor.startswith("month:") or (anchor.isdigit() and len(anchor) == 4 and 1900 <= int(anchor) <= 2100)
+
+
 def anchor_agreement(query: frozenset[str], candidate: frozenset[str]) -> float:
     """Jaccard overlap of two anchor sets: 1 when both state the same figures and dates, 0 when none shared."""
     if not query or not candidate:

@@ -155,7 +155,7 @@ def ingest_source(
     texts = [c.context_text for c in extraction.claims]
     vectors = encoder.encode_documents(texts)
     # Scored from the vectors just computed (no second encoding).
-    checkworthiness = default_scorer().score(vectors=vectors, texts=texts, model=encoder.model_id)
+    checkworthiness = default_scorer().score(vectors=vectors, texts=texts, model=encoder.model_id, encoder=encoder)
     # Every additional encoder (multilingual) too, so every index can be rebuilt from the database.
     extra_vectors = {key: extra.encoder.encode_documents(texts) for key, extra in (extras or {}).items()}
     # Syndicated copy of a stored article, near-verbatim claims: found through the new claims' nearest
@@ -430,7 +430,7 @@ def _store_new(
     counts = [len(p.extraction.claims) for p in articles]
     texts = [c.context_text for p in articles for c in p.extraction.claims]
     vectors = encoder.encode_documents(texts)
-    checkworthiness = default_scorer().score(vectors=vectors, texts=texts, model=encoder.model_id)
+    checkworthiness = default_scorer().score(vectors=vectors, texts=texts, model=encoder.model_id, encoder=encoder)
     extra_vectors = {key: extra.encoder.encode_documents(texts) for key, extra in extras.items()}
     bounds = np.cumsum([0, *counts]).tolist()
     groupings = (

@@ -37,7 +37,7 @@ def reencode_claims(*, settings: Settings, encoder: TextEncoder) -> int:
                 texts = [embedding_input(text=c.text, context_text=c.context_text) for c in claims]
                 vectors = encoder.encode_documents(texts)
                 # Another model changes which head of the check-worthiness scorer applies.
-                scores = default_scorer().score(vectors=vectors, texts=texts, model=encoder.model_id)
+                scores = default_scorer().score(vectors=vectors, texts=texts, model=encoder.model_id, encoder=encoder)
                 for claim, vec, score in zip(claims, vectors, scores, strict=True):
                     claim.embedding = store.vector_to_bytes(vec)
                     claim.checkworthiness = round(float(score), 4)

@@ -368,7 +368,7 @@ def main_finetuned(args: argparse.Namespace, texts: list[str], y: np.ndarray, is
     with tempfile.TemporaryDirectory(prefix="checkworthiness-") as tmp:
         graph_file = Path(tmp) / "graph.onnx"
         export = export_int8(layout=layout, out=graph_file, head=out)
-        graph = FinetunedGraph(graph_file, layout, threads=1)
+        graph = FinetunedGraph(graph_file, layout, threads=1, workers=1)
         logits = np.zeros(len(texts))
         timed = time.perf_counter()
         logits[held] = graph.logits([texts[i] for i in held])

@@ -309,14 +309,70 @@ def load_tokenizer(layout: ModelLayout) -> Any:
     return tokenizer
 
 
-def run_graph(session: Any, tokenizer: Any, texts: list[str], inputs: set[str]) -> tuple[np.ndarray, np.ndarray]:
-    """One forward pass of a graph made here over a batch of texts: (its output, the attention mask)."""
-    encodings = tokenizer.encode_batch(texts)
-    ids = np.array([e.ids for e in encodings], dtype=np.int64)
-    mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
-    feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-    (output,) = session.run(None, {k: v for k, v in feed.items() if k in inputs})
-    return output, mask
+class GraphRunner:
+    """A graph made here, run over lists of texts: batches of similar lengths, side by side on worker threads.
+
+    `OnnxEncoder` runs the encoder's graph with it, the check-worthiness scorer its fine-tuned classifier's.
+    """
+
+    def __init__(
+        self,
+        graph: Path,
+        layout: ModelLayout,
+        *,
+        batch_size: int = 1,
+        threads: int = 1,
+        workers: int | None = None,
+        name: str = "onnx-graph",
+    ) -> None:
+        """Opens the graph (see `OnnxEncoder` for what ``batch_size``, ``threads`` and ``workers`` mean)."""
+        self.graph = graph
+        self._session = open_session(graph, threads=threads)
+        self._inputs = {i.name for i in self._session.get_inputs()}
+        self._tokenizer = load_tokenizer(layout)
+        self.batch_size = max(1, batch_size)
+        self.threads = threads
+        self.workers = max(1, workers if workers is not None else min(2, os.cpu_count() or 1))
+        # Threads start on first use; idle ones cost nothing.
+        self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix=name)
+
+    def run(
+        self, texts: Sequence[str], reduce: Callable[[np.ndarray, np.ndarray], np.ndarray], out: np.ndarray
+    ) -> None:
+        """Sets ``out[i]`` to what ``reduce(output, attention_mask)`` makes of text i's row of a forward pass."""
+        if not texts:
+            return
+        # Like sentence-transformers: batches of similar lengths pad less (longest first, so the side-by-side
+        # workers finish together).
+        order = np.argsort([-len(t) for t in texts], kind="stable")
+        batches = [order[lo : lo + self.batch_size] for lo in range(0, len(texts), self.batch_size)]
+
+        def forward(rows: np.ndarray) -> np.ndarray:
+            return reduce(*self.forward([texts[i] for i in rows]))
+
+        if len(batches) == 1 or self.workers == 1:
+            results: Iterator[np.ndarray] = map(forward, batches)
+        else:
+            results = self._pool.map(forward, batches)
+        for rows, values in zip(batches, results, strict=True):
+            out[rows] = values
+
+    def forward(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """One forward pass over a batch of texts: (the graph's output, the attention mask)."""
+        encodings = self._tokenizer.encode_batch(texts)
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        # onnxruntime sessions accept concurrent run() calls: no lock, unlike the torch encoder.
+        (output,) = self._session.run(None, {k: v for k, v in feed.items() if k in self._inputs})
+        return output, mask
+
+
+def _mean_pool(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Mean of the token vectors under the attention mask (sentence-transformers' mean pooling)."""
+    weights = mask.astype(np.float32)
+    summed = np.einsum("bld,bl->bd", hidden.astype(np.float32, copy=False), weights)
+    return np.asarray(summed / np.clip(weights.sum(axis=1, keepdims=True), 1e-9, None))
 
 
 class OnnxEncoder(BaseEncoder):
@@ -362,47 +418,22 @@ class OnnxEncoder(BaseEncoder):
         cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
         self.graph = ensure_graph(model_dir=model_dir, model_name=name, cache_dir=cache)
 
-        self._session = open_session(self.graph, threads=threads)
-        self._inputs = {i.name for i in self._session.get_inputs()}
-        self._tokenizer = load_tokenizer(layout)
+        self._runner = GraphRunner(
+            self.graph, layout, batch_size=batch_size, threads=threads, workers=workers, name="onnx-encoder"
+        )
         self.layout = layout
         self.model_name = name
         self.cache_dir = cache
-        self._batch_size = max(1, batch_size)
         self.threads = threads
-        self.workers = max(1, workers if workers is not None else min(2, os.cpu_count() or 1))
-        # Threads start on first use; idle ones cost nothing.
-        self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="onnx-encoder")
+        self.workers = self._runner.workers
         self.max_seq_length = layout.max_seq_length
         suffix = "" if SHARES_TORCH_SPACE else ONNX_SUFFIX
         super().__init__(ModelId(name=f"{name}{suffix}", dim=layout.dim))
 
     def _encode(self, texts: Sequence[str]) -> np.ndarray:
         out = np.zeros((len(texts), self._model_id.dim), dtype=np.float32)
-        if not texts:
-            return out
-        # Like sentence-transformers: batches of similar lengths pad less (longest first, so the side-by-side
-        # workers finish together).
-        order = np.argsort([-len(t) for t in texts], kind="stable")
-        batches = [order[lo : lo + self._batch_size] for lo in range(0, len(texts), self._batch_size)]
-        if len(batches) == 1 or self.workers == 1:
-            results: Iterator[np.ndarray] = map(self._forward_rows(texts), batches)
-        else:
-            results = self._pool.map(self._forward_rows(texts), batches)
-        for rows, vectors in zip(batches, results, strict=True):
-            out[rows] = vectors
+        self._runner.run(texts, _mean_pool, out)
         return normalize_rows(out)
-
-    def _forward_rows(self, texts: Sequence[str]) -> Callable[[np.ndarray], np.ndarray]:
-        return lambda rows: self._forward([texts[i] for i in rows])
-
-    def _forward(self, texts: list[str]) -> np.ndarray:
-        """Mean of the token vectors under the attention mask (sentence-transformers' mean pooling)."""
-        # onnxruntime sessions accept concurrent run() calls: no lock, unlike the torch encoder.
-        hidden, mask = run_graph(self._session, self._tokenizer, texts, self._inputs)
-        weights = mask.astype(np.float32)
-        summed = np.einsum("bld,bl->bd", hidden.astype(np.float32, copy=False), weights)
-        return summed / np.clip(weights.sum(axis=1, keepdims=True), 1e-9, None)
 
 
 def shipped_heads(layout: ModelLayout) -> list[Path]:

@@ -213,7 +213,7 @@ def test_the_classifier_graph_computes_what_torch_does(onnx_encoder: OnnxEncoder
         model_dir=layout.root, model_name=DEFAULT_MODEL_NAME, cache_dir=default_cache_dir(), head=FINETUNED_PATH
     )
     texts = SENTENCES[:4]
-    ours = FinetunedGraph(path, layout, batch_size=1).logits(texts)
+    ours = FinetunedGraph(path, layout).logits(texts)
     model = AutoModel.from_pretrained(str(layout.transformer), local_files_only=True, attn_implementation="eager")
     tokenizer = onnx_backend.load_tokenizer(layout)
     torch_classifier = classifier(model, FINETUNED_PATH)

@@ -10,6 +10,7 @@ File layout: ``layer.<index>.<parameter>`` for each fine-tuned layer (index in t
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any
 
@@ -71,40 +72,51 @@ def save_head(top: TopLayers, path: Path) -> None:
 
 
 def classifier(base: Any, path: Path) -> torch.nn.Module:
-    """The base model with the shipped layers of ``path`` in place and the head on top, for export.
+    """The base model and, beside its top layers, the shipped fine-tuned ones with the head: one graph, two outputs.
+
+    The bottom layers run once for both: the base model's last hidden state (what the encoder pools into the
+    sentence vector) and the classifier's logit come out of the same pass, so an ingest that needs both pays for
+    the fine-tuned layers only, not for a second encoder.
 
     Args:
-        base: The Hugging Face base model (all layers, the original weights).
+        base: The Hugging Face base model (all layers, the original weights; left unchanged).
         path: A file written by `save_head`.
 
     Returns:
-        A module ``(input_ids, attention_mask, token_type_ids) -> logit`` of shape (batch,).
+        A module ``(input_ids, attention_mask, token_type_ids) -> (last_hidden_state, logit)``, the logit of
+        shape (batch,).
 
     Raises:
-        ValueError: If the file's layers do not fit the base model.
+        ValueError: If the file's layers are not the base model's top layers.
     """
     data = np.load(path, allow_pickle=False)
-    dim = int(base.config.hidden_size)
-    layers: dict[int, dict[str, torch.Tensor]] = {}
+    states: dict[int, dict[str, torch.Tensor]] = {}
     for key in data.files:
         if key.startswith(LAYER_PREFIX):
             index, name = key[len(LAYER_PREFIX) :].split(".", 1)
-            layers.setdefault(int(index), {})[name] = torch.from_numpy(data[key].astype(np.float32))
-    for index, state in layers.items():
-        base.encoder.layer[index].load_state_dict(state, strict=True)
-    head = torch.nn.Linear(dim, 1)
-    head.load_state_dict({name: torch.from_numpy(data[f"{HEAD_PREFIX}{name}"]) for name in ("weight", "bias")})
+            states.setdefault(int(index), {})[name] = torch.from_numpy(data[key].astype(np.float32))
+    indices = top_layer_indices(base, len(states))
+    if sorted(states) != list(indices):
+        raise ValueError(f"{path}: layers {sorted(states)} are not the top layers {list(indices)} of the base model")
+    tuned = torch.nn.ModuleList(copy.deepcopy(base.encoder.layer[i]) for i in indices)
+    for layer, index in zip(tuned, indices, strict=True):
+        layer.load_state_dict(states[index], strict=True)
+    top = TopLayers(tuned, indices.start, int(base.config.hidden_size))
+    top.head.load_state_dict({name: torch.from_numpy(data[f"{HEAD_PREFIX}{name}"]) for name in ("weight", "bias")})
 
-    class Classifier(torch.nn.Module):
+    class EncoderWithHead(torch.nn.Module):
         def __init__(self) -> None:
             super().__init__()
             self.base = base
-            self.head = head
+            self.top = top
 
         def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
-            hidden = self.base(
-                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
-            ).last_hidden_state
-            return self.head(mean_pool(hidden, attention_mask)).squeeze(-1)
+            out = self.base(
+                input_ids=input_ids,
+                attention_mask=attention_mask,
+                token_type_ids=token_type_ids,
+                output_hidden_states=True,
+            )
+            return out.last_hidden_state, self.top(out.hidden_states[self.top.first], attention_mask)
 
-    return Classifier().eval()
+    return EncoderWithHead().eval()

@@ -44,6 +44,8 @@ from embeddings.encoder import (
 
 # Bump when the export or quantisation recipe changes: cached graphs of another version are not used.
 EXPORT_VERSION = 1
+# The same for the graphs of an encoder with a fine-tuned head (`embeddings.finetuned`): their outputs.
+HEAD_EXPORT_VERSION = 2
 GRAPH_FILE = "model.int8.onnx"
 META_FILE = "export.json"
 # Whether int8 vectors may share a store (and the trained reranker / check-worthiness heads) with the torch
@@ -138,7 +140,7 @@ def head_digest(head: Path) -> str:
 def graph_path(*, model_name: str, layout: ModelLayout, cache_dir: Path, head: Path | None = None) -> Path:
     """Where the int8 graph of this model and recipe (with ``head``: of that classifier on it) lives in the cache."""
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in model_name)
-    variant = "" if head is None else f"-head-{head_digest(head)}"
+    variant = "" if head is None else f"-head{HEAD_EXPORT_VERSION}-{head_digest(head)}"
     return cache_dir / f"{safe}-{model_fingerprint(layout)}-int8-v{EXPORT_VERSION}{variant}" / GRAPH_FILE
 
 
@@ -147,8 +149,8 @@ def export_int8(*, layout: ModelLayout, out: Path, head: Path | None = None) -> 
 
     Needs torch, transformers, onnx and onnxruntime; run it in a child process (`ensure_graph`) or at install
     time, never in a serving process. The graph's output is the last hidden state: pooling stays in numpy.
-    With ``head`` (a file of `embeddings.finetuned`), the graph is that classifier instead -- the model with
-    the file's fine-tuned top layers, mean pooling and the linear head -- and its output is one logit per text.
+    With ``head`` (a file of `embeddings.finetuned`), the graph has a second output, ``logit``, one per text:
+    the file's fine-tuned top layers beside the model's own, then mean pooling and the linear head.
 
     Args:
         layout: The model.
@@ -168,7 +170,7 @@ def export_int8(*, layout: ModelLayout, out: Path, head: Path | None = None) -> 
     # Eager attention traces to plain MatMul/Softmax; the SDPA path adds NaN guards the graph does not need.
     model = AutoModel.from_pretrained(str(layout.transformer), local_files_only=True, attn_implementation="eager")
     model.eval()
-    output = "last_hidden_state" if head is None else "logit"
+    outputs = ["last_hidden_state"] if head is None else ["last_hidden_state", "logit"]
 
     class LastHiddenState(torch.nn.Module):
         def __init__(self, inner: torch.nn.Module) -> None:
@@ -191,8 +193,9 @@ def export_int8(*, layout: ModelLayout, out: Path, head: Path | None = None) -> 
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=".export-") as tmp:
         fp32 = Path(tmp) / "model.fp32.onnx"
         int8 = Path(tmp) / GRAPH_FILE
-        axes = {name: {0: "batch", 1: "tokens"} for name in _INPUTS}
-        axes[output] = {0: "batch", 1: "tokens"} if head is None else {0: "batch"}
+        axes = {name: {0: "batch", 1: "tokens"} for name in (*_INPUTS, "last_hidden_state")}
+        if head is not None:
+            axes["logit"] = {0: "batch"}
         # The TorchScript exporter: with torch 2.13 the dynamo exporter produced a graph whose outputs did not
         # match torch's (cosine about 0 on the CLEF claims), this one reproduces them exactly.
         with torch.no_grad():
@@ -202,7 +205,7 @@ def export_int8(*, layout: ModelLayout, out: Path, head: Path | None = None) -> 
                 str(fp32),
                 dynamo=False,
                 input_names=list(_INPUTS),
-                output_names=[output],
+                output_names=outputs,
                 dynamic_axes=axes,
                 opset_version=17,
             )
@@ -337,9 +340,9 @@ class GraphRunner:
         self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix=name)
 
     def run(
-        self, texts: Sequence[str], reduce: Callable[[np.ndarray, np.ndarray], np.ndarray], out: np.ndarray
+        self, texts: Sequence[str], reduce: Callable[[list[np.ndarray], np.ndarray], np.ndarray], out: np.ndarray
     ) -> None:
-        """Sets ``out[i]`` to what ``reduce(output, attention_mask)`` makes of text i's row of a forward pass."""
+        """Sets ``out[i]`` to what ``reduce(outputs, attention_mask)`` makes of text i's row of a forward pass."""
         if not texts:
             return
         # Like sentence-transformers: batches of similar lengths pad less (longest first, so the side-by-side
@@ -357,19 +360,20 @@ class GraphRunner:
         for rows, values in zip(batches, results, strict=True):
             out[rows] = values
 
-    def forward(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """One forward pass over a batch of texts: (the graph's output, the attention mask)."""
+    def forward(self, texts: list[str]) -> tuple[list[np.ndarray], np.ndarray]:
+        """One forward pass over a batch of texts: (the graph's outputs, the attention mask)."""
         encodings = self._tokenizer.encode_batch(texts)
         ids = np.array([e.ids for e in encodings], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
         feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
         # onnxruntime sessions accept concurrent run() calls: no lock, unlike the torch encoder.
-        (output,) = self._session.run(None, {k: v for k, v in feed.items() if k in self._inputs})
-        return output, mask
+        outputs = self._session.run(None, {k: v for k, v in feed.items() if k in self._inputs})
+        return list(outputs), mask
 
 
-def _mean_pool(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Mean of the token vectors under the attention mask (sentence-transformers' mean pooling)."""
+def mean_pool(outputs: list[np.ndarray], mask: np.ndarray) -> np.ndarray:
+    """Mean of the token vectors (the first output) under the attention mask (sentence-transformers' pooling)."""
+    hidden = outputs[0]
     weights = mask.astype(np.float32)
     summed = np.einsum("bld,bl->bd", hidden.astype(np.float32, copy=False), weights)
     return np.asarray(summed / np.clip(weights.sum(axis=1, keepdims=True), 1e-9, None))
@@ -426,13 +430,14 @@ class OnnxEncoder(BaseEncoder):
         self.cache_dir = cache
         self.threads = threads
         self.workers = self._runner.workers
+        self.batch_size = self._runner.batch_size
         self.max_seq_length = layout.max_seq_length
         suffix = "" if SHARES_TORCH_SPACE else ONNX_SUFFIX
         super().__init__(ModelId(name=f"{name}{suffix}", dim=layout.dim))
 
     def _encode(self, texts: Sequence[str]) -> np.ndarray:
         out = np.zeros((len(texts), self._model_id.dim), dtype=np.float32)
-        self._runner.run(texts, _mean_pool, out)
+        self._runner.run(texts, mean_pool, out)
         return normalize_rows(out)
 
 

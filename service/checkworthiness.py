@@ -49,7 +49,8 @@ from typing import Any, Final
 import numpy as np
 
 from embeddings import ModelId
-from embeddings.onnx import GraphRunner, ModelLayout, OnnxEncoder, ensure_graph, model_fingerprint
+from embeddings.encoder import TextEncoder, normalize_rows
+from embeddings.onnx import GraphRunner, ModelLayout, OnnxEncoder, ensure_graph, mean_pool, model_fingerprint
 
 __all__ = [
     "DECISION",
@@ -60,6 +61,7 @@ __all__ = [
     "FinetunedGraph",
     "cue_features",
     "default_scorer",
+    "encode_and_score",
     "finetuned_head",
     "tfidf_tokens",
 ]
@@ -160,25 +162,35 @@ class Finetuned:
 
 
 class FinetunedGraph:
-    """The fine-tuned model's int8 ONNX graph in onnxruntime: one logit per text.
+    """The fine-tuned model's int8 ONNX graph in onnxruntime: per text, the encoder's vector and the logit.
 
-    One text per pass by default, as the encoder: a text's score then depends on that text alone (int8
-    activations are quantised per pass), and on this CPU it is also the fastest (measured 244 texts/s on one
-    thread against 117 in batches of 16, the padding costing more than the batching saves).
+    The graph is the encoder's model with the fine-tuned top layers beside its own (`embeddings.finetuned`), so
+    one pass gives both. One text per pass by default, as the encoder: a text's score then depends on that text
+    alone (int8 activations are quantised per pass), and on this CPU it is also the fastest (measured 244
+    texts/s on one thread against 117 in batches of 16: the padding costs more than batching saves).
     """
 
     def __init__(
         self, graph: Path, layout: ModelLayout, *, threads: int = 1, workers: int | None = None, batch_size: int = 1
     ) -> None:
         self.graph = graph
+        self.dim = layout.dim
         self._runner = GraphRunner(
             graph, layout, batch_size=batch_size, threads=threads, workers=workers, name="checkworthiness"
         )
 
+    def encode(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(unit float32 vectors as the encoder makes them, float64 logits), one row per text."""
+        out = np.zeros((len(texts), self.dim + 1), dtype=np.float32)
+        self._runner.run(texts, _vector_and_logit, out)
+        return normalize_rows(out[:, :-1]), out[:, -1].astype(np.float64)
+
     def logits(self, texts: Sequence[str]) -> np.ndarray:
-        out = np.zeros(len(texts), dtype=np.float64)
-        self._runner.run(texts, lambda logits, _mask: logits, out)
-        return out
+        return self.encode(texts)[1]
+
+
+def _vector_and_logit(outputs: list[np.ndarray], mask: np.ndarray) -> np.ndarray:
+    return np.column_stack([mean_pool(outputs, mask), outputs[1]])
 
 
 def finetuned_head(layout: ModelLayout, meta: Path = FINETUNED_META_PATH) -> Path | None:
@@ -306,7 +318,10 @@ class CheckworthinessScorer:
             path = ensure_graph(
                 model_dir=layout.root, model_name=encoder.model_name, cache_dir=encoder.cache_dir, head=finetuned.head
             )
-            return FinetunedGraph(path, layout)
+            # Passes like the encoder's: its vectors come out of this graph too (`encode_and_score`).
+            return FinetunedGraph(
+                path, layout, threads=encoder.threads, workers=encoder.workers, batch_size=encoder.batch_size
+            )
         except Exception as exc:  # whatever failed, the LR scores, as before this model
             self._log_once("graph", f"its graph could not be built or loaded ({exc})")
             return None
@@ -317,6 +332,30 @@ class CheckworthinessScorer:
             # Another encoder is a deployment's choice (info); a missing graph or base model is a fault (warning).
             level = logging.INFO if reason == "encoder" else logging.WARNING
             logger.log(level, "check-worthiness: the logistic regression scores, not the fine-tuned model: %s", detail)
+
+
+def encode_and_score(
+    encoder: TextEncoder, texts: Sequence[str], scorer: CheckworthinessScorer | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The claims' vectors (as ``encoder.encode_documents``) and their check-worthiness (as `score`), what ingest
+    needs; in one pass of the fine-tuned graph when it scores, since that graph is the encoder's model too.
+
+    Args:
+        encoder: The deployment's encoder (its count of documents encoded grows by the texts, either way).
+        texts: The claims' context texts.
+        scorer: Default: the shipped one.
+
+    Returns:
+        (float32 unit vectors, float64 scores in 0..1), one row per text.
+    """
+    scorer = scorer or default_scorer()
+    graph = scorer.graph_for(encoder)
+    if graph is not None and scorer.finetuned is not None and isinstance(encoder, OnnxEncoder):
+        vectors, logits = graph.encode(texts)
+        encoder.documents_encoded += len(texts)
+        return vectors, scorer.finetuned.calibrate(logits)
+    vectors = encoder.encode_documents(texts)
+    return vectors, scorer.score(vectors=vectors, texts=texts, model=encoder.model_id)
 
 
 @cache

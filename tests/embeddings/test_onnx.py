@@ -182,7 +182,7 @@ def test_a_classifier_graph_has_its_own_key_per_head_file(tmp_path: Path) -> Non
         for head in (None, tmp_path / "one.npz", tmp_path / "two.npz")
     }
     assert len(paths) == 3
-    assert len({p.parent.name.split("-head-")[0] for p in paths}) == 1  # same model, same recipe
+    assert len({p.parent.name.split("-head")[0] for p in paths}) == 1  # same model, same recipe
 
 
 def test_export_builds_the_checkworthiness_graph_beside_the_encoders(
@@ -197,7 +197,7 @@ def test_export_builds_the_checkworthiness_graph_beside_the_encoders(
         model_name=DEFAULT_MODEL_NAME, layout=layout, cache_dir=default_cache_dir(), head=FINETUNED_PATH
     )
     assert graphs == [onnx_encoder.graph, expected]
-    assert expected.is_file() and "-head-" in expected.parent.name
+    assert expected.is_file() and f"-head{onnx_backend.HEAD_EXPORT_VERSION}-" in expected.parent.name
     meta = json.loads((expected.parent / onnx_backend.META_FILE).read_text(encoding="utf-8"))
     assert meta["head"] == str(FINETUNED_PATH)
 
@@ -213,15 +213,23 @@ def test_the_classifier_graph_computes_what_torch_does(onnx_encoder: OnnxEncoder
         model_dir=layout.root, model_name=DEFAULT_MODEL_NAME, cache_dir=default_cache_dir(), head=FINETUNED_PATH
     )
     texts = SENTENCES[:4]
-    ours = FinetunedGraph(path, layout).logits(texts)
-    model = AutoModel.from_pretrained(str(layout.transformer), local_files_only=True, attn_implementation="eager")
+    vectors, ours = FinetunedGraph(path, layout).encode(texts)
+    # The graph's first output is the encoder's: the same vectors as the encoder's own graph.
+    np.testing.assert_allclose(vectors, onnx_encoder.encode_documents(texts), atol=1e-5)
+
+    def base() -> torch.nn.Module:
+        return AutoModel.from_pretrained(str(layout.transformer), local_files_only=True, attn_implementation="eager")
+
+    plain, torch_classifier = base().eval(), classifier(base(), FINETUNED_PATH)
     tokenizer = onnx_backend.load_tokenizer(layout)
-    torch_classifier = classifier(model, FINETUNED_PATH)
     reference = []
     with torch.no_grad():
         for text in texts:
             ids = torch.tensor([tokenizer.encode(text).ids])
-            reference.append(float(torch_classifier(ids, torch.ones_like(ids), torch.zeros_like(ids))[0]))
+            hidden, logit = torch_classifier(ids, torch.ones_like(ids), torch.zeros_like(ids))
+            reference.append(float(logit[0]))
+            # Beside the fine-tuned layers, the base model's own top layers are untouched.
+            torch.testing.assert_close(hidden, plain(input_ids=ids).last_hidden_state)
     # int8 weights and activations move a logit a little, never across the board.
     assert np.abs(ours - np.array(reference)).max() < 0.5, (ours, reference)
     assert np.corrcoef(ours, reference)[0, 1] > 0.95

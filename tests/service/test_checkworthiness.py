@@ -21,6 +21,7 @@ from service.checkworthiness import (
     CheckworthinessScorer,
     cue_features,
     default_scorer,
+    encode_and_score,
     tfidf_tokens,
 )
 from tests.helpers import HashingEncoder
@@ -148,6 +149,21 @@ def test_the_fine_tuned_graph_scores_with_the_onnx_encoder(
     [alone] = scorer.score(vectors=vectors[:1], texts=texts[:1], model=onnx_encoder.model_id, encoder=onnx_encoder)
     assert alone == pytest.approx(scores[0], abs=1e-6)
     assert scorer.score(vectors=vectors[:0], texts=[], model=onnx_encoder.model_id, encoder=onnx_encoder).shape == (0,)
+
+
+def test_one_pass_gives_the_encoders_vectors_and_the_fine_tuned_scores(onnx_encoder: OnnxEncoder) -> None:
+    texts = FACTUAL + NOT_CHECKWORTHY
+    before = onnx_encoder.documents_encoded
+    vectors, scores = encode_and_score(onnx_encoder, texts)
+    assert onnx_encoder.documents_encoded == before + len(texts)
+    np.testing.assert_allclose(vectors, onnx_encoder.encode_documents(texts), atol=1e-5)
+    scorer = default_scorer()
+    np.testing.assert_allclose(scores, scorer.score(vectors=vectors, texts=texts, model=None, encoder=onnx_encoder))
+    # Another encoder: its own vectors, the LR's scores.
+    hashing = HashingEncoder()
+    vectors, scores = encode_and_score(hashing, texts)
+    np.testing.assert_array_equal(vectors, hashing.encode_documents(texts))
+    np.testing.assert_array_equal(scores, scorer.score_lr(vectors=vectors, texts=texts, model=hashing.model_id))
 
 
 def _logits(p: np.ndarray) -> np.ndarray:

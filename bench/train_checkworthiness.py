@@ -205,7 +205,14 @@ def split_finetune(y: np.ndarray, is_cb: np.ndarray) -> tuple[np.ndarray, np.nda
 
 
 def train_finetuned(
-    texts: list[str], y: np.ndarray, train: np.ndarray, validation: np.ndarray, out: Path
+    texts: list[str],
+    y: np.ndarray,
+    train: np.ndarray,
+    validation: np.ndarray,
+    out: Path,
+    *,
+    layers: int = FINETUNE_LAYERS,
+    epochs: int = FINETUNE_EPOCHS,
 ) -> dict[str, Any]:
     """Fine-tunes the top layers + head on ``train``, keeps the epoch with the best validation F1, writes ``out``."""
     import torch
@@ -226,7 +233,7 @@ def train_finetuned(
     tokenizer.no_padding()
     base = AutoModel.from_pretrained(str(layout.transformer), local_files_only=True, attn_implementation="eager")
     base.eval()
-    indices = top_layer_indices(base, FINETUNE_LAYERS)
+    indices = top_layer_indices(base, layers)
     top = TopLayers(copy.deepcopy(base.encoder.layer[indices.start :]), indices.start, int(base.config.hidden_size))
     # The frozen bottom runs once: its output for every text is the input of every epoch.
     del base.encoder.layer[indices.start :]
@@ -268,7 +275,7 @@ def train_finetuned(
         ],
         weight_decay=WEIGHT_DECAY,
     )
-    steps = FINETUNE_EPOCHS * math.ceil(len(train) / FINETUNE_BATCH)
+    steps = epochs * math.ceil(len(train) / FINETUNE_BATCH)
     warmup = max(1, steps // 10)
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: min((step + 1) / warmup, max(0.0, (steps - step) / (steps - warmup)))
@@ -277,7 +284,7 @@ def train_finetuned(
     target = torch.tensor(y, dtype=torch.float32)
     epochs: list[dict[str, float]] = []
     best: tuple[float, int, dict[str, Any]] = (-1.0, 0, {})
-    for epoch in range(1, FINETUNE_EPOCHS + 1):
+    for epoch in range(1, epochs + 1):
         top.train()
         shuffled = rng.permutation(train)
         loss_sum = 0.0
@@ -298,8 +305,8 @@ def train_finetuned(
     top.load_state_dict(best[2])
     save_head(top, out)
     return {
-        "layers": FINETUNE_LAYERS,
-        "epochs": FINETUNE_EPOCHS,
+        "layers": layers,
+        "epochs": epochs,
         "chosen_epoch": best[1],
         "per_epoch": epochs,
         "batch": FINETUNE_BATCH,
@@ -354,11 +361,11 @@ def main_finetuned(args: argparse.Namespace, texts: list[str], y: np.ndarray, is
     started = time.perf_counter()
     train, validation, held = split_finetune(y, is_cb)
     gold = np.flatnonzero(~is_cb)
-    out = FINETUNED_PATH
+    out = args.finetuned_out
     if args.reuse_trained is not None and args.reuse_trained.exists() and out.exists():
         info = json.loads(args.reuse_trained.read_text(encoding="utf-8"))
     else:
-        info = train_finetuned(texts, y, train, validation, out)
+        info = train_finetuned(texts, y, train, validation, out, layers=args.layers, epochs=args.epochs)
         if args.reuse_trained is not None:
             args.reuse_trained.write_text(json.dumps(info), encoding="utf-8")
     print(json.dumps(info), file=sys.stderr)
@@ -434,6 +441,11 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=WEIGHTS_PATH)
     parser.add_argument("--embeddings-cache", type=Path, default=None, help="reuse embeddings between runs")
     parser.add_argument("--finetuned", action="store_true", help="train the fine-tuned model instead of the LR")
+    parser.add_argument("--layers", type=int, default=FINETUNE_LAYERS, help="with --finetuned: top layers to tune")
+    parser.add_argument("--epochs", type=int, default=FINETUNE_EPOCHS, help="with --finetuned: epochs (best kept)")
+    parser.add_argument(
+        "--finetuned-out", type=Path, default=FINETUNED_PATH, help="with --finetuned: the .npz (JSON beside it)"
+    )
     parser.add_argument(
         "--reuse-trained",
         type=Path,

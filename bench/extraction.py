@@ -9,8 +9,9 @@ Prints one JSON object:
   case-insensitively, without leading determiners; ``null`` must be ``null``);
 - ``decontextualization``: over found claims, the share whose ``context_text`` equals the gold one
   after normalisation, and recall of the gold's bracketed insertions (dates and entities apart);
-- ``checkworthiness``: F1 of the shipped scorer on the gold claims (which are part of its training
-  data: see ``cross_validation`` for honest figures, copied from the weights file);
+- ``checkworthiness``: F1 of the shipped scorer on the gold claims, as the API scores them (the MiniLM ONNX
+  encoder, so the fine-tuned model, which never saw them; the LR, when it scores, was trained on them: see
+  ``cross_validation`` for its honest figures, copied from the weights file);
 - ``throughput``: extraction alone (no encoding), in claims and kilobytes per second;
 - ``by_article`` / ``errors``: what went wrong where (``--errors`` prints every miss).
 """

@@ -282,7 +282,7 @@ def train_finetuned(
     )
     rng = np.random.default_rng(SEED)
     target = torch.tensor(y, dtype=torch.float32)
-    epochs: list[dict[str, float]] = []
+    history: list[dict[str, float]] = []
     best: tuple[float, int, dict[str, Any]] = (-1.0, 0, {})
     for epoch in range(1, epochs + 1):
         top.train()
@@ -298,8 +298,8 @@ def train_finetuned(
             loss_sum += float(loss) * len(rows)
         val = logits(validation)
         f1 = prf(y[validation], val, best_logit_threshold(y[validation], val))["f1"]
-        epochs.append({"epoch": epoch, "train_loss": round(loss_sum / len(train), 4), "validation_best_f1": f1})
-        print(json.dumps({**epochs[-1], "seconds": round(time.perf_counter() - started, 1)}), file=sys.stderr)
+        history.append({"epoch": epoch, "train_loss": round(loss_sum / len(train), 4), "validation_best_f1": f1})
+        print(json.dumps({**history[-1], "seconds": round(time.perf_counter() - started, 1)}), file=sys.stderr)
         if f1 > best[0]:
             best = (f1, epoch, copy.deepcopy(top.state_dict()))
     top.load_state_dict(best[2])
@@ -308,7 +308,7 @@ def train_finetuned(
         "layers": layers,
         "epochs": epochs,
         "chosen_epoch": best[1],
-        "per_epoch": epochs,
+        "per_epoch": history,
         "batch": FINETUNE_BATCH,
         "lr_layers": LR_LAYERS,
         "lr_head": LR_HEAD,

@@ -295,7 +295,7 @@ def train_finetuned(
             loss.backward()
             optimizer.step()
             schedule.step()
-            loss_sum += float(loss) * len(rows)
+            loss_sum += float(loss.detach()) * len(rows)
         val = logits(validation)
         f1 = prf(y[validation], val, best_logit_threshold(y[validation], val))["f1"]
         history.append({"epoch": epoch, "train_loss": round(loss_sum / len(train), 4), "validation_best_f1": f1})

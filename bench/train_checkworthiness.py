@@ -213,6 +213,7 @@ def train_finetuned(
     *,
     layers: int = FINETUNE_LAYERS,
     epochs: int = FINETUNE_EPOCHS,
+    int8: bool = False,
 ) -> dict[str, Any]:
     """Fine-tunes the top layers + head on ``train``, keeps the epoch with the best validation F1, writes ``out``."""
     import torch
@@ -303,10 +304,11 @@ def train_finetuned(
         if f1 > best[0]:
             best = (f1, epoch, copy.deepcopy(top.state_dict()))
     top.load_state_dict(best[2])
-    save_head(top, out)
+    save_head(top, out, int8=int8)
     return {
         "layers": layers,
         "epochs": epochs,
+        "stored": "int8, a scale per row" if int8 else "float16",
         "chosen_epoch": best[1],
         "per_epoch": history,
         "batch": FINETUNE_BATCH,
@@ -365,7 +367,9 @@ def main_finetuned(args: argparse.Namespace, texts: list[str], y: np.ndarray, is
     if args.reuse_trained is not None and args.reuse_trained.exists() and out.exists():
         info = json.loads(args.reuse_trained.read_text(encoding="utf-8"))
     else:
-        info = train_finetuned(texts, y, train, validation, out, layers=args.layers, epochs=args.epochs)
+        info = train_finetuned(
+            texts, y, train, validation, out, layers=args.layers, epochs=args.epochs, int8=args.int8_layers
+        )
         if args.reuse_trained is not None:
             args.reuse_trained.write_text(json.dumps(info), encoding="utf-8")
     print(json.dumps(info), file=sys.stderr)
@@ -443,6 +447,7 @@ def main() -> int:
     parser.add_argument("--finetuned", action="store_true", help="train the fine-tuned model instead of the LR")
     parser.add_argument("--layers", type=int, default=FINETUNE_LAYERS, help="with --finetuned: top layers to tune")
     parser.add_argument("--epochs", type=int, default=FINETUNE_EPOCHS, help="with --finetuned: epochs (best kept)")
+    parser.add_argument("--int8-layers", action="store_true", help="with --finetuned: store weight matrices as int8")
     parser.add_argument(
         "--finetuned-out", type=Path, default=FINETUNED_PATH, help="with --finetuned: the .npz (JSON beside it)"
     )

@@ -5,7 +5,8 @@ head; the frozen bottom comes from the base model installed with the package, so
 needed here (training, and the ONNX export at install); a serving process only runs the exported graph.
 
 File layout: ``layer.<index>.<parameter>`` for each fine-tuned layer (index in the base model's numbering),
-``head.weight`` (1, dim) and ``head.bias`` (1,) in float32.
+``head.weight`` (1, dim) and ``head.bias`` (1,) in float32; int8 weight matrices have their per-row scales
+beside them (see `save_head`).
 """
 
 from __future__ import annotations
@@ -17,10 +18,20 @@ from typing import Any
 import numpy as np
 import torch
 
-__all__ = ["HEAD_PREFIX", "LAYER_PREFIX", "TopLayers", "classifier", "mean_pool", "save_head", "top_layer_indices"]
+__all__ = [
+    "HEAD_PREFIX",
+    "LAYER_PREFIX",
+    "SCALE_SUFFIX",
+    "TopLayers",
+    "classifier",
+    "mean_pool",
+    "save_head",
+    "top_layer_indices",
+]
 
 LAYER_PREFIX = "layer."
 HEAD_PREFIX = "head."
+SCALE_SUFFIX = ":scale"
 
 
 def mean_pool(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -58,12 +69,25 @@ def top_layer_indices(base: Any, n_top: int) -> range:
     return range(total - n_top, total)
 
 
-def save_head(top: TopLayers, path: Path) -> None:
-    """Writes the fine-tuned layers (float16) and the head (float32) of ``top`` to ``path`` (an .npz)."""
+def save_head(top: TopLayers, path: Path, *, int8: bool = False) -> None:
+    """Writes the fine-tuned layers (float16) and the head (float32) of ``top`` to ``path`` (an .npz).
+
+    With ``int8``, the layers' weight matrices are int8 with one float32 scale per output row (key suffix
+    ``SCALE_SUFFIX``): half the size, and no further loss in the exported graph, whose quantiser picks the same
+    per-output-channel scales.
+    """
     arrays: dict[str, np.ndarray] = {}
     for offset, layer in enumerate(top.layers):
         for name, value in layer.state_dict().items():
-            arrays[f"{LAYER_PREFIX}{top.first + offset}.{name}"] = value.detach().cpu().numpy().astype(np.float16)
+            key = f"{LAYER_PREFIX}{top.first + offset}.{name}"
+            array = value.detach().cpu().numpy()
+            if int8 and array.ndim == 2:
+                scale = np.abs(array).max(axis=1, keepdims=True) / 127.0
+                scale[scale == 0] = 1.0
+                arrays[key] = np.round(array / scale).astype(np.int8)
+                arrays[key + SCALE_SUFFIX] = scale.astype(np.float32)
+            else:
+                arrays[key] = array.astype(np.float16)
     for name, value in top.head.state_dict().items():
         arrays[f"{HEAD_PREFIX}{name}"] = value.detach().cpu().numpy().astype(np.float32)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -92,9 +116,12 @@ def classifier(base: Any, path: Path) -> torch.nn.Module:
     data = np.load(path, allow_pickle=False)
     states: dict[int, dict[str, torch.Tensor]] = {}
     for key in data.files:
-        if key.startswith(LAYER_PREFIX):
+        if key.startswith(LAYER_PREFIX) and not key.endswith(SCALE_SUFFIX):
             index, name = key[len(LAYER_PREFIX) :].split(".", 1)
-            states.setdefault(int(index), {})[name] = torch.from_numpy(data[key].astype(np.float32))
+            value = data[key].astype(np.float32)
+            if data[key].dtype == np.int8:
+                value = value * data[key + SCALE_SUFFIX]
+            states.setdefault(int(index), {})[name] = torch.from_numpy(value)
     indices = top_layer_indices(base, len(states))
     if sorted(states) != list(indices):
         raise ValueError(f"{path}: layers {sorted(states)} are not the top layers {list(indices)} of the base model")

@@ -62,3 +62,17 @@ def test_layers_that_are_not_the_top_ones_are_refused(layout: ModelLayout, tmp_p
     assert {k.split(".")[1] for k in np.load(tmp_path / "middle.npz").files if k.startswith("layer.")} == {"2"}
     with pytest.raises(ValueError, match="not the top layers"):
         classifier(base, tmp_path / "middle.npz")
+
+
+def test_int8_storage_is_half_the_size_and_close(layout: ModelLayout, tmp_path: Path) -> None:
+    base = _base(layout)
+    top = TopLayers(copy.deepcopy(base.encoder.layer[4:]), 4, 384)
+    save_head(top, tmp_path / "fp16.npz")
+    save_head(top, tmp_path / "int8.npz", int8=True)
+    assert (tmp_path / "int8.npz").stat().st_size < 0.6 * (tmp_path / "fp16.npz").stat().st_size
+    ids = torch.tensor([load_tokenizer(layout).encode("Rainfall in April was 40% above the average.").ids])
+    args = (ids, torch.ones_like(ids), torch.zeros_like(ids))
+    with torch.no_grad():
+        fp16 = classifier(_base(layout), tmp_path / "fp16.npz")(*args)[1]
+        int8 = classifier(_base(layout), tmp_path / "int8.npz")(*args)[1]
+    torch.testing.assert_close(int8, fp16, atol=0.05, rtol=0)

@@ -45,7 +45,7 @@ from embeddings.encoder import (
 # Bump when the export or quantisation recipe changes: cached graphs of another version are not used.
 EXPORT_VERSION = 1
 # The same for the graphs of an encoder with a fine-tuned head (`embeddings.finetuned`): their outputs.
-HEAD_EXPORT_VERSION = 2
+HEAD_EXPORT_VERSION = 1
 GRAPH_FILE = "model.int8.onnx"
 META_FILE = "export.json"
 # Whether int8 vectors may share a store (and the trained reranker / check-worthiness heads) with the torch

@@ -44,6 +44,8 @@ from embeddings.encoder import (
 
 # Bump when the export or quantisation recipe changes: cached graphs of another version are not used.
 EXPORT_VERSION = 1
+# The same for the graphs of an encoder with a fine-tuned head (`embeddings.finetuned`): their outputs.
+HEAD_EXPORT_VERSION = 1
 GRAPH_FILE = "model.int8.onnx"
 META_FILE = "export.json"
 # Whether int8 vectors may share a store (and the trained reranker / check-worthiness heads) with the torch
@@ -130,21 +132,30 @@ def default_cache_dir() -> Path:
     return user_cache_dir("onnx")
 
 
-def graph_path(*, model_name: str, layout: ModelLayout, cache_dir: Path) -> Path:
-    """Where the int8 graph of this model and recipe lives in the cache."""
+def head_digest(head: Path) -> str:
+    """A short digest of a fine-tuned layers-and-head file (`embeddings.finetuned`): part of its graph's key."""
+    return hashlib.sha256(head.read_bytes()).hexdigest()[:12]
+
+
+def graph_path(*, model_name: str, layout: ModelLayout, cache_dir: Path, head: Path | None = None) -> Path:
+    """Where the int8 graph of this model and recipe (with ``head``: of that classifier on it) lives in the cache."""
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in model_name)
-    return cache_dir / f"{safe}-{model_fingerprint(layout)}-int8-v{EXPORT_VERSION}" / GRAPH_FILE
+    variant = "" if head is None else f"-head{HEAD_EXPORT_VERSION}-{head_digest(head)}"
+    return cache_dir / f"{safe}-{model_fingerprint(layout)}-int8-v{EXPORT_VERSION}{variant}" / GRAPH_FILE
 
 
-def export_int8(*, layout: ModelLayout, out: Path) -> dict[str, Any]:
+def export_int8(*, layout: ModelLayout, out: Path, head: Path | None = None) -> dict[str, Any]:
     """Exports the transformer from torch to ONNX and quantises its weights to int8, atomically.
 
     Needs torch, transformers, onnx and onnxruntime; run it in a child process (`ensure_graph`) or at install
     time, never in a serving process. The graph's output is the last hidden state: pooling stays in numpy.
+    With ``head`` (a file of `embeddings.finetuned`), the graph has a second output, ``logit``, one per text:
+    the file's fine-tuned top layers beside the model's own, then mean pooling and the linear head.
 
     Args:
         layout: The model.
         out: The graph file to write (its folder is created).
+        head: Fine-tuned layers and head to export on top of the model.
 
     Returns:
         What was done and how long it took, also written next to the graph.
@@ -159,6 +170,7 @@ def export_int8(*, layout: ModelLayout, out: Path) -> dict[str, Any]:
     # Eager attention traces to plain MatMul/Softmax; the SDPA path adds NaN guards the graph does not need.
     model = AutoModel.from_pretrained(str(layout.transformer), local_files_only=True, attn_implementation="eager")
     model.eval()
+    outputs = ["last_hidden_state"] if head is None else ["last_hidden_state", "logit"]
 
     class LastHiddenState(torch.nn.Module):
         def __init__(self, inner: torch.nn.Module) -> None:
@@ -170,22 +182,30 @@ def export_int8(*, layout: ModelLayout, out: Path) -> dict[str, Any]:
                 input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
             ).last_hidden_state
 
+    if head is None:
+        module: torch.nn.Module = LastHiddenState(model)
+    else:
+        from embeddings.finetuned import classifier
+
+        module = classifier(model, head)
     out.parent.mkdir(parents=True, exist_ok=True)
     sample = torch.ones((2, 16), dtype=torch.long)
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=".export-") as tmp:
         fp32 = Path(tmp) / "model.fp32.onnx"
         int8 = Path(tmp) / GRAPH_FILE
         axes = {name: {0: "batch", 1: "tokens"} for name in (*_INPUTS, "last_hidden_state")}
+        if head is not None:
+            axes["logit"] = {0: "batch"}
         # The TorchScript exporter: with torch 2.13 the dynamo exporter produced a graph whose outputs did not
         # match torch's (cosine about 0 on the CLEF claims), this one reproduces them exactly.
         with torch.no_grad():
             torch.onnx.export(
-                LastHiddenState(model),
+                module,
                 (sample, sample, torch.zeros_like(sample)),
                 str(fp32),
                 dynamo=False,
                 input_names=list(_INPUTS),
-                output_names=["last_hidden_state"],
+                output_names=outputs,
                 dynamic_axes=axes,
                 opset_version=17,
             )
@@ -205,6 +225,7 @@ def export_int8(*, layout: ModelLayout, out: Path) -> dict[str, Any]:
         meta = {
             "export_version": EXPORT_VERSION,
             "model": str(layout.root),
+            "head": None if head is None else str(head),
             "torch": torch.__version__,
             "export_s": round(exported - start, 2),
             "quantize_s": round(time.perf_counter() - exported, 2),
@@ -234,13 +255,14 @@ def _export_lock(folder: Path) -> Iterator[None]:
         yield
 
 
-def ensure_graph(*, model_dir: Path, model_name: str, cache_dir: Path) -> Path:
+def ensure_graph(*, model_dir: Path, model_name: str, cache_dir: Path, head: Path | None = None) -> Path:
     """The cached int8 graph of the model, exported first (in a child process) if it is missing.
 
     Args:
         model_dir: The local sentence-transformers model.
         model_name: Its name (part of the cache key, for people looking in the cache).
         cache_dir: The cache folder.
+        head: Fine-tuned layers and head: the graph of that classifier (see `export_int8`).
 
     Returns:
         The graph file.
@@ -249,18 +271,112 @@ def ensure_graph(*, model_dir: Path, model_name: str, cache_dir: Path) -> Path:
         RuntimeError: If the export fails; the message ends with the child's last lines of output.
     """
     layout = read_layout(model_dir)
-    path = graph_path(model_name=model_name, layout=layout, cache_dir=cache_dir)
+    path = graph_path(model_name=model_name, layout=layout, cache_dir=cache_dir, head=head)
     if path.exists():
         return path
     with _export_lock(path.parent):
         if path.exists():  # another process exported it while this one waited
             return path
         command = [sys.executable, "-m", "embeddings.onnx", "export", "--model", str(model_dir), "--out", str(path)]
+        command += [] if head is None else ["--head", str(head)]
         done = subprocess.run(command, capture_output=True, text=True, check=False)
         if done.returncode != 0 or not path.exists():
             tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-5:])
             raise RuntimeError(f"ONNX export of {model_dir} failed (exit {done.returncode}):\n{tail}")
     return path
+
+
+def open_session(graph: Path, *, threads: int) -> Any:
+    """An onnxruntime CPU session of a graph made here, ``threads`` intra-op threads that sleep when idle."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    # Idle workers sleep instead of spinning, as OMP_WAIT_POLICY=PASSIVE does for torch and FAISS: on two
+    # cores, spinning threads slow down the FAISS search and the other encoder running next to them.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    return ort.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
+
+
+def load_tokenizer(layout: ModelLayout) -> Any:
+    """The model's fast tokenizer, truncating at its ``max_seq_length`` and padding a batch to its longest text."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(layout.transformer / "tokenizer.json"))
+    tokenizer.enable_truncation(max_length=layout.max_seq_length)
+    pad_token = tokenizer.padding["pad_token"] if tokenizer.padding else "[PAD]"
+    pad_id = tokenizer.token_to_id(pad_token)
+    tokenizer.enable_padding(pad_id=0 if pad_id is None else pad_id, pad_token=pad_token)
+    return tokenizer
+
+
+class GraphRunner:
+    """A graph made here, run over lists of texts: batches of similar lengths, side by side on worker threads.
+
+    `OnnxEncoder` runs the encoder's graph with it, the check-worthiness scorer its fine-tuned classifier's.
+    """
+
+    def __init__(
+        self,
+        graph: Path,
+        layout: ModelLayout,
+        *,
+        batch_size: int = 1,
+        threads: int = 1,
+        workers: int | None = None,
+        name: str = "onnx-graph",
+    ) -> None:
+        """Opens the graph (see `OnnxEncoder` for what ``batch_size``, ``threads`` and ``workers`` mean)."""
+        self.graph = graph
+        self._session = open_session(graph, threads=threads)
+        self._inputs = {i.name for i in self._session.get_inputs()}
+        self._tokenizer = load_tokenizer(layout)
+        self.batch_size = max(1, batch_size)
+        self.threads = threads
+        self.workers = max(1, workers if workers is not None else min(2, os.cpu_count() or 1))
+        # Threads start on first use; idle ones cost nothing.
+        self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix=name)
+
+    def run(
+        self, texts: Sequence[str], reduce: Callable[[list[np.ndarray], np.ndarray], np.ndarray], out: np.ndarray
+    ) -> None:
+        """Sets ``out[i]`` to what ``reduce(outputs, attention_mask)`` makes of text i's row of a forward pass."""
+        if not texts:
+            return
+        # Like sentence-transformers: batches of similar lengths pad less (longest first, so the side-by-side
+        # workers finish together).
+        order = np.argsort([-len(t) for t in texts], kind="stable")
+        batches = [order[lo : lo + self.batch_size] for lo in range(0, len(texts), self.batch_size)]
+
+        def forward(rows: np.ndarray) -> np.ndarray:
+            return reduce(*self.forward([texts[i] for i in rows]))
+
+        if len(batches) == 1 or self.workers == 1:
+            results: Iterator[np.ndarray] = map(forward, batches)
+        else:
+            results = self._pool.map(forward, batches)
+        for rows, values in zip(batches, results, strict=True):
+            out[rows] = values
+
+    def forward(self, texts: list[str]) -> tuple[list[np.ndarray], np.ndarray]:
+        """One forward pass over a batch of texts: (the graph's outputs, the attention mask)."""
+        encodings = self._tokenizer.encode_batch(texts)
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        # onnxruntime sessions accept concurrent run() calls: no lock, unlike the torch encoder.
+        outputs = self._session.run(None, {k: v for k, v in feed.items() if k in self._inputs})
+        return list(outputs), mask
+
+
+def mean_pool(outputs: list[np.ndarray], mask: np.ndarray) -> np.ndarray:
+    """Mean of the token vectors (the first output) under the attention mask (sentence-transformers' pooling)."""
+    hidden = outputs[0]
+    weights = mask.astype(np.float32)
+    summed = np.einsum("bld,bl->bd", hidden.astype(np.float32, copy=False), weights)
+    return np.asarray(summed / np.clip(weights.sum(axis=1, keepdims=True), 1e-9, None))
 
 
 class OnnxEncoder(BaseEncoder):
@@ -297,9 +413,6 @@ class OnnxEncoder(BaseEncoder):
             cache_dir: Where the graph is cached; default `default_cache_dir()`.
         """
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        import onnxruntime as ort
-        from tokenizers import Tokenizer
-
         if model is None:
             model_dir, name = default_model_path(), DEFAULT_MODEL_NAME
         else:
@@ -309,81 +422,57 @@ class OnnxEncoder(BaseEncoder):
         cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
         self.graph = ensure_graph(model_dir=model_dir, model_name=name, cache_dir=cache)
 
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        # Idle workers sleep instead of spinning, as OMP_WAIT_POLICY=PASSIVE does for torch and FAISS: on two
-        # cores, spinning threads slow down the FAISS search and the other encoder running next to them.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self._session = ort.InferenceSession(str(self.graph), options, providers=["CPUExecutionProvider"])
-        self._inputs = {i.name for i in self._session.get_inputs()}
-
-        tokenizer = Tokenizer.from_file(str(layout.transformer / "tokenizer.json"))
-        tokenizer.enable_truncation(max_length=layout.max_seq_length)
-        pad_token = tokenizer.padding["pad_token"] if tokenizer.padding else "[PAD]"
-        pad_id = tokenizer.token_to_id(pad_token)
-        tokenizer.enable_padding(pad_id=0 if pad_id is None else pad_id, pad_token=pad_token)
-        self._tokenizer = tokenizer
-        self._batch_size = max(1, batch_size)
+        self._runner = GraphRunner(
+            self.graph, layout, batch_size=batch_size, threads=threads, workers=workers, name="onnx-encoder"
+        )
+        self.layout = layout
+        self.model_name = name
+        self.cache_dir = cache
         self.threads = threads
-        self.workers = max(1, workers if workers is not None else min(2, os.cpu_count() or 1))
-        # Threads start on first use; idle ones cost nothing.
-        self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="onnx-encoder")
+        self.workers = self._runner.workers
+        self.batch_size = self._runner.batch_size
         self.max_seq_length = layout.max_seq_length
         suffix = "" if SHARES_TORCH_SPACE else ONNX_SUFFIX
         super().__init__(ModelId(name=f"{name}{suffix}", dim=layout.dim))
 
     def _encode(self, texts: Sequence[str]) -> np.ndarray:
         out = np.zeros((len(texts), self._model_id.dim), dtype=np.float32)
-        if not texts:
-            return out
-        # Like sentence-transformers: batches of similar lengths pad less (longest first, so the side-by-side
-        # workers finish together).
-        order = np.argsort([-len(t) for t in texts], kind="stable")
-        batches = [order[lo : lo + self._batch_size] for lo in range(0, len(texts), self._batch_size)]
-        if len(batches) == 1 or self.workers == 1:
-            results: Iterator[np.ndarray] = map(self._forward_rows(texts), batches)
-        else:
-            results = self._pool.map(self._forward_rows(texts), batches)
-        for rows, vectors in zip(batches, results, strict=True):
-            out[rows] = vectors
+        self._runner.run(texts, mean_pool, out)
         return normalize_rows(out)
 
-    def _forward_rows(self, texts: Sequence[str]) -> Callable[[np.ndarray], np.ndarray]:
-        return lambda rows: self._forward([texts[i] for i in rows])
 
-    def _forward(self, texts: list[str]) -> np.ndarray:
-        """Mean of the token vectors under the attention mask (sentence-transformers' mean pooling)."""
-        encodings = self._tokenizer.encode_batch(texts)
-        ids = np.array([e.ids for e in encodings], dtype=np.int64)
-        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
-        feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-        # onnxruntime sessions accept concurrent run() calls: no lock, unlike the torch encoder.
-        (hidden,) = self._session.run(None, {k: v for k, v in feed.items() if k in self._inputs})
-        weights = mask.astype(np.float32)
-        summed = np.einsum("bld,bl->bd", hidden.astype(np.float32, copy=False), weights)
-        return summed / np.clip(weights.sum(axis=1, keepdims=True), 1e-9, None)
+def shipped_heads(layout: ModelLayout) -> list[Path]:
+    """The fine-tuned classifiers shipped with the service for this base model (the check-worthiness one)."""
+    # The service owns its trained files; the install step builds their graphs beside the encoder's.
+    from service.checkworthiness import finetuned_head
+
+    head = finetuned_head(layout)
+    return [] if head is None else [head]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """`python -m embeddings.onnx export [--model DIR] [--out FILE | --cache-dir DIR]`: make the int8 graph."""
+    """`python -m embeddings.onnx export [--model DIR] [--head FILE] [--out FILE | --cache-dir DIR]`: make the
+    int8 graph, and the graphs of the classifiers shipped for that model (with --head: only that classifier's)."""
     parser = argparse.ArgumentParser(prog="python -m embeddings.onnx", description=main.__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     export = sub.add_parser("export", help="export and quantise the model (skipped if cached, unless --out)")
     export.add_argument("--model", type=Path, default=None, help="model directory (default: packaged MiniLM)")
+    export.add_argument("--head", type=Path, default=None, help="fine-tuned layers and head (embeddings.finetuned)")
     export.add_argument("--out", type=Path, default=None, help="graph file to write (always re-exports)")
     export.add_argument("--cache-dir", type=Path, default=None, help="cache folder (default: user cache)")
     args = parser.parse_args(argv)
     model_dir = args.model or default_model_path()
     layout = read_layout(model_dir)
     if args.out is not None:
-        print(json.dumps({"graph": str(args.out), **export_int8(layout=layout, out=args.out)}))
+        print(json.dumps({"graph": str(args.out), **export_int8(layout=layout, out=args.out, head=args.head)}))
         return 0
     name = DEFAULT_MODEL_NAME if args.model is None else model_dir.name
-    start = time.perf_counter()
-    path = ensure_graph(model_dir=model_dir, model_name=name, cache_dir=args.cache_dir or default_cache_dir())
-    print(json.dumps({"graph": str(path), "seconds": round(time.perf_counter() - start, 2)}))
+    cache_dir = args.cache_dir or default_cache_dir()
+    heads: list[Path | None] = [args.head] if args.head is not None else [None, *shipped_heads(layout)]
+    for head in heads:
+        start = time.perf_counter()
+        path = ensure_graph(model_dir=model_dir, model_name=name, cache_dir=cache_dir, head=head)
+        print(json.dumps({"graph": str(path), "seconds": round(time.perf_counter() - start, 2)}))
     return 0
 
 

@@ -16,7 +16,7 @@ from sqlmodel import Session, SQLModel
 
 from embeddings import ClaimIndex, TextEncoder
 from service import store, syndication
-from service.checkworthiness import default_scorer
+from service.checkworthiness import encode_and_score
 from service.config import Settings
 from service.errors import CrossCheckError, PayloadTooLargeError, UnprocessableError
 from service.extraction import Extraction, extract
@@ -153,9 +153,9 @@ def ingest_source(
     # The context text (pronouns, "the ministry" and relative dates resolved) is what gets embedded: a bare
     # "He added that ..." or "on Monday" matches nothing useful in other sources.
     texts = [c.context_text for c in extraction.claims]
-    vectors = encoder.encode_documents(texts)
-    # Scored from the vectors just computed (no second encoding).
-    checkworthiness = default_scorer().score(vectors=vectors, texts=texts, model=encoder.model_id)
+    # Vectors and check-worthiness together: one pass of the fine-tuned graph gives both, or the LR scores the
+    # vectors just computed (no second encoding either way).
+    vectors, checkworthiness = encode_and_score(encoder, texts)
     # Every additional encoder (multilingual) too, so every index can be rebuilt from the database.
     extra_vectors = {key: extra.encoder.encode_documents(texts) for key, extra in (extras or {}).items()}
     # Syndicated copy of a stored article, near-verbatim claims: found through the new claims' nearest
@@ -429,8 +429,7 @@ def _store_new(
     # Encoding before the transaction opens: a slow model never holds a database lock (see `ingest_source`).
     counts = [len(p.extraction.claims) for p in articles]
     texts = [c.context_text for p in articles for c in p.extraction.claims]
-    vectors = encoder.encode_documents(texts)
-    checkworthiness = default_scorer().score(vectors=vectors, texts=texts, model=encoder.model_id)
+    vectors, checkworthiness = encode_and_score(encoder, texts)
     extra_vectors = {key: extra.encoder.encode_documents(texts) for key, extra in extras.items()}
     bounds = np.cumsum([0, *counts]).tolist()
     groupings = (

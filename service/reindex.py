@@ -9,7 +9,7 @@ from sqlmodel import col, select
 
 from embeddings import TextEncoder, load_encoder
 from service import store
-from service.checkworthiness import default_scorer
+from service.checkworthiness import encode_and_score
 from service.config import Settings
 from service.db import make_engine, open_session
 from service.extraction import embedding_input
@@ -35,9 +35,8 @@ def reencode_claims(*, settings: Settings, encoder: TextEncoder) -> int:
                 if not claims:
                     break
                 texts = [embedding_input(text=c.text, context_text=c.context_text) for c in claims]
-                vectors = encoder.encode_documents(texts)
-                # Another model changes which head of the check-worthiness scorer applies.
-                scores = default_scorer().score(vectors=vectors, texts=texts, model=encoder.model_id)
+                # Another model changes which check-worthiness model (fine-tuned graph, LR head) applies.
+                vectors, scores = encode_and_score(encoder, texts)
                 for claim, vec, score in zip(claims, vectors, scores, strict=True):
                     claim.embedding = store.vector_to_bytes(vec)
                     claim.checkworthiness = round(float(score), 4)

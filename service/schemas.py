@@ -116,12 +116,13 @@ class ClaimPublic(BaseModel):
         "'the ministry' etc. and the dates of 'on Monday', 'last year' etc. in [brackets]."
     )
     checkworthiness: float | None = Field(
-        description="0..1, how much the claim is worth checking (factual, specific, checkable); null if unscored."
+        description="0..1, how much the claim is worth checking (factual, specific, checkable); 0.5 and above is "
+        "check-worthy; null if unscored."
     )
     checkworthy: bool | None = Field(
         default=None,
-        description="The check-worthiness model's own decision: its score reaches the threshold where F1 peaked "
-        "in cross-validation (0.36, not 0.5); null if unscored.",
+        description="The check-worthiness model's own decision: checkworthiness >= 0.5 (the score is calibrated so "
+        "that 0.5 is where F1 peaked on validation data); null if unscored.",
     )
 
 

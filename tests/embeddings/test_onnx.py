@@ -14,7 +14,9 @@ from pydantic import ValidationError
 from embeddings import DEFAULT_MODEL_NAME, Encoder, ModelId, load_encoder
 from embeddings import encoder as encoder_module
 from embeddings import onnx as onnx_backend
-from embeddings.onnx import OnnxEncoder, graph_path, model_fingerprint, read_layout
+from embeddings.encoder import default_model_path
+from embeddings.onnx import OnnxEncoder, default_cache_dir, graph_path, model_fingerprint, read_layout
+from service.checkworthiness import FINETUNED_PATH, FinetunedGraph
 from service.config import Settings
 from service.runtime import Runtime
 
@@ -169,6 +171,69 @@ def test_cache_key_changes_with_the_weights(tmp_path: Path) -> None:
     path = graph_path(model_name="m/x", layout=first, cache_dir=tmp_path / "cache")
     assert path.parent.parent == tmp_path / "cache" and path.name == onnx_backend.GRAPH_FILE
     assert f"-v{onnx_backend.EXPORT_VERSION}" in path.parent.name and "/" not in path.parent.name
+
+
+def test_a_classifier_graph_has_its_own_key_per_head_file(tmp_path: Path) -> None:
+    layout = read_layout(_fake_model(tmp_path / "a"))
+    (tmp_path / "one.npz").write_bytes(b"one")
+    (tmp_path / "two.npz").write_bytes(b"two")
+    paths = {
+        graph_path(model_name="m", layout=layout, cache_dir=tmp_path, head=head)
+        for head in (None, tmp_path / "one.npz", tmp_path / "two.npz")
+    }
+    assert len(paths) == 3
+    assert len({p.parent.name.split("-head")[0] for p in paths}) == 1  # same model, same recipe
+
+
+def test_export_builds_the_checkworthiness_graph_beside_the_encoders(
+    onnx_encoder: OnnxEncoder, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `python -m embeddings.onnx export`, the install step: the encoder's graph, then the fine-tuned classifier's
+    # (made here if the cache does not have it yet).
+    assert onnx_backend.main(["export"]) == 0
+    graphs = [Path(json.loads(line)["graph"]) for line in capsys.readouterr().out.splitlines()]
+    layout = read_layout(default_model_path())
+    expected = graph_path(
+        model_name=DEFAULT_MODEL_NAME, layout=layout, cache_dir=default_cache_dir(), head=FINETUNED_PATH
+    )
+    assert graphs == [onnx_encoder.graph, expected]
+    assert expected.is_file() and f"-head{onnx_backend.HEAD_EXPORT_VERSION}-" in expected.parent.name
+    meta = json.loads((expected.parent / onnx_backend.META_FILE).read_text(encoding="utf-8"))
+    # Keyed by the file's content: whichever copy of the package built it (its path is only a note).
+    assert Path(meta["head"]).name == FINETUNED_PATH.name
+
+
+def test_the_classifier_graph_computes_what_torch_does(onnx_encoder: OnnxEncoder) -> None:
+    import torch
+    from transformers import AutoModel
+
+    from embeddings.finetuned import classifier
+
+    layout = read_layout(default_model_path())
+    path = onnx_backend.ensure_graph(
+        model_dir=layout.root, model_name=DEFAULT_MODEL_NAME, cache_dir=default_cache_dir(), head=FINETUNED_PATH
+    )
+    texts = SENTENCES[:4]
+    vectors, ours = FinetunedGraph(path, layout).encode(texts)
+    # The graph's first output is the encoder's: the same vectors as the encoder's own graph.
+    np.testing.assert_allclose(vectors, onnx_encoder.encode_documents(texts), atol=1e-5)
+
+    def base() -> torch.nn.Module:
+        return AutoModel.from_pretrained(str(layout.transformer), local_files_only=True, attn_implementation="eager")
+
+    plain, torch_classifier = base().eval(), classifier(base(), FINETUNED_PATH)
+    tokenizer = onnx_backend.load_tokenizer(layout)
+    reference = []
+    with torch.no_grad():
+        for text in texts:
+            ids = torch.tensor([tokenizer.encode(text).ids])
+            hidden, logit = torch_classifier(ids, torch.ones_like(ids), torch.zeros_like(ids))
+            reference.append(float(logit[0]))
+            # Beside the fine-tuned layers, the base model's own top layers are untouched.
+            torch.testing.assert_close(hidden, plain(input_ids=ids).last_hidden_state)
+    # int8 weights and activations move a logit a little, never across the board.
+    assert np.abs(ours - np.array(reference)).max() < 0.5, (ours, reference)
+    assert np.corrcoef(ours, reference)[0, 1] > 0.95
 
 
 def test_a_failed_export_is_reported_and_leaves_no_graph(tmp_path: Path) -> None:

@@ -1,12 +1,29 @@
-"""The check-worthiness scorer: shipped weights, both heads, and agreement with how it was trained."""
+"""The check-worthiness scorer: shipped weights, the fine-tuned graph and its fallback to the LR's two heads."""
 
 from __future__ import annotations
+
+import json
+import logging
+import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from embeddings import Encoder, ModelId
-from service.checkworthiness import WEIGHTS_PATH, CheckworthinessScorer, cue_features, default_scorer, tfidf_tokens
+from embeddings.onnx import OnnxEncoder
+from service import checkworthiness as checkworthiness_module
+from service.checkworthiness import (
+    DECISION,
+    FINETUNED_META_PATH,
+    FINETUNED_PATH,
+    WEIGHTS_PATH,
+    CheckworthinessScorer,
+    cue_features,
+    default_scorer,
+    encode_and_score,
+    tfidf_tokens,
+)
 from tests.helpers import HashingEncoder
 
 FACTUAL = [
@@ -26,8 +43,15 @@ def scorer() -> CheckworthinessScorer:
     return default_scorer()
 
 
+@pytest.fixture(scope="module")
+def onnx_encoder() -> OnnxEncoder:
+    """The MiniLM int8 encoder (its graph, and the fine-tuned one, are made in the user cache on first use)."""
+    return OnnxEncoder()
+
+
 def test_weights_file_is_small_and_complete(scorer: CheckworthinessScorer) -> None:
     assert WEIGHTS_PATH.stat().st_size < 1_000_000
+    assert scorer.threshold == DECISION == 0.5
     assert scorer.model == "all-MiniLM-L6-v2@384"
     assert scorer.full.embedding is not None and scorer.full.embedding.shape == (384,)
     assert scorer.lexical.embedding is None
@@ -91,3 +115,121 @@ def test_claims_carry_the_models_decision_beside_the_score(make_client, scorer: 
         assert claim["checkworthy"] == (claim["checkworthiness"] >= scorer.threshold), claim
     decisions = {claim["checkworthy"] for claim in claims}
     assert decisions == {True, False}, [(c["text"][:40], c["checkworthiness"]) for c in claims]
+
+
+def test_the_fine_tuned_model_is_shipped_small_with_its_calibration(scorer: CheckworthinessScorer) -> None:
+    assert FINETUNED_PATH.stat().st_size < 8_000_000
+    assert scorer.finetuned is not None and scorer.finetuned.head == FINETUNED_PATH
+    assert scorer.finetuned.slope > 0
+    meta = json.loads(FINETUNED_META_PATH.read_text(encoding="utf-8"))
+    heldout = meta["metrics"]["claimbuster_heldout"]
+    # Shipped only because it beats the LR on the same held-out fifth.
+    assert heldout["f1"] > meta["metrics"]["logistic_regression_same_heldout"]["f1"]
+    # The score's 0.5 is the calibrated decision: just above the logit threshold is check-worthy, just below not.
+    t = scorer.finetuned.logit_threshold
+    low, at, high = scorer.finetuned.calibrate(np.array([t - 1e-6, t, t + 1.0]))
+    assert low < DECISION <= at < high
+
+
+def test_the_fine_tuned_graph_scores_with_the_onnx_encoder(
+    scorer: CheckworthinessScorer, onnx_encoder: OnnxEncoder
+) -> None:
+    texts = FACTUAL + NOT_CHECKWORTHY
+    vectors = onnx_encoder.encode_documents(texts)
+    scores = scorer.score(vectors=vectors, texts=texts, model=onnx_encoder.model_id, encoder=onnx_encoder)
+    assert scorer.graph_for(onnx_encoder) is not None
+    assert scores.shape == (6,) and np.all((scores >= 0) & (scores <= 1))
+    assert np.all(scores[:3] >= scorer.threshold), scores
+    assert np.all(scores[3:] < scorer.threshold), scores
+    assert scores[:3].min() > scores[3:].max()
+    # Not the LR in disguise: the same texts get other scores from it (compared as logits: both are sure here).
+    lr = scorer.score_lr(vectors=vectors, texts=texts, model=onnx_encoder.model_id)
+    assert np.abs(_logits(scores) - _logits(lr)).max() > 1.0, (scores, lr)
+    # One text per pass: a text's score does not depend on the others scored with it.
+    [alone] = scorer.score(vectors=vectors[:1], texts=texts[:1], model=onnx_encoder.model_id, encoder=onnx_encoder)
+    assert alone == pytest.approx(scores[0], abs=1e-6)
+    assert scorer.score(vectors=vectors[:0], texts=[], model=onnx_encoder.model_id, encoder=onnx_encoder).shape == (0,)
+
+
+def test_one_pass_gives_the_encoders_vectors_and_the_fine_tuned_scores(onnx_encoder: OnnxEncoder) -> None:
+    texts = FACTUAL + NOT_CHECKWORTHY
+    before = onnx_encoder.documents_encoded
+    vectors, scores = encode_and_score(onnx_encoder, texts)
+    assert onnx_encoder.documents_encoded == before + len(texts)
+    np.testing.assert_allclose(vectors, onnx_encoder.encode_documents(texts), atol=1e-5)
+    scorer = default_scorer()
+    np.testing.assert_allclose(scores, scorer.score(vectors=vectors, texts=texts, model=None, encoder=onnx_encoder))
+    # Another encoder: its own vectors, the LR's scores.
+    hashing = HashingEncoder()
+    vectors, scores = encode_and_score(hashing, texts)
+    np.testing.assert_array_equal(vectors, hashing.encode_documents(texts))
+    np.testing.assert_array_equal(scores, scorer.score_lr(vectors=vectors, texts=texts, model=hashing.model_id))
+
+
+def _logits(p: np.ndarray) -> np.ndarray:
+    return np.log(p / (1.0 - p))
+
+
+def test_another_encoder_gets_the_logistic_regression(scorer: CheckworthinessScorer) -> None:
+    encoder = HashingEncoder()
+    texts = FACTUAL + NOT_CHECKWORTHY
+    vectors = encoder.encode_documents(texts)
+    scores = scorer.score(vectors=vectors, texts=texts, model=encoder.model_id, encoder=encoder)
+    np.testing.assert_array_equal(scores, scorer.score_lr(vectors=vectors, texts=texts, model=encoder.model_id))
+    assert scorer.graph_for(encoder) is None and scorer.graph_for(None) is None
+
+
+def test_a_graph_that_cannot_be_built_falls_back_to_the_lr_logged_once(
+    onnx_encoder: OnnxEncoder, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def no_graph(**_: object) -> Path:
+        raise RuntimeError("ONNX export failed: no torch here")
+
+    monkeypatch.setattr(checkworthiness_module, "ensure_graph", no_graph)
+    scorer = CheckworthinessScorer.load()  # a fresh scorer: nothing loaded yet
+    texts = FACTUAL[:1] + NOT_CHECKWORTHY[:1]
+    vectors = onnx_encoder.encode_documents(texts)
+    with caplog.at_level(logging.WARNING, logger="service.checkworthiness"):
+        first = scorer.score(vectors=vectors, texts=texts, model=onnx_encoder.model_id, encoder=onnx_encoder)
+        second = scorer.score(vectors=vectors, texts=texts, model=onnx_encoder.model_id, encoder=onnx_encoder)
+    lr = scorer.score_lr(vectors=vectors, texts=texts, model=onnx_encoder.model_id)
+    np.testing.assert_array_equal(first, lr)
+    np.testing.assert_array_equal(second, lr)
+    warnings = [r for r in caplog.records if "logistic regression scores" in r.getMessage()]
+    assert len(warnings) == 1 and "no torch here" in warnings[0].getMessage()
+
+
+def test_layers_of_another_base_model_or_none_shipped_mean_the_lr(onnx_encoder: OnnxEncoder, tmp_path: Path) -> None:
+    texts = FACTUAL[:1]
+    vectors = onnx_encoder.encode_documents(texts)
+    lr = default_scorer().score_lr(vectors=vectors, texts=texts, model=onnx_encoder.model_id)
+    # Not shipped (a deployment that dropped the files): the LR, as before the fine-tuned model.
+    none = CheckworthinessScorer.load(finetuned=tmp_path / "missing.json")
+    assert none.finetuned is None
+    assert none.score(vectors=vectors, texts=texts, model=onnx_encoder.model_id, encoder=onnx_encoder) == lr
+    # Trained on another base model (fingerprint): the layers do not fit this encoder's bottom layers.
+    meta = json.loads(FINETUNED_META_PATH.read_text(encoding="utf-8"))
+    meta["base_model_fingerprint"] = "0" * 16
+    (tmp_path / FINETUNED_META_PATH.name).write_text(json.dumps(meta), encoding="utf-8")
+    shutil.copy(FINETUNED_PATH, tmp_path / FINETUNED_PATH.name)
+    other = CheckworthinessScorer.load(finetuned=tmp_path / FINETUNED_META_PATH.name)
+    assert other.finetuned is not None
+    assert other.score(vectors=vectors, texts=texts, model=onnx_encoder.model_id, encoder=onnx_encoder) == lr
+    assert other.graph_for(onnx_encoder) is None
+
+
+def test_the_api_decision_is_the_fine_tuned_models(make_client, onnx_encoder: OnnxEncoder) -> None:
+    article = (
+        "The regional hospital treated 1,240 patients for heatstroke in July, three times as many as a year before. "
+        "Ticket prices on the northern rail line rose by 12% on January 1, the operator said. "
+        "We hope you enjoy the rest of the festival and come back next summer."
+    )
+    scorer = default_scorer()
+    with make_client(onnx_encoder) as client:
+        claims = client.post("/sources", json={"text": article}).json()["claims"]
+    assert len(claims) >= 2
+    texts = [c["context_text"] or c["text"] for c in claims]
+    expected = scorer.score(vectors=None, texts=texts, model=onnx_encoder.model_id, encoder=onnx_encoder)
+    for claim, score in zip(claims, expected, strict=True):
+        assert claim["checkworthiness"] == pytest.approx(score, abs=1e-4), claim
+        assert claim["checkworthy"] == (claim["checkworthiness"] >= DECISION), claim

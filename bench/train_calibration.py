@@ -39,7 +39,6 @@ from typing import Any
 import numpy as np
 
 from bench import realnews
-from service import store
 from service.calibration import MODEL_PATH, Calibration, PlattMap, Scale, monotone, ranking_feature
 from service.config import Settings
 from service.db import open_session
@@ -123,8 +122,7 @@ def collect(
                     scale: Scale = "mixed" if "crosslingual" in extra else "pure"
                     # An answer holds one claim per independent source by default (`per_source`): the maps and
                     # the verifier are fitted on those candidates, each source's first in the ranking's order.
-                    groups = store.copy_groups(session=session, claim_ids=pool.ids.tolist())
-                    shown = first_of_group(scores, [groups.get(int(i), -int(i)) for i in pool.ids.tolist()])
+                    shown = first_of_group(scores, pool.groups().tolist())
                     if mode == "hybrid":
                         columns = runtime.matcher.verifier_columns(pool, text=case.text, scores=scores)
                         if columns is not None:

@@ -178,8 +178,9 @@ def _hydrate(*, session: Session, ids: Sequence[int]) -> dict[int, tuple[Claim, 
     return {claim.id or 0: (claim, source) for claim, source in rows}
 
 
-def _candidate_rows(*, session: Session, ids: Sequence[int]) -> dict[int, tuple[int, str, str | None, str]]:
-    """`claim id -> (source id, claim text, source title, language)`: what ranking needs, without ORM objects.
+def _candidate_rows(*, session: Session, ids: Sequence[int]) -> dict[int, tuple[int, str, str | None, str, int]]:
+    """`claim id -> (source id, claim text, source title, language, copy group)`: what ranking needs, without ORM
+    objects. The copy group (service/syndication.py) is the claim's own, else its source's, else the source id.
 
     The language is the one stored at ingest; a claim stored before languages were kept is detected here.
     """
@@ -191,14 +192,15 @@ def _candidate_rows(*, session: Session, ids: Sequence[int]) -> dict[int, tuple[
     rows = (
         session.connection()
         .exec_driver_sql(
-            f"SELECT claim.id, claim.source_id, claim.text, source.title, claim.language FROM claim "
+            f"SELECT claim.id, claim.source_id, claim.text, source.title, claim.language, "
+            f"COALESCE(claim.copy_group_id, source.copy_group_id, source.id) FROM claim "
             f"JOIN source ON source.id = claim.source_id WHERE claim.id IN ({id_list})"
         )
         .all()
     )
     return {
-        int(cid): (int(sid), str(txt), title, language or claim_language(str(txt)))
-        for cid, sid, txt, title, language in rows
+        int(cid): (int(sid), str(txt), title, language or claim_language(str(txt)), int(group))
+        for cid, sid, txt, title, language, group in rows
     }
 
 
@@ -438,7 +440,12 @@ class Pool:
     source_ids: np.ndarray
     languages: list[str]
     dropped: int = 0  # retrieved ids no longer in the database
+    copy_groups: np.ndarray | None = None  # each candidate's independent source (None: each source its own)
     _features: tuple[str, dict[str, np.ndarray]] | None = None  # the last query's (the reranker's and verifier's)
+
+    def groups(self) -> np.ndarray:
+        """Each candidate's independent source: its copy group, or its source when the pool has none."""
+        return self.source_ids if self.copy_groups is None else self.copy_groups
 
     def features(self, query_text: str) -> dict[str, np.ndarray]:
         if self._features is None or self._features[0] != query_text:
@@ -581,6 +588,7 @@ class Matcher:
             source_ids=np.asarray([rows[i][0] for i in ids.tolist()], dtype=np.int64),
             languages=[rows[i][3] for i in ids.tolist()],
             dropped=len(order) - ids.size,
+            copy_groups=np.asarray([rows[i][4] for i in ids.tolist()], dtype=np.int64),
         )
         return pool, exhausted, queries
 
@@ -745,7 +753,7 @@ class Matcher:
         )
         cosine = pool.signals.get(self.dense.main_signal)
         # per_source keeps one claim per INDEPENDENT source: syndicated copies are one (service/syndication.py).
-        groups = store.copy_groups(session=session, claim_ids=pool.ids.tolist()) if query.per_source else {}
+        groups = pool.groups()
         # The score shown and filtered on: within [0, 1] in every mode (calibrated probabilities already are; without
         # the calibration a BM25 or pair score above 1 shows as 1 but still ranks by its raw value).
         # Rounded once, so that the filter and the answer agree on a score a client copies back as min_score.
@@ -757,8 +765,8 @@ class Matcher:
             if query.min_score is not None and shown[row] < query.min_score:
                 continue
             if query.per_source:
-                group = groups.get(int(pool.ids[row]))
-                if group is None or group in seen_groups:  # None: deleted a moment ago
+                group = int(groups[row])
+                if group in seen_groups:
                     continue
                 seen_groups.add(group)
             chosen.append(row)

@@ -106,18 +106,6 @@ def claim_ids_of_sources(*, session: Session, source_ids: Sequence[int]) -> list
     return list(session.exec(select(Claim.id).where(col(Claim.source_id).in_(list(source_ids)))))  # type: ignore[arg-type]
 
 
-def copy_groups(*, session: Session, claim_ids: Sequence[int]) -> dict[int, int]:
-    """`claim id -> copy group` (service/syndication.py: the claim's own, else its source's, else the source id)."""
-    if not claim_ids:
-        return {}
-    rows = session.exec(
-        select(Claim.id, Claim.copy_group_id, Source.copy_group_id, Source.id)
-        .join(Source, col(Source.id) == Claim.source_id)
-        .where(col(Claim.id).in_([int(i) for i in claim_ids]))
-    ).all()
-    return {int(cid or 0): int(claim_group or source_group or sid or 0) for cid, claim_group, source_group, sid in rows}
-
-
 def sources_in_group(*, session: Session, group: int) -> list[Source]:
     """The sources of a copy group, first stored first (a source stored before groups existed is its own)."""
     return list(

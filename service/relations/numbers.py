@@ -53,6 +53,10 @@ _SCALES: Final[dict[str, float]] = {
     "миллионов": 1e6, "млн": 1e6, "миллиард": 1e9, "миллиарда": 1e9, "миллиардов": 1e9, "млрд": 1e9,
     "тисяча": 1e3, "тисячі": 1e3, "тисяч": 1e3, "тис": 1e3, "мільйон": 1e6, "мільйона": 1e6, "мільйони": 1e6,
     "мільйонів": 1e6, "мільярд": 1e9, "мільярда": 1e9, "мільярди": 1e9, "мільярдів": 1e9,
+    # Spanish, Portuguese, Italian, Turkish, Polish, Dutch (after a figure only: "3 mil", "45mila", "2 bin")
+    "mil": 1e3, "mila": 1e3, "bin": 1e3, "tys": 1e3, "tysięcy": 1e3, "tysiące": 1e3, "tysiąc": 1e3,
+    "duizend": 1e3, "millones": 1e6, "millón": 1e6, "milioni": 1e6, "milione": 1e6, "milhões": 1e6,
+    "milhão": 1e6, "milyon": 1e6, "miljoen": 1e6, "mln": 1e6, "miliardi": 1e9, "milyar": 1e9, "mld": 1e9,
 }  # fmt: skip
 
 # Number words: value, and whether the word multiplies what precedes it (hundred) or adds to it.
@@ -109,6 +113,15 @@ _QUALIFIERS: Final[dict[str, Qualifier]] = {
     "понад": "lower", "більше": "lower", "щонайменше": "lower", "менше": "upper", "близько": "approx",
     "майже": "approx", "приблизно": "approx",
     "약": "approx",
+    "más de": "lower", "al menos": "lower", "por lo menos": "lower", "menos de": "upper", "hasta": "upper",
+    "cerca de": "approx", "casi": "approx", "unos": "approx", "unas": "approx", "alrededor de": "approx",
+    "aproximadamente": "approx",
+    "più di": "lower", "oltre": "lower", "almeno": "lower", "meno di": "upper", "fino a": "upper",
+    "quasi": "approx", "mais de": "lower", "pelo menos": "lower", "até": "upper", "quase": "approx",
+    "cerca": "approx", "ponad": "lower", "co najmniej": "lower", "około": "approx", "prawie": "approx",
+    "meer dan": "lower", "minstens": "lower", "ruim": "lower", "bijna": "approx", "ongeveer": "approx",
+    "en az": "lower", "yaklaşık": "approx", "أكثر من": "lower", "ما لا يقل عن": "lower", "نحو": "approx",
+    "حوالي": "approx", "قرابة": "approx",
 }  # fmt: skip
 _QUALIFIER_AFTER_KO: Final[dict[str, Qualifier]] = {"이상": "lower", "이하": "upper", "여": "approx", "가량": "approx"}
 _RANGE_JOINERS: Final = frozenset({"-", "–", "—", "to", "à", "bis", "до", "і", "and", "et", "und", "и", "~"})
@@ -129,11 +142,11 @@ _UNIT_CLASSES: Final[dict[str, tuple[str, ...]]] = {
                # the dead and the victims counted, in the languages news about one event comes in
                "dead", "deaths", "fatalities", "victims", "morts", "victimes", "tote", "todesopfer", "opfer",
                "muertos", "fallecidos", "víctimas", "personas", "morti", "vittime", "persone", "погибших",
-               "жертв", "загиблих", "жертв", "kişi", "ölü", "mortos", "pessoas", "osób", "zabitych",
+               "жертв", "загиблих", "жертв", "kişi*", "ölü", "mortos", "pessoas", "osób", "zabitych",
                # the people aboard a ship, a plane or a train
                "crew", "passengers", "sailors", "seafarers", "équipage", "passagers", "marins", "besatzung",
                "passagiere", "tripulantes", "pasajeros", "passeggeri", "passageiros", "экипаж*", "пассажир*",
-               "yolcu*", "mürettebat", "pasażer*", "bemanning", "passagiers"),
+               "yolcu*", "mürettebat", "pasażer*", "bemanning", "passagiers", "شخص*", "أشخاص", "مواطن*"),
     "homes": ("households", "homes", "houses", "foyers", "haushalte"),
     "jobs": ("jobs", "positions", "posts", "stellen", "emplois", "рабочих"),
     "usd": ("$", "dollars", "dollar", "usd", "долларов", "доларів"),
@@ -173,15 +186,16 @@ _STATUS_WORDS: Final[dict[str, tuple[str, ...]]] = {
              "tote", "toten", "todesopfer*", "getötet*", "gestorben*", "starben", "muerto", "muertos", "muerta",
              "muertas", "muerte", "muertes", "fallecid*", "murieron", "morti", "morto", "decedut*", "mortos",
              "mortes", "morreram", "óbito", "óbitos", "obito", "погиб*", "умер*", "убит*", "смерт*", "загибл*",
-             "помер*", "ölü", "öldü", "ölüm", "hayatını", "zabit*", "zginęł*", "zmarł*", "doden", "dode",
-             "omgekomen", "قتلى", "قتيل", "وفاة", "ضحايا", "死者", "死亡", "犠牲", "亡くな", "遇难", "罹难", "丧生",
+             "помер*", "ölü", "öldü", "ölüm*", "hayatını", "zabit*", "zginęł*", "zmarł*", "doden", "dode",
+             "omgekomen", "قتلى", "قتيل*", "وفاة", "ضحايا", "مقتل",
+             "حتفهم", "توفي", "وفيات", "死者", "死亡", "犠牲", "亡くな", "遇难", "罹难", "丧生",
              "身亡"),
     "missing": ("missing", "unaccounted", "disappeared", "disparu*", "vermisst*", "desaparecid*", "dispersi",
                 "disperso", "пропавш*", "пропал*", "безвест*", "зникл*", "безвіст*", "kayıp", "zaginion*",
                 "vermist", "vermisten", "مفقود", "行方不明", "安否不明", "失踪", "失联"),
     "injured": ("injur*", "wounded", "hurt", "blessé*", "verletzt*", "verwundet*", "herid*", "ferit*", "ferid*",
                 "ранен*", "пострадавш*", "поранен*", "травмован*", "yaralı*", "yaraland*", "ranni", "ranny",
-                "rannych", "gewond*", "جرحى", "مصاب", "負傷", "けが", "受伤", "伤者"),
+                "rannych", "gewond*", "جرحى", "مصاب*", "جريح*", "إصابة", "負傷", "けが", "受伤", "伤者"),
     "moved": ("evacuat*", "displaced", "homeless", "évacu*", "déplacé*", "sans-abri", "sinistré*", "evakuiert*",
               "obdachlos*", "evacuad*", "desplazad*", "damnificad*", "sfollat*", "эвакуир*", "евакуй*", "tahliye",
               "ewakuowan*", "geëvacueerd*", "نازح", "避難", "撤离", "疏散"),
@@ -227,9 +241,10 @@ def _unit_class(word: str) -> str | None:
 _MULTIWORD_UNITS: Final = tuple(sorted((w for w in _UNIT_OF if " " in w or "/" in w), key=len, reverse=True))
 _CURRENCY_SIGNS: Final = {"$": "usd", "€": "eur", "£": "gbp", "₽": "rub", "₴": "uah", "₩": "krw"}
 
-# Not glued to a word before it, except in kana and ideographs, which have no spaces ("船員22人"); a figure followed
-# by a CJK year, month, day or hour character is part of a date or a time ("30日"), which is not a count.
-_NOT_AFTER = f"(?<![.,:/])(?<![^\\W{CJK_CHARACTERS}])(?<![^\\W\\d_]-)"
+# Not glued to a word before it, except in kana and ideographs, which have no spaces ("船員22人"), and after the
+# Arabic "and" ("و5674"); a figure followed by a CJK year, month, day or hour character is part of a date or a time
+# ("30日"), which is not a count.
+_NOT_AFTER = f"(?<![.,:/])(?<![^\\W{CJK_CHARACTERS}و])(?<![^\\W\\d_]-)"
 _NOT_DATE_CJK = "(?![年月日時])"
 _DIGITS_EN = re.compile(
     _NOT_AFTER
@@ -389,6 +404,14 @@ def _unit_after(text: str, tokens: tuple[Token, ...], index: int, end: int) -> t
     return None, "", end
 
 
+def _counted_next(tokens: tuple[Token, ...], index: int, end: int) -> bool:
+    """Whether the word right after a figure says what it counts: a unit or what befell people."""
+    if index >= len(tokens) or tokens[index].start - end > 1:
+        return False
+    word = tokens[index].lower
+    return _unit_class(word) is not None or _status_of(word) is not None
+
+
 def _is_magnitude(text: str, tokens: tuple[Token, ...], start: int, index: int, end: int) -> bool:
     """An earthquake's strength: "magnitude 6.4", "Stärke 6,4", "de magnitud 7,8", or a figure with one decimal
     before an earthquake word ("a 6.4 quake", "6,4 depremin"); "two quakes" is a count."""
@@ -496,11 +519,22 @@ def find_numbers(
     while i < len(raws):
         r = raws[i]
         surface = text[r.start : r.end]
-        # A year is a date; a letter-glued figure ("G7", "COVID-19") is a name.
-        if not r.is_clock and re.fullmatch(r"\d{4}", surface) and rules.YEAR_MIN <= r.value <= rules.YEAR_MAX:
+        # A year is a date, unless what it counts follows ("2000 Tote", "2012 muertos"); a letter-glued figure
+        # ("G7", "COVID-19") is a name.
+        if (
+            not r.is_clock
+            and re.fullmatch(r"\d{4}", surface)
+            and rules.YEAR_MIN <= r.value <= rules.YEAR_MAX
+            and not _counted_next(tokens, r.first_token, r.end)
+        ):
             i += 1
             continue
         value, index, end = r.value, r.first_token, r.end
+        # A scale word glued to the figure ("45mila", "3mil").
+        glued = re.match(r"[^\W\d_]+", text[end : end + 12])
+        if glued and glued.group(0).lower() in _SCALES:
+            value *= _SCALES[glued.group(0).lower()]
+            end += len(glued.group(0))
         # Scale word after the figure ("1.2 million", "5 миллиардов", "$4bn").
         if (
             index < len(tokens)
@@ -508,9 +542,15 @@ def find_numbers(
             and tokens[index].start - end <= 1
             and (tokens[index].lower not in {"m", "k"} or tokens[index].start == end)
         ):
-            value *= _SCALES[tokens[index].lower]
+            scale = _SCALES[tokens[index].lower]
+            value *= scale
             end = tokens[index].end
             index += 1
+            # The rest written after the scale word ("2 bin 946" is 2,946).
+            if i + 1 < len(raws) and raws[i + 1].start - end <= 1 and raws[i + 1].value < scale == 1e3:
+                value += raws[i + 1].value
+                end, index = raws[i + 1].end, raws[i + 1].first_token
+                i += 1
         # A second figure joined as a range or a tally.
         second: float | None = None
         qualifier: Qualifier = "exact"

@@ -564,3 +564,34 @@ def test_a_toll_given_on_another_day_without_its_year_is_an_update() -> None:
     verdict = compare(query, other, similarity=0.8)
     assert verdict.relation != "conflict"
     assert any(s.kind == "number" and "different days" in s.explanation for s in verdict.signals)
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "value", "qualifier", "status"),
+    [
+        ("Il bilancio ha superato i 45mila morti.", "it", 45_000, "exact", "dead"),
+        ("El incendio dejó más de 2.000 muertos.", "es", 2_000, "lower", "dead"),
+        ("A cheia deixou quase 3 mil mortos.", "pt", 3_000, "approx", "dead"),
+        ("Bei dem Beben gab es mehr als 2000 Tote.", "de", 2_000, "lower", "dead"),  # a count, not the year 2000
+        ("Deprem 2 bin 946 kişinin ölümüne yol açtı.", "tr", 2_946, "exact", "dead"),
+        ("ارتفع عدد القتلى إلى أكثر من 2946 قتيلا", "ar", 2_946, "lower", "dead"),
+        ("Powódź zabiła około 120 osób.", "pl", 120, "approx", None),
+    ],
+)
+def test_death_tolls_in_more_languages(
+    text: str, language: str, value: float, qualifier: str, status: str | None
+) -> None:
+    (toll,) = find_numbers(text, language)
+    assert (toll.value, toll.qualifier, toll.unit) == (value, qualifier, "people")
+    if status is not None:
+        assert toll.status == status
+
+
+def test_a_year_is_still_a_date_and_a_bound_in_another_language_holds() -> None:
+    assert find_numbers("In 2023 the toll rose again.", "en") == ()
+    verdict = compare(
+        ClaimFacts("The Norvale earthquake killed 2,946 people.", language="en"),
+        ClaimFacts("El terremoto de Norvale dejó más de 2.000 muertos.", language="es"),
+        similarity=0.8,
+    )
+    assert verdict.relation != "conflict"  # "more than 2,000" holds for 2,946

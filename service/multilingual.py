@@ -29,7 +29,7 @@ from embeddings import ClaimIndex, TextEncoder
 from service.config import Settings
 from service.text.language import ENGLISH, claim_language
 from service.text.months import AMBIGUOUS, MONTH_STEMS, MONTHS, month_number
-from service.text.numbers import KOREAN_NUMBER, korean_number, plain_number
+from service.text.numbers import KOREAN_NUMBER, korean_number, plain_number, scale_value
 
 USE_KEY: Final = "use"
 
@@ -45,33 +45,10 @@ def configured_encoders(settings: Settings) -> dict[str, TextEncoder]:
 
 # ------------------------------------------------------------------------------------------------ anchors
 
-# Scale words after a number, per language (lower case, matched as word prefixes where inflected).
-_SCALES: Final[tuple[tuple[str, float], ...]] = (
-    ("thousand", 1e3),
-    ("million", 1e6),
-    ("billion", 1e9),
-    ("trillion", 1e12),
-    ("mille", 1e3),
-    ("milliard", 1e9),
-    ("tausend", 1e3),
-    ("mio", 1e6),
-    ("milliarde", 1e9),
-    ("mrd", 1e9),
-    ("тыс", 1e3),
-    ("тис", 1e3),
-    ("млн", 1e6),
-    ("миллион", 1e6),
-    ("мільйон", 1e6),
-    ("млрд", 1e9),
-    ("миллиард", 1e9),
-    ("мільярд", 1e9),
-    ("трлн", 1e12),
-)
-_SCALE_RE: Final = re.compile(
-    r"\s*(" + "|".join(sorted((re.escape(w) for w, _ in _SCALES), key=len, reverse=True)) + r")\w*\.?",
-    re.IGNORECASE,
-)
-_SCALE_VALUE: Final = dict(_SCALES)
+# The word after a number (a scale word: "10 тысяч", "45mila", "1,2 millones").
+_WORD_AFTER: Final = re.compile(r"[ \u00a0]?([^\W\d_]+)\.?")
+# "2 bin 946": the rest written after "thousand".
+_REST_AFTER: Final = re.compile(r"[ \u00a0](\d{1,3})(?![\d.,])")
 # A number: digit groups with thousands separators (",", ".", spaces) or a decimal part.
 _NUMBER_RE: Final = re.compile(
     r"(?<![\w.,])\d{1,3}(?:(?:[,.]|[ \u00a0\u202f])\d{3})+(?![\d])|(?<![\w.,])\d+(?:[.,]\d+)?"
@@ -138,13 +115,20 @@ def anchors(text: str) -> frozenset[str]:
         found.add(f"month:{number}")
         if day:
             found.add(f"date:{number}-{int(day.group(1))}")
+    consumed = 0  # the end of the last figure read, with its scale word and rest ("2 bin 946")
     for match in _NUMBER_RE.finditer(rest):
         value = plain_number(match.group(0))
-        if value is None:
+        if value is None or match.start() < consumed:
             continue
-        scale = _SCALE_RE.match(rest, match.end())
-        if scale:
-            value *= _SCALE_VALUE.get(scale.group(1).lower(), 1.0)
+        word = _WORD_AFTER.match(rest, match.end())
+        # Never "m" or "k", glued or not: "55m" is as often metres as millions.
+        scale = scale_value(word.group(1).lower()) if word else None
+        if word and scale is not None:
+            value *= scale
+            remainder = _REST_AFTER.match(rest, word.end()) if scale == 1e3 else None
+            if remainder:
+                value += int(remainder.group(1))
+                consumed = remainder.end()
         # Small whole numbers are as often spelt out ("four", "третьей") as written in digits: no anchor.
         if value.is_integer() and value <= SMALL_NUMBER:
             continue

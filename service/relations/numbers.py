@@ -20,7 +20,7 @@ from typing import Final, Literal
 from service.relations import rules
 from service.relations.text import STOPWORDS, Token, index_at, neighbours, stem, tokenize
 from service.text.language import CJK_CHARACTERS
-from service.text.numbers import KOREAN_NUMBER, korean_number
+from service.text.numbers import KOREAN_NUMBER, korean_number, scale_value
 
 Qualifier = Literal["exact", "approx", "lower", "upper", "range", "tally"]
 
@@ -44,20 +44,6 @@ class NumberMention:
 
 # --------------------------------------------------------------------------- language data
 
-_SCALES: Final[dict[str, float]] = {
-    "thousand": 1e3, "thousands": 1e3, "k": 1e3, "million": 1e6, "millions": 1e6, "mn": 1e6, "m": 1e6,
-    "billion": 1e9, "billions": 1e9, "bn": 1e9, "trillion": 1e12,
-    "mille": 1e3, "milliers": 1e3, "milliard": 1e9, "milliards": 1e9, "md": 1e9,
-    "tausend": 1e3, "millionen": 1e6, "mio": 1e6, "milliarde": 1e9, "milliarden": 1e9, "mrd": 1e9,
-    "тысяча": 1e3, "тысячи": 1e3, "тысяч": 1e3, "тыс": 1e3, "миллион": 1e6, "миллиона": 1e6,
-    "миллионов": 1e6, "млн": 1e6, "миллиард": 1e9, "миллиарда": 1e9, "миллиардов": 1e9, "млрд": 1e9,
-    "тисяча": 1e3, "тисячі": 1e3, "тисяч": 1e3, "тис": 1e3, "мільйон": 1e6, "мільйона": 1e6, "мільйони": 1e6,
-    "мільйонів": 1e6, "мільярд": 1e9, "мільярда": 1e9, "мільярди": 1e9, "мільярдів": 1e9,
-    # Spanish, Portuguese, Italian, Turkish, Polish, Dutch (after a figure only: "3 mil", "45mila", "2 bin")
-    "mil": 1e3, "mila": 1e3, "bin": 1e3, "tys": 1e3, "tysięcy": 1e3, "tysiące": 1e3, "tysiąc": 1e3,
-    "duizend": 1e3, "millones": 1e6, "millón": 1e6, "milioni": 1e6, "milione": 1e6, "milhões": 1e6,
-    "milhão": 1e6, "milyon": 1e6, "miljoen": 1e6, "mln": 1e6, "miliardi": 1e9, "milyar": 1e9, "mld": 1e9,
-}  # fmt: skip
 
 # Number words: value, and whether the word multiplies what precedes it (hundred) or adds to it.
 _WORDS: Final[dict[str, float]] = {
@@ -336,7 +322,7 @@ def _raw_numbers(text: str, tokens: tuple[Token, ...], language: str) -> list[_R
     while i < len(tokens):
         tok = tokens[i]
         word_value = _word_value(tok, language)
-        leading_one = tok.lower in _ONE_WORDS and i + 1 < len(tokens) and tokens[i + 1].lower in _SCALES
+        leading_one = tok.lower in _ONE_WORDS and i + 1 < len(tokens) and scale_value(tokens[i + 1].lower) is not None
         if (word_value is None and not leading_one) or not free(tok.start, tok.end):
             i += 1
             continue
@@ -347,8 +333,9 @@ def _raw_numbers(text: str, tokens: tuple[Token, ...], language: str) -> list[_R
         while j < len(tokens):
             word = tokens[j].lower
             v = _word_value(tokens[j], language) if not (leading_one and j == i) else None
-            if word in _SCALES and _SCALES[word] >= 1e3:
-                total += (current or 1) * _SCALES[word]
+            word_scale = scale_value(word)
+            if word_scale is not None and word_scale >= 1e3:
+                total += (current or 1) * word_scale
                 current = 0
             elif v is not None and v == 100 and word in {"hundred", "hundreds", "cent", "cents"}:
                 current = (current or 1) * 100
@@ -532,22 +519,22 @@ def find_numbers(
         value, index, end = r.value, r.first_token, r.end
         # A scale word glued to the figure ("45mila", "3mil").
         glued = re.match(r"[^\W\d_]+", text[end : end + 12])
-        if glued and glued.group(0).lower() in _SCALES:
-            value *= _SCALES[glued.group(0).lower()]
+        glued_scale = scale_value(glued.group(0).lower(), glued=True) if glued else None
+        if glued and glued_scale is not None:
+            value *= glued_scale
             end += len(glued.group(0))
         # Scale word after the figure ("1.2 million", "5 миллиардов", "$4bn").
-        if (
-            index < len(tokens)
-            and tokens[index].lower in _SCALES
-            and tokens[index].start - end <= 1
-            and (tokens[index].lower not in {"m", "k"} or tokens[index].start == end)
-        ):
-            scale = _SCALES[tokens[index].lower]
-            value *= scale
+        after = (
+            scale_value(tokens[index].lower, glued=tokens[index].start == end)
+            if index < len(tokens) and tokens[index].start - end <= 1
+            else None
+        )
+        if after is not None:
+            value *= after
             end = tokens[index].end
             index += 1
             # The rest written after the scale word ("2 bin 946" is 2,946).
-            if i + 1 < len(raws) and raws[i + 1].start - end <= 1 and raws[i + 1].value < scale == 1e3:
+            if i + 1 < len(raws) and raws[i + 1].start - end <= 1 and raws[i + 1].value < after == 1e3:
                 value += raws[i + 1].value
                 end, index = raws[i + 1].end, raws[i + 1].first_token
                 i += 1
@@ -559,8 +546,9 @@ def find_numbers(
             between = text[end : nxt.start].strip().lower()
             if between in _RANGE_JOINERS and nxt.start - end <= 5:
                 second_value, second_end, second_index = nxt.value, nxt.end, nxt.first_token
-                if second_index < len(tokens) and tokens[second_index].lower in _SCALES:
-                    scale = _SCALES[tokens[second_index].lower]
+                second_scale = scale_value(tokens[second_index].lower) if second_index < len(tokens) else None
+                if second_scale is not None:
+                    scale = second_scale
                     second_value *= scale
                     second_end = tokens[second_index].end
                     second_index += 1

@@ -6,6 +6,44 @@ from __future__ import annotations
 import re
 from typing import Final
 
+# Scale words written after a figure ("1.2 million", "45mila", "5 миллиардов"), lower case. A word ending in * is a
+# beginning that takes any ending ("миллион*": миллиона, миллионов); the others are whole words ("mil" is not "mile").
+_SCALE_WORDS: Final[dict[str, float]] = {
+    "thousand": 1e3, "thousands": 1e3, "k": 1e3, "million*": 1e6, "mn": 1e6, "m": 1e6, "billion*": 1e9, "bn": 1e9,
+    "trillion*": 1e12,
+    "mille": 1e3, "milliers": 1e3, "milliard*": 1e9, "md": 1e9,  # French
+    "tausend*": 1e3, "mio": 1e6, "mrd": 1e9,  # German ("Millionen", "Milliarden" above)
+    "тысяч*": 1e3, "тыс": 1e3, "миллион*": 1e6, "млн": 1e6, "миллиард*": 1e9, "млрд": 1e9, "трлн": 1e12,
+    "тисяч*": 1e3, "тис": 1e3, "мільйон*": 1e6, "мільярд*": 1e9,
+    "mil": 1e3, "millón": 1e6, "millones": 1e6,  # Spanish, Portuguese ("mil")
+    "mila": 1e3, "milion*": 1e6, "miliard*": 1e9,  # Italian, Polish ("milioni", "milion", "miliardi")
+    "milhão": 1e6, "milhões": 1e6, "bin": 1e3, "milyon": 1e6, "milyar": 1e9,  # Portuguese, Turkish
+    "tys": 1e3, "tysięcy": 1e3, "tysiące": 1e3, "tysiąc": 1e3, "mln": 1e6, "mld": 1e9,  # Polish
+    "duizend": 1e3, "miljoen": 1e6, "miljard": 1e9,  # Dutch
+}  # fmt: skip
+_SCALE_EXACT: Final = {w: v for w, v in _SCALE_WORDS.items() if not w.endswith("*")}
+_SCALE_PREFIXES: Final = tuple(
+    sorted(((w[:-1], v) for w, v in _SCALE_WORDS.items() if w.endswith("*")), key=lambda p: -len(p[0]))
+)
+# Letters this short are a scale only glued to the figure ("$4bn", "5m"): "5 m" is five metres.
+_GLUED_ONLY: Final = frozenset({"m", "k"})
+
+
+def scale_value(word: str, *, glued: bool = False) -> float | None:
+    """What a word written after a figure multiplies it by ("million" -> 1e6, "mila" -> 1e3), or None.
+
+    Args:
+        word: The word, lower case.
+        glued: Whether it touches the figure ("5m"): "m" and "k" count only then.
+    """
+    if word in _GLUED_ONLY and not glued:
+        return None
+    found = _SCALE_EXACT.get(word)
+    if found is not None:
+        return found
+    return next((v for prefix, v in _SCALE_PREFIXES if word.startswith(prefix)), None)
+
+
 # Korean writes large numbers with myriad units: 1만 = 10,000, 41만1천 = 411,000, 18억 = 1.8 billion.
 KOREAN_NUMBER: Final = re.compile(r"(?:\d[\d,.]*\s?[조억만천백십]\s?)*\d[\d,.]*\s?[조억만천백십](?:\s?\d+(?!\d))?")
 _KOREAN_SMALL: Final = {"천": 1e3, "백": 1e2, "십": 1e1}

@@ -1,12 +1,15 @@
 """service/text/numbers.py: one reading of digit groups and of Korean myriad numbers, for relations and anchors."""
 
+# Turkish dotless i in the test texts is deliberate.
+# ruff: noqa: RUF001
+
 from __future__ import annotations
 
 import pytest
 
 from service.multilingual import anchors
 from service.relations.numbers import find_numbers
-from service.text.numbers import KOREAN_NUMBER, korean_number, plain_number
+from service.text.numbers import KOREAN_NUMBER, korean_number, plain_number, scale_value
 
 
 @pytest.mark.parametrize(
@@ -27,3 +30,30 @@ def test_korean_myriad_numbers_read_alike_everywhere(text: str, value: float) ->
     # The relations engine and the cross-lingual anchors read the same figure.
     assert [n.value for n in find_numbers(text, "ko", ())] == [pytest.approx(value)]
     assert any(a.replace(".", "").isdigit() and float(a) == pytest.approx(value) for a in anchors(text))
+
+
+def test_one_table_of_scale_words() -> None:
+    assert scale_value("million") == scale_value("millionen") == scale_value("миллионов") == 1e6
+    assert scale_value("mila") == scale_value("mil") == scale_value("bin") == scale_value("tysięcy") == 1e3
+    assert scale_value("milyar") == scale_value("miliardi") == 1e9
+    assert scale_value("mile") is None and scale_value("military") is None
+    assert scale_value("m") is None and scale_value("m", glued=True) == 1e6  # "5 m" is five metres, "$5m" millions
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("The toll passed 45,000.", "en"),
+        ("Il bilancio ha superato i 45mila morti.", "it"),
+        ("El balance superó los 45 mil muertos.", "es"),
+        ("Bilanço 45 bin kişiyi aştı.", "tr"),
+    ],
+)
+def test_the_anchors_and_the_relations_engine_read_one_scale(text: str, language: str) -> None:
+    assert anchors(text) == frozenset({"45000"})
+    (figure,) = find_numbers(text, language)
+    assert figure.value == 45_000
+
+
+def test_the_rest_after_thousand_is_part_of_the_figure() -> None:
+    assert anchors("Deprem 2 bin 946 kişinin ölümüne yol açtı.") == anchors("The quake killed 2,946 people.")

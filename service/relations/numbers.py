@@ -70,6 +70,21 @@ _WORDS: Final[dict[str, float]] = {
     "п'ятдесят": 50, "двісті": 200, "двохсот": 200, "трьохсот": 300, "чотириста": 400, "п'ятсот": 500,
     "п'ятисот": 500,
 }  # fmt: skip
+# Number words read only in their own language (Portuguese "dos" is "of the", Spanish "dos" two).
+_WORDS_OF_LANGUAGE: Final[dict[str, dict[str, float]]] = {
+    "es": {"dos": 2, "tres": 3, "cuatro": 4, "cinco": 5, "seis": 6, "siete": 7, "ocho": 8, "nueve": 9, "diez": 10,
+           "once": 11, "doce": 12, "trece": 13, "catorce": 14, "quince": 15, "veinte": 20, "treinta": 30,
+           "cuarenta": 40, "cincuenta": 50, "sesenta": 60, "setenta": 70, "ochenta": 80, "noventa": 90, "cien": 100,
+           "ciento": 100, "doscientos": 200, "trescientos": 300, "cuatrocientos": 400, "quinientos": 500},
+    "it": {"due": 2, "tre": 3, "quattro": 4, "cinque": 5, "sei": 6, "sette": 7, "otto": 8, "nove": 9, "dieci": 10,
+           "undici": 11, "dodici": 12, "venti": 20, "trenta": 30, "quaranta": 40, "cinquanta": 50, "sessanta": 60,
+           "settanta": 70, "ottanta": 80, "novanta": 90, "cento": 100, "duecento": 200, "trecento": 300},
+    "pt": {"dois": 2, "duas": 2, "três": 3, "quatro": 4, "cinco": 5, "seis": 6, "sete": 7, "oito": 8, "nove": 9,
+           "dez": 10, "onze": 11, "doze": 12, "vinte": 20, "trinta": 30, "quarenta": 40, "cinquenta": 50,
+           "sessenta": 60, "setenta": 70, "oitenta": 80, "noventa": 90, "cem": 100, "cento": 100, "duzentos": 200,
+           "trezentos": 300},
+}  # fmt: skip
+_WORD_JOINERS: Final = frozenset({"and", "y", "e"})  # "treinta y dos", "trenta e due"
 _ONE_WORDS: Final = frozenset({"one", "a", "an", "un", "une", "ein", "eine", "один", "одна", "одну"})
 # German number words are written as one word ("zehntausend", "fünfundzwanzig"): read them morpheme by morpheme.
 _DE_MORPHEMES: Final[dict[str, float]] = {
@@ -132,7 +147,9 @@ _UNIT_CLASSES: Final[dict[str, tuple[str, ...]]] = {
                # the people aboard a ship, a plane or a train
                "crew", "passengers", "sailors", "seafarers", "équipage", "passagers", "marins", "besatzung",
                "passagiere", "tripulantes", "pasajeros", "passeggeri", "passageiros", "экипаж*", "пассажир*",
-               "yolcu*", "mürettebat", "pasażer*", "bemanning", "passagiers", "شخص*", "أشخاص", "مواطن*"),
+               "yolcu*", "mürettebat", "pasażer*", "bemanning", "passagiers", "شخص*", "أشخاص", "مواطن*",
+               "trabajadores", "obreros", "trabalhadores", "operários", "lavoratori", "operai", "arbeiter",
+               "bauarbeiter", "travailleurs", "ouvriers", "pracowników", "işçi*"),
     "homes": ("households", "homes", "houses", "foyers", "haushalte"),
     "jobs": ("jobs", "positions", "posts", "stellen", "emplois", "рабочих"),
     "usd": ("$", "dollars", "dollar", "usd", "долларов", "доларів"),
@@ -270,6 +287,9 @@ def _de_word_value(word: str) -> float | None:
 def _word_value(tok: Token, language: str = "en") -> float | None:
     if tok.lower in _WORDS:
         return _WORDS[tok.lower]
+    own = _WORDS_OF_LANGUAGE.get(language)
+    if own is not None and tok.lower in own:
+        return own[tok.lower]
     if language == "de" and len(tok.lower) > 3:
         return _de_word_value(tok.lower)
     return None
@@ -341,7 +361,12 @@ def _raw_numbers(text: str, tokens: tuple[Token, ...], language: str) -> list[_R
                 current = (current or 1) * 100
             elif v is not None:
                 current += v
-            elif word == "and" and j + 1 < len(tokens) and _word_value(tokens[j + 1], language) is not None and current:
+            elif (
+                word in _WORD_JOINERS
+                and j + 1 < len(tokens)
+                and _word_value(tokens[j + 1], language) is not None
+                and current
+            ):
                 pass
             else:
                 break

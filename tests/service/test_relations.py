@@ -539,7 +539,7 @@ def test_a_figure_takes_no_unit_from_the_next_clause() -> None:
         ("The boat held air for 96 hours.", "en", [(96, "hours")]),
         ("Das Boot hatte Luft für 96 Stunden.", "de", [(96, "hours")]),
         ("El barco llevaba 21 tripulantes.", "es", [(21, "people")]),
-        ("Tre minuti dopo arrivò la seconda scossa: 3 minuti.", "it", [(3, "minutes")]),
+        ("Tre minuti dopo arrivò la seconda scossa.", "it", [(3, "minutes")]),
     ],
 )
 def test_units_in_many_languages(text: str, language: str, expected: list[tuple[float, str | None]]) -> None:
@@ -595,3 +595,22 @@ def test_a_year_is_still_a_date_and_a_bound_in_another_language_holds() -> None:
         similarity=0.8,
     )
     assert verdict.relation != "conflict"  # "more than 2,000" holds for 2,946
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "value"),
+    [
+        ("Seis trabajadores murieron en el puente de Norvale.", "es", 6),
+        ("Treinta y dos personas fueron rescatadas.", "es", 32),
+        ("Cinque lavoratori sono morti a Norvale.", "it", 5),
+        ("Os dois trabalhadores sobreviveram.", "pt", 2),
+    ],
+)
+def test_number_words_in_their_own_language(text: str, language: str, value: float) -> None:
+    (figure,) = find_numbers(text, language)
+    assert (figure.value, figure.unit) == (value, "people")
+
+
+def test_a_number_word_of_another_language_is_not_read() -> None:
+    # Portuguese "dos" is "of the"; Spanish "dos" is two.
+    assert find_numbers("A maioria dos trabalhadores voltou.", "pt") == ()

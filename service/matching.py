@@ -618,9 +618,13 @@ class Matcher:
             )
             scored = self._score(pool, text=text, mode=mode, options=options)
             matches = self._select(session, pool, scored, query=query, text=text)
-            # Short because sources repeat (per_source) or claims vanished mid-search: look deeper.
+            # Short because sources repeat (per_source) or claims vanished mid-search: look deeper, unless the pool's
+            # last candidate already scores below min_score (a deeper one ranks lower and scores no higher).
             short = len(matches) < query.k and (query.per_source or pool.dropped > 0)
-            if exhausted or not short:
+            floor = (
+                query.min_score is not None and bool(scored.shown.size) and float(scored.shown.min()) < query.min_score
+            )
+            if exhausted or not short or floor:
                 return match_response(query.text, matches)
             depth *= PER_SOURCE_OVERFETCH
 

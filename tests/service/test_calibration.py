@@ -246,3 +246,33 @@ def test_the_verifier_gates_same_for_articles_but_not_for_fact_checks(
             assert relation["fact_check"] == "same", gated  # the engine's word stands for a fact-check
             # The article's `same` holds without the verifier and is taken away by a doubtful one.
             assert relation["article"] == ("related" if gated else "same")
+
+
+def test_a_short_answer_is_not_searched_deeper_once_the_pool_falls_below_min_score(
+    make_client: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from service.matching import Matcher
+
+    calls = []
+    pool = Matcher._pool
+
+    def counting(self: Matcher, **kwargs: Any) -> Any:
+        calls.append(kwargs["depth"])
+        return pool(self, **kwargs)
+
+    monkeypatch.setattr(Matcher, "_pool", counting)
+    texts = [f"The council of Norvale district {i} approved {100 + i} new flood barriers on Monday." for i in range(12)]
+    with make_client(HashingEncoder()) as client:
+        for text in texts:
+            assert client.post("/sources", json={"text": text}).status_code == 201
+        # k = 2: a dense per-source search asks for 8 candidates of the 12 claims, so it is not exhausted.
+        body = {"text": "Norvale approved 100 flood barriers.", "k": 2, "mode": "dense"}
+        everything = client.post("/claims/match", json=body).json()["matches"]
+        assert len(everything) == 2 and everything[0]["score"] > everything[1]["score"]
+        calls.clear()
+        # Only the best passes: one source where two were asked, and the pool's last candidate is already below
+        # the threshold, so a deeper search could not find more.
+        top = everything[0]["score"]
+        kept = client.post("/claims/match", json=body | {"min_score": top}).json()["matches"]
+        assert len(kept) == 1 and kept[0]["score"] >= top
+        assert len(calls) == 1

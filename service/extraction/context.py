@@ -112,7 +112,9 @@ _TITLE_WORDS: Final = frozenset(
         "Leader", "leader", "Chair", "Chairman", "Chairwoman", "Chairperson", "Director", "General", "Secretary",
         "Spokesman", "Spokeswoman", "Spokesperson", "Senator", "Sen.", "Rep.", "Representative", "Ambassador",
         "Commissioner", "Judge", "Justice", "Chancellor", "King", "Queen", "Prince", "Princess", "Pope", "Colonel",
-        "Col.", "Lieutenant", "Lt.", "Major", "Maj.", "Sergeant", "Sgt.", "Captain", "Capt.", "Admiral", "Commander",
+        "Col.", "Lieutenant", "Lt.", "Major", "Maj.", "Gov.", "Gov", "Superintendent", "Inspector", "Detective",
+        "Constable", "Attorney", "Marshal", "Mufti", "Patriarch", "Bishop", "Archbishop",
+        "Sergeant", "Sgt.", "Captain", "Capt.", "Admiral", "Commander",
         "Dr.", "Dr", "Mr.", "Mr", "Mrs.", "Mrs", "Ms.", "Ms", "Mme", "M.", "Prof.", "Professor", "Presenter", "Host",
         "Anchor", "Coach", "Manager", "CEO", "CFO", "Founder", "Economist", "Analyst", "Runner", "Author", "Lead",
         "Head", "Staff", "Opposition", "Former", "Acting", "Interim", "Supreme", "State", "Party", "Union", "Farmers'",
@@ -746,6 +748,10 @@ def _strip_titles(name: str) -> str:
             break
         tail.insert(0, token)
     tokens = tail
+    # Whatever precedes the last title word is part of the title ("Wagner Chief Yevgeny Prigozhin", "Maui Mayor
+    # Richard Bissen", "Detective Superintendent Risto Lohi").
+    last_title = max((i for i, token in enumerate(tokens[:-1]) if token.lower() in _TITLE_WORDS), default=-1)
+    tokens = tokens[last_title + 1 :]
     while len(tokens) > 1 and (
         tokens[0].lower() in _TITLE_WORDS
         or tokens[0] in _COUNTRY_BY_ALIAS

@@ -1054,3 +1054,17 @@ def test_extraction_is_pure() -> None:
     first = extract(text)
     assert extract("He said the army was ready for anything.").claims[0].speaker is None
     assert extract(text) == first
+
+
+@pytest.mark.parametrize(
+    ("sentence", "speaker"),
+    [
+        ("Harbour Chief Anders Vik said the dam held through the night.", "Anders Vik"),
+        ("Norvale Mayor Liv Tangen said the bridge would reopen on Friday.", "Liv Tangen"),
+        ("Regional Gov. Petro Hlib said the water level fell by a metre overnight.", "Petro Hlib"),
+        ("Detective Superintendent Risa Holm said the anchor was found on the seabed.", "Risa Holm"),
+    ],
+)
+def test_a_title_before_a_name_is_not_the_speaker(sentence: str, speaker: str) -> None:
+    (claim,) = extract_claims(sentence)
+    assert claim.speaker == speaker

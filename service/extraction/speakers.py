@@ -91,6 +91,8 @@ _SPEECH_WORDS = (
     r"|claimed|confirmed|warned|insisted|noted|declared|tweeted|posted|urged|urges|cautioned|questioned"
     r"|argued|explained|acknowledged|admitted|denied|stressed|demanded|called[ \t]+(?:on|for)"
     r"|estimated|predicted|recalled|replied|responded|conceded|promised|pledged|vowed"
+    r"|accused|accuses|described|describes|clarified|suggested|revealed|disclosed"
+    r"|asserted|alleged|maintained|indicated|blamed|blames"
 )
 _SPEECH_VERB = rf"(?:{_SPEECH_WORDS})\b"
 # After "It" (an organisation) a few more verbs report its position: "It expects to reconnect ...".

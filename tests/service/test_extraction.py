@@ -1068,3 +1068,19 @@ def test_extraction_is_pure() -> None:
 def test_a_title_before_a_name_is_not_the_speaker(sentence: str, speaker: str) -> None:
     (claim,) = extract_claims(sentence)
     assert claim.speaker == speaker
+
+
+@pytest.mark.parametrize(
+    ("sentence", "speaker"),
+    [
+        (
+            "The Norvale harbour authority later clarified that the dam had not been breached.",
+            "Norvale harbour authority",
+        ),
+        ("Mayor Liv Tangen accused the operator of hiding the damage for a week.", "Liv Tangen"),
+        ("In a televised address, Governor Petro Hlib described the flood as the worst in a century.", "Petro Hlib"),
+    ],
+)
+def test_more_verbs_report_what_a_speaker_said(sentence: str, speaker: str) -> None:
+    (claim,) = extract_claims(sentence)
+    assert claim.speaker == speaker

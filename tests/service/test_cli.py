@@ -52,6 +52,14 @@ def test_ingest_match_reindex(cli_env: Path, capsys: pytest.CaptureFixture[str])
     response = json.loads(capsys.readouterr().out)
     assert len(response["matches"]) == 3
     assert all("Kursk" in m["claim"]["text"] or "North" in m["claim"]["text"] for m in response["matches"])
+    # By default one claim per independent source; --no-per-source lists every claim, several per article.
+    query = "North Korea sent more than 10,000 soldiers to Kursk"
+    assert cli.main(["match", query, "-k", "10", "--json"]) == 0
+    groups = [m["copy_group"] for m in json.loads(capsys.readouterr().out)["matches"]]
+    assert len(groups) == len(set(groups))
+    assert cli.main(["match", query, "-k", "10", "--no-per-source", "--json"]) == 0
+    sources = [m["source"]["id"] for m in json.loads(capsys.readouterr().out)["matches"]]
+    assert len(sources) == 10 and len(set(sources)) < len(sources)
 
     assert cli.main(["match", "tram line opened", "-k", "1"]) == 0
     assert "tram line" in capsys.readouterr().out

@@ -168,11 +168,11 @@ _UNIT_CLASSES: Final[dict[str, tuple[str, ...]]] = {
              "dni", "dagen"),
     "weeks": ("weeks", "week", "semaines", "wochen", "недель", "тижнів", "semanas", "settimane", "hafta",
               "tygodni", "weken"),
-    "hours": ("hours", "hour", "hrs", "heures", "stunden", "horas", "ore", "час*", "годин*", "saat", "godzin*",
+    "hours": ("hours", "hour", "hrs", "heures", "stunden", "horas", "час*", "годин*", "saat", "godzin*",
               "uur", "시간"),
     "minutes": ("minutes", "minute", "minuten", "минут*", "хвилин*", "분", "minutos", "minuti", "dakika", "minut*"),
     "years": ("years", "year", "ans", "jahre", "jahren", "años", "anni", "anos", "лет", "років", "yıl", "yaşında",
-              "lat", "jaar"),
+              "jaar"),
     # the strength of an earthquake ("a 6.4 quake" is found by its words, "magnitude 6.4" before the figure)
     "magnitude": ("magnitud*", "stärke", "büyüklüğ*", "магнитуд*", "магнітуд*", "규모",
                   "richter"),

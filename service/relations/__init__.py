@@ -382,6 +382,21 @@ def _disjoint_dates(q: _Analysis, m: _Analysis) -> bool:
     return bool(q_days and m_days) and not any(overlaps(a, b) for a in q_days for b in m_days)
 
 
+def _other_years(q: _Analysis, m: _Analysis) -> bool:
+    """Whether both claims date their facts by year and share no year."""
+
+    def years(a: _Analysis) -> set[int]:
+        spans = [(d.first, d.last) for d in a.dates if d.kind == "day" and d.year_known]
+        return {y for first, last in spans for y in range(_year(first), _year(last) + 1)}
+
+    q_years, m_years = years(q), years(m)
+    return bool(q_years and m_years) and not q_years & m_years
+
+
+def _year(ordinal: int) -> int:
+    return datetime.date.fromordinal(ordinal).year
+
+
 def _english(q: _Analysis, m: _Analysis) -> bool:
     return q.language == "en" and m.language == "en"
 
@@ -436,8 +451,13 @@ def compare(
             similarity >= rules.OTHER_LANGUAGE_SAME_FACT_SIMILARITY or overlap >= rules.OTHER_LANGUAGE_MIN_OVERLAP
         )
     same_fact = same_fact or learned
-    if same_fact and not conflicting and similarity < rules.DIFFERENT_TIME_MIN_SIMILARITY and _disjoint_dates(q, m):
-        same_fact = False  # the same kind of fact at different times: a different event
+    if same_fact and similarity < rules.DIFFERENT_TIME_MIN_SIMILARITY and _disjoint_dates(q, m):
+        # The same kind of fact at different times: a different event. A date given otherwise in the same year is
+        # the date of one event in dispute (12 vs 26 October); only dates of other years make another event
+        # (a meeting in 2019 and one in June 2024).
+        dates_only = all(s.kind == "date" for s in signals if s.conflicting)
+        if not conflicting or (dates_only and _other_years(q, m)):
+            same_fact = False
     if same_fact and not conflicting and any(s.kind == "negation" for s in signals):
         same_fact = False  # a negation on one side only, too loosely anchored to call a denial: not "same" either
     if not same_fact:

@@ -38,11 +38,12 @@ class DateMention:
     statement: bool = False  # the date of a statement ("said on Monday"), not of the fact stated
 
 
-# Verbs whose date is that of a statement about the fact ("told Putin on Saturday", "denied on Monday").
+# Verbs whose date is that of a statement about the fact ("told Putin on Saturday", "denied on Monday"). Single
+# words: French "a déclaré" is found by "déclaré" (the auxiliary "a" is in every French past tense).
 _STATEMENT_VERBS: Final = word_set(
     """said says told tells announced announces reported reports claimed claims stated added warned confirmed
     denied denies rejected rejects dismissed acknowledged admitted insisted wrote briefed заявил заявила
-    заявили сообщил сообщили заявив a déclaré annoncé sagte erklärte"""
+    заявили сообщил сообщили заявив déclaré annoncé sagte erklärte"""
 )
 _SEASON_MONTHS: Final = {"spring": (3, 5), "summer": (6, 8), "autumn": (9, 11), "fall": (9, 11), "winter": (12, 14)}
 _YEAR = r"(1[89]\d{2}|20\d{2})"
@@ -53,7 +54,9 @@ _PATTERNS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = (
     ("season_year", re.compile(rf"\b(spring|summer|autumn|fall|winter)\s+(?:of\s+)?{_YEAR}\b", re.IGNORECASE)),
     ("ko_date", re.compile(r"(?:(\d{4})년\s*)?(\d{1,2})월\s*(?:(\d{1,2})일)?")),
     ("time", re.compile(r"\b(\d{1,2})(?:[:.h](\d{2}))?\s*(a\.?m\.?|p\.?m\.?|uhr|h\b)", re.IGNORECASE)),
-    ("clock", re.compile(r"\b(?:at|à|um|в|о)\s+(\d{1,2}):(\d{2})\b", re.IGNORECASE)),
+    ("clock", re.compile(r"\b(?:at|à|um|в|о|a\s+las?|alle|às|om|saat)\s+(\d{1,2})[:h](\d{2})(?!\d)", re.IGNORECASE)),
+    # "23h11": the French (and Spanish, Portuguese) way to write a time of day, with or without "à".
+    ("clock", re.compile(r"\b(\d{1,2})h(\d{2})\b")),
     ("year", re.compile(rf"(?<![\d.\[-])(?<!\d,){_YEAR}(?![\d\]-]|,\d)")),
 )
 # Around a month name (found by token lookup, not by a regex alternation of every month: much faster).

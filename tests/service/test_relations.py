@@ -614,3 +614,20 @@ def test_number_words_in_their_own_language(text: str, language: str, value: flo
 def test_a_number_word_of_another_language_is_not_read() -> None:
     # Portuguese "dos" is "of the"; Spanish "dos" is two.
     assert find_numbers("A maioria dos trabalhadores voltou.", "pt") == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Le séisme de Norvale a frappé à 23h11, heure locale.", "fr"),
+        ("El sismo de Norvale ocurrió a las 23:11 hora local.", "es"),
+        ("Il sisma di Norvale è avvenuto alle 23:11 ora locale.", "it"),
+    ],
+)
+def test_times_of_day_in_more_languages(text: str, language: str) -> None:
+    (time,) = find_dates(text, published_at=None, language=language, resolve_relative=False)
+    assert (time.kind, time.first) == ("time", 23 * 60 + 11)
+    assert _analyse(text, None, None, language, None).numbers == ()  # not a figure of 23, nor a duration
+    query = ClaimFacts("The Norvale quake struck at 22:11 local time.")
+    # The French auxiliary "a" (a frappé) does not make the time that of a statement: another time conflicts.
+    assert compare(query, ClaimFacts(text, language=language), similarity=0.8).relation == "conflict"

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from service.extraction.model import ArticleMeta
-from service.text.language import CJK_CHARACTERS
+from service.text.language import CJK_CHARACTER
 from service.text.months import MONTH_PATTERN, month_number
 
 # Metadata-ish lines (captions, boilerplate, bylines) are short; a long paragraph that
@@ -52,7 +52,6 @@ LINK = re.compile(r"!?\[([^\[\]\n]{0,500})\]\(([^()\[\]<>\s]{0,2000})(?:\s[^()\n
 _ANGLE_URL = re.compile(r"<((?:https?://|www\.)[^<>\s]{0,2000})>")
 BARE_URL = re.compile(r"(?:https?://|www\.)[^\s<>]+")
 _EMPHASIS = re.compile(r"[*_`]+")
-_CJK = re.compile(f"[{CJK_CHARACTERS}]")
 _WORD = re.compile(r"[^\W_]+")
 
 # Every C0/C1 control character (and the Unicode line/paragraph separators) becomes a
@@ -638,8 +637,8 @@ def word_count(text: str, *, prose_only: bool = False) -> int:
     name, so that a dateline or a date glued to a place ("VIENNA, June 6.") is not counted as a sentence's words."""
     plain = BARE_URL.sub(" ", strip_markup(text))
     # Chinese and Japanese do not separate words with spaces; count each ideograph/kana.
-    cjk = len(_CJK.findall(plain))
-    words = _WORD.findall(_CJK.sub(" ", plain))
+    cjk = len(CJK_CHARACTER.findall(plain))
+    words = _WORD.findall(CJK_CHARACTER.sub(" ", plain))
     if prose_only:
         words = [w for w in words if not w.isdigit() and month_number(w) is None]
     return len(words) + cjk

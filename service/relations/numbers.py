@@ -19,8 +19,9 @@ from typing import Final, Literal
 
 from service.relations import rules
 from service.relations.text import STOPWORDS, Token, index_at, neighbours, stem, tokenize
-from service.text.language import CJK_CHARACTERS
+from service.text.language import CJK_CHARACTER, CJK_CHARACTERS
 from service.text.numbers import KOREAN_NUMBER, korean_number, scale_value
+from service.text.words import WordTable
 
 Qualifier = Literal["exact", "approx", "lower", "upper", "range", "tally"]
 
@@ -203,13 +204,7 @@ _STATUS_WORDS: Final[dict[str, tuple[str, ...]]] = {
               "obdachlos*", "evacuad*", "desplazad*", "damnificad*", "sfollat*", "эвакуир*", "евакуй*", "tahliye",
               "ewakuowan*", "geëvacueerd*", "نازح", "避難", "撤离", "疏散"),
 }  # fmt: skip
-_STATUS_EXACT: Final = {w: status for status, words in _STATUS_WORDS.items() for w in words if not w.endswith("*")}
-_STATUS_PREFIXES: Final = tuple(
-    sorted(
-        ((w[:-1], status) for status, words in _STATUS_WORDS.items() for w in words if w.endswith("*")),
-        key=lambda p: -len(p[0]),
-    )
-)
+_STATUSES: Final = WordTable((w, status) for status, words in _STATUS_WORDS.items() for w in words)
 _STATUS_WINDOW: Final = 7
 # Earthquake words (beginnings), and the small words between "magnitude" and its figure ("magnitude of 7.8").
 _QUAKE_WORDS: Final = ("quake", "earthquake", "tremor", "séisme", "seisme", "erdbeben", "beben", "terremot",
@@ -220,28 +215,10 @@ _PEOPLE_COUNTERS: Final = frozenset("명人名")
 _STATUS_CJK: Final = tuple(
     (w, status) for status, words in _STATUS_WORDS.items() for w in words if re.fullmatch(f"[{CJK_CHARACTERS}]+", w)
 )
-_CJK_RUN: Final = re.compile(f"[{CJK_CHARACTERS}]")
 # A unit word with a trailing * is a beginning (any ending: "минут*" is минуты, минут, минутах).
-_UNIT_OF: Final[dict[str, str]] = {
-    word: cls for cls, words in _UNIT_CLASSES.items() for word in words if not word.endswith("*")
-}
-_UNIT_PREFIXES: Final = tuple(
-    sorted(
-        ((w[:-1], cls) for cls, words in _UNIT_CLASSES.items() for w in words if w.endswith("*")),
-        key=lambda p: -len(p[0]),
-    )
-)
-
-
-def _unit_class(word: str) -> str | None:
-    """The unit class a (lower-case) word names, or None."""
-    found = _UNIT_OF.get(word)
-    if found is not None:
-        return found
-    return next((cls for prefix, cls in _UNIT_PREFIXES if word.startswith(prefix)), None)
-
-
-_MULTIWORD_UNITS: Final = tuple(sorted((w for w in _UNIT_OF if " " in w or "/" in w), key=len, reverse=True))
+_UNITS: Final = WordTable((word, cls) for cls, words in _UNIT_CLASSES.items() for word in words)
+_unit_class = _UNITS.get
+_MULTIWORD_UNITS: Final = tuple(sorted((w for w in _UNITS.whole if " " in w or "/" in w), key=len, reverse=True))
 _CURRENCY_SIGNS: Final = {"$": "usd", "€": "eur", "£": "gbp", "₽": "rub", "₴": "uah", "₩": "krw"}
 
 # Not glued to a word before it, except in kana and ideographs, which have no spaces ("船員22人"), and after the
@@ -388,10 +365,10 @@ def _unit_after(text: str, tokens: tuple[Token, ...], index: int, end: int) -> t
     for word in _MULTIWORD_UNITS:
         if stripped.startswith(word):
             offset = end + (len(rest) - len(stripped)) + len(word)
-            return _UNIT_OF[word], text[offset - len(word) : offset], offset
+            return _UNITS.whole[word], text[offset - len(word) : offset], offset
     if stripped[:1] in {"%", "°"} or stripped.startswith("°c"):
         sign = "°C" if stripped.startswith("°c") else stripped[:1]
-        return _UNIT_OF[sign.lower()], sign, end + (len(rest) - len(stripped)) + len(sign)
+        return _UNITS.whole[sign.lower()], sign, end + (len(rest) - len(stripped)) + len(sign)
     if stripped[:1] in _PEOPLE_COUNTERS:  # Korean, Japanese and Chinese counters of people
         return "people", stripped[:1], end + (len(rest) - len(stripped)) + 1
     window = [t for t in tokens[index : index + 4] if t.start - end <= 40]
@@ -470,15 +447,9 @@ def _context(tokens: tuple[Token, ...], start: int, end: int) -> frozenset[str]:
 
 
 def _status_of(word: str) -> str | None:
-    exact = _STATUS_EXACT.get(word)
-    if exact is not None:
-        return exact
-    if _CJK_RUN.match(word):
+    if CJK_CHARACTER.match(word) and word not in _STATUSES.whole:
         return next((status for w, status in _STATUS_CJK if w in word), None)
-    for prefix, status in _STATUS_PREFIXES:
-        if word.startswith(prefix):
-            return status
-    return None
+    return _STATUSES.get(word)
 
 
 def _status(tokens: tuple[Token, ...], start: int, end: int) -> str | None:
@@ -486,7 +457,7 @@ def _status(tokens: tuple[Token, ...], start: int, end: int) -> str | None:
     first = bisect.bisect_right([t.end for t in tokens], start)
     last = bisect.bisect_left([t.start for t in tokens], end)
     # Kana and ideographs glued to the figure are its own phrase ("132人が負傷した"): their status is the figure's.
-    if last < len(tokens) and tokens[last].start == end and _CJK_RUN.match(tokens[last].text):
+    if last < len(tokens) and tokens[last].start == end and CJK_CHARACTER.match(tokens[last].text):
         glued = _status_of(tokens[last].lower)
         if glued is not None:
             return glued

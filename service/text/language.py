@@ -25,6 +25,7 @@ from typing import Any, Final
 
 __all__ = [
     "ARTICLE_LANGUAGES",
+    "CJK_CHARACTER",
     "CJK_CHARACTERS",
     "CLAIM_LANGUAGES",
     "DEFAULT_LANGUAGE",
@@ -66,6 +67,7 @@ _LETTER: Final = re.compile(r"[^\W\d_]")
 _HANGUL: Final = re.compile(r"[\uac00-\ud7a3]")
 # Kana and Han ideographs: scripts written without spaces between words (a character class's inside).
 CJK_CHARACTERS: Final = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+CJK_CHARACTER: Final = re.compile(f"[{CJK_CHARACTERS}]")
 _UKRAINIAN_ONLY: Final = re.compile(r"[їієґЇІЄҐ]")
 _RUSSIAN_ONLY: Final = re.compile(r"[ыэъёЫЭЪЁ]")
 # One alphabet's own letters must outnumber the other's this many times to decide a text that has both.

@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from typing import Final
 
+from service.text.words import WordTable
+
 # Scale words written after a figure ("1.2 million", "45mila", "5 миллиардов"), lower case. A word ending in * is a
 # beginning that takes any ending ("миллион*": миллиона, миллионов); the others are whole words ("mil" is not "mile").
 _SCALE_WORDS: Final[dict[str, float]] = {
@@ -21,10 +23,7 @@ _SCALE_WORDS: Final[dict[str, float]] = {
     "tys": 1e3, "tysięcy": 1e3, "tysiące": 1e3, "tysiąc": 1e3, "mln": 1e6, "mld": 1e9,  # Polish
     "duizend": 1e3, "miljoen": 1e6, "miljard": 1e9,  # Dutch
 }  # fmt: skip
-_SCALE_EXACT: Final = {w: v for w, v in _SCALE_WORDS.items() if not w.endswith("*")}
-_SCALE_PREFIXES: Final = tuple(
-    sorted(((w[:-1], v) for w, v in _SCALE_WORDS.items() if w.endswith("*")), key=lambda p: -len(p[0]))
-)
+_SCALES: Final = WordTable(_SCALE_WORDS.items())
 # Letters this short are a scale only glued to the figure ("$4bn", "5m"): "5 m" is five metres.
 _GLUED_ONLY: Final = frozenset({"m", "k"})
 
@@ -38,10 +37,7 @@ def scale_value(word: str, *, glued: bool = False) -> float | None:
     """
     if word in _GLUED_ONLY and not glued:
         return None
-    found = _SCALE_EXACT.get(word)
-    if found is not None:
-        return found
-    return next((v for prefix, v in _SCALE_PREFIXES if word.startswith(prefix)), None)
+    return _SCALES.get(word)
 
 
 # Korean writes large numbers with myriad units: 1만 = 10,000, 41만1천 = 411,000, 18억 = 1.8 billion.

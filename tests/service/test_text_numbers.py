@@ -57,3 +57,11 @@ def test_the_anchors_and_the_relations_engine_read_one_scale(text: str, language
 
 def test_the_rest_after_thousand_is_part_of_the_figure() -> None:
     assert anchors("Deprem 2 bin 946 kişinin ölümüne yol açtı.") == anchors("The quake killed 2,946 people.")
+
+
+def test_word_tables_read_whole_words_before_beginnings() -> None:
+    from service.text.words import WordTable
+
+    table = WordTable([("mil", 1), ("mil*", 2), ("milion*", 3)])
+    assert (table.get("mil"), table.get("milk"), table.get("milioni"), table.get("mile")) == (1, 2, 3, 2)
+    assert table.get("thousand") is None

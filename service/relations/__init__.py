@@ -163,18 +163,19 @@ def clear_caches() -> None:
 # --------------------------------------------------------------------------- signals
 
 
-def _days(a: _Analysis) -> list[tuple[int, int, bool]]:
-    """The days a claim speaks of (first, last, whether the year is known): its dates of days, else the day its
-    source was published."""
+def _days(a: _Analysis, *, published: bool) -> list[tuple[int, int, bool]]:
+    """The days a claim speaks of (first, last, whether the year is known): its dates of days, else (with
+    ``published``) the day its source was published."""
     days = [(d.first, d.last, d.year_known) for d in a.dates if d.kind == "day"]
-    if not days and a.published is not None:
+    if not days and published and a.published is not None:
         days = [(a.published, a.published, True)]
     return days
 
 
-def _other_days(q: _Analysis, m: _Analysis) -> bool:
-    """Whether the two claims speak of different days (each has some, and none of them overlap)."""
-    q_days, m_days = _days(q), _days(m)
+def _other_days(q: _Analysis, m: _Analysis, *, published: bool = True) -> bool:
+    """Whether the two claims speak of different days (each has some, and none of them overlap); without
+    ``published``, only the days they name count."""
+    q_days, m_days = _days(q, published=published), _days(m, published=published)
     return bool(q_days and m_days) and not any(days_overlap(a, b) for a in q_days for b in m_days)
 
 
@@ -376,12 +377,6 @@ def _attribution_signals(q: _Analysis, m: _Analysis) -> list[Signal]:
 # --------------------------------------------------------------------------- decision
 
 
-def _disjoint_dates(q: _Analysis, m: _Analysis) -> bool:
-    q_days = [d for d in q.dates if d.kind == "day"]
-    m_days = [d for d in m.dates if d.kind == "day"]
-    return bool(q_days and m_days) and not any(overlaps(a, b) for a in q_days for b in m_days)
-
-
 def _other_years(q: _Analysis, m: _Analysis) -> bool:
     """Whether both claims date their facts by year and share no year."""
 
@@ -451,7 +446,7 @@ def compare(
             similarity >= rules.OTHER_LANGUAGE_SAME_FACT_SIMILARITY or overlap >= rules.OTHER_LANGUAGE_MIN_OVERLAP
         )
     same_fact = same_fact or learned
-    if same_fact and similarity < rules.DIFFERENT_TIME_MIN_SIMILARITY and _disjoint_dates(q, m):
+    if same_fact and similarity < rules.DIFFERENT_TIME_MIN_SIMILARITY and _other_days(q, m, published=False):
         # The same kind of fact at different times: a different event. A date given otherwise in the same year is
         # the date of one event in dispute (12 vs 26 October); only dates of other years make another event
         # (a meeting in 2019 and one in June 2024).

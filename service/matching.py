@@ -428,6 +428,12 @@ class Scored:
     extra: dict[str, np.ndarray]
     same_fact: np.ndarray | None = None
 
+    def public(self) -> np.ndarray:
+        """The score shown and filtered on: within [0, 1] in every mode (calibrated probabilities already are;
+        without the calibration a BM25 or pair score above 1 shows as 1 but still ranks by its raw value). Rounded
+        once, so that the filter and the answer agree on a score a client copies back as min_score."""
+        return np.round(np.clip(self.shown, 0.0, 1.0), 6)
+
 
 @dataclass(slots=True)
 class Pool:
@@ -621,9 +627,7 @@ class Matcher:
             # Short because sources repeat (per_source) or claims vanished mid-search: look deeper, unless the pool's
             # last candidate already scores below min_score (a deeper one ranks lower and scores no higher).
             short = len(matches) < query.k and (query.per_source or pool.dropped > 0)
-            floor = (
-                query.min_score is not None and bool(scored.shown.size) and float(scored.shown.min()) < query.min_score
-            )
+            floor = query.min_score is not None and bool(scored.shown.size) and scored.public().min() < query.min_score
             if exhausted or not short or floor:
                 return match_response(query.text, matches)
             depth *= PER_SOURCE_OVERFETCH
@@ -758,10 +762,7 @@ class Matcher:
         cosine = pool.signals.get(self.dense.main_signal)
         # per_source keeps one claim per INDEPENDENT source: syndicated copies are one (service/syndication.py).
         groups = pool.groups()
-        # The score shown and filtered on: within [0, 1] in every mode (calibrated probabilities already are; without
-        # the calibration a BM25 or pair score above 1 shows as 1 but still ranks by its raw value).
-        # Rounded once, so that the filter and the answer agree on a score a client copies back as min_score.
-        shown = np.round(np.clip(scored.shown, 0.0, 1.0), 6)
+        shown = scored.public()
         # Stable sort: ties keep the order in which the rankers listed the candidates.
         chosen: list[int] = []
         seen_groups: set[int] = set()

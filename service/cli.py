@@ -339,7 +339,7 @@ def cmd_report(args: argparse.Namespace) -> int:
                 source = found
             result = report.build_report(
                 session=session,
-                index=runtime.index,
+                matcher=runtime.matcher,
                 source=source,
                 k=args.k,
                 min_checkworthiness=args.min_checkworthiness,

@@ -251,11 +251,11 @@ class Ranker(Protocol):
 
 
 class _DenseQuery:
-    def __init__(self, ranker: DenseRanker, session: Session, text: str) -> None:
+    def __init__(self, ranker: DenseRanker, session: Session, text: str, vector: np.ndarray | None = None) -> None:
         self._ranker = ranker
         self._session = session
         self._text = text
-        self._vector: np.ndarray | None = None
+        self._vector = vector
 
     @property
     def vector(self) -> np.ndarray:
@@ -319,6 +319,13 @@ class DenseRanker:
                 self._vectors.popitem(last=False)
         return vector
 
+    def vectors_of(self, session: Session, ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        """Stored claims' vectors (the ids found, their rows): exact ones from the database when the ranker reads
+        them there, else the index's own."""
+        if self.stored is not None:
+            return self.stored(session, ids)
+        return self.index.vectors(np.asarray(ids, dtype=np.int64))
+
     @property
     def approximate(self) -> bool:
         return self.index.kind == "hnsw"
@@ -331,8 +338,9 @@ class DenseRanker:
     def identity(self) -> str:
         return str(self.encoder.model_id)
 
-    def start(self, *, session: Session, text: str) -> RankerQuery:
-        return _DenseQuery(self, session, text)
+    def start(self, *, session: Session, text: str, vector: np.ndarray | None = None) -> RankerQuery:
+        """A query of `text`; `vector`: its vector when the caller has it (a stored claim's), else it is encoded."""
+        return _DenseQuery(self, session, text, vector)
 
 
 class _LexicalQuery:
@@ -554,16 +562,32 @@ class Matcher:
         return chosen
 
     def gather(
-        self, *, session: Session, text: str, mode: str, depth: int, scope: Scope, options: MatchOptions
+        self,
+        *,
+        session: Session,
+        text: str,
+        mode: str,
+        depth: int,
+        scope: Scope,
+        options: MatchOptions,
+        vectors: Mapping[str, np.ndarray] | None = None,
     ) -> tuple[Pool, bool, dict[str, RankerQuery]]:
-        """Candidates from every active ranker with all their signals.
+        """Candidates from every active ranker with all their signals (``vectors``: the query's vector for some
+        dense rankers, by name, which then encode nothing).
 
         Returns:
             The pool, whether every ranker's list ran dry (asking for more would find nothing new), and the
             per-ranker query objects.
         """
         active = self._active(mode, options)
-        queries = {r.name: r.start(session=session, text=text) for r in active}
+        queries = {
+            r.name: (
+                r.start(session=session, text=text, vector=vectors[r.name])
+                if isinstance(r, DenseRanker) and vectors and r.name in vectors
+                else r.start(session=session, text=text)
+            )
+            for r in active
+        }
         # BM25 is SQLite work and dense retrieval is ONNX/numpy + FAISS work; all of them release the GIL, so
         # every ranker but the first (BM25, the multilingual encoder) runs on a helper thread while this one
         # encodes with MiniLM: on two cores the query costs about its slowest ranker, not their sum. The
@@ -605,9 +629,18 @@ class Matcher:
         query: MatchQuery,
         options: MatchOptions = DEFAULT_OPTIONS,
         scope: Scope | None = None,
+        vectors: Mapping[str, np.ndarray] | None = None,
+        facts: relations.ClaimFacts | None = None,
     ) -> MatchResponse:
-        """Answers POST /claims/match: the claims of other sources that best match the query (``scope``: only among
-        these claims, instead of the query's filters -- a watch checks the claims just ingested)."""
+        """Answers POST /claims/match: the claims of other sources that best match the query.
+
+        Args:
+            scope: Only among these claims, instead of the query's filters (a watch checks the claims just ingested).
+            vectors: The query's vectors by dense ranker name, when they are stored already (a stored claim's, for
+                the cross-reference report): those rankers encode nothing.
+            facts: What the relations engine knows of the query when it is a stored claim (its speaker, date and
+                language); by default, its text and the language read from it.
+        """
         text = self.clean(query.text) if options.clean_query else normalize_claim_text(query.text)
         scope = scope if scope is not None else build_scope(session=session, query=query)
         mode = query.mode
@@ -620,10 +653,10 @@ class Matcher:
             depth *= PER_SOURCE_OVERFETCH
         while True:
             pool, exhausted = self._pool(
-                session=session, text=text, mode=mode, depth=depth, scope=scope, options=options
+                session=session, text=text, mode=mode, depth=depth, scope=scope, options=options, vectors=vectors
             )
             scored = self._score(pool, text=text, mode=mode, options=options)
-            matches = self._select(session, pool, scored, query=query, text=text)
+            matches = self._select(session, pool, scored, query=query, text=text, facts=facts)
             # Short because sources repeat (per_source) or claims vanished mid-search: look deeper, unless the pool's
             # last candidate already scores below min_score (a deeper one ranks lower and scores no higher).
             short = len(matches) < query.k and (query.per_source or pool.dropped > 0)
@@ -633,15 +666,29 @@ class Matcher:
             depth *= PER_SOURCE_OVERFETCH
 
     def _pool(
-        self, *, session: Session, text: str, mode: str, depth: int, scope: Scope, options: MatchOptions
+        self,
+        *,
+        session: Session,
+        text: str,
+        mode: str,
+        depth: int,
+        scope: Scope,
+        options: MatchOptions,
+        vectors: Mapping[str, np.ndarray] | None = None,
     ) -> tuple[Pool, bool]:
         """`gather`'s pool with the MiniLM cosine of every candidate, and whether the rankers ran dry."""
         pool, exhausted, queries = self.gather(
-            session=session, text=text, mode=mode, depth=depth, scope=scope, options=options
+            session=session, text=text, mode=mode, depth=depth, scope=scope, options=options, vectors=vectors
         )
         # The relations engine reads the MiniLM cosine, which lexical mode lacks.
         if self.dense.main_signal not in pool.signals:
-            dense_query = queries.get(self.dense.name) or self.dense.start(session=session, text=text)
+            dense = self.dense
+            preset = vectors.get(dense.name) if vectors else None
+            dense_query = queries.get(dense.name) or (
+                dense.start(session=session, text=text, vector=preset)
+                if isinstance(dense, DenseRanker)
+                else dense.start(session=session, text=text)
+            )
             pool.signals.update(dense_query.signals(pool.ids))
         return pool, exhausted
 
@@ -754,6 +801,7 @@ class Matcher:
         *,
         query: MatchQuery,
         text: str,
+        facts: relations.ClaimFacts | None = None,
     ) -> list[Match]:
         scores, extra = scored.key, scored.extra
         reported = {r.name: pool.signals[r.main_signal] for r in self.rankers if r.main_signal in pool.signals} | dict(
@@ -781,10 +829,12 @@ class Matcher:
         # Deleted a moment ago: not in `found`.
         kept = [(row, *found[int(pool.ids[row])]) for row in chosen if int(pool.ids[row]) in found]
         # Each pair is judged on the cosine of the encoder that reads both its languages.
-        query_language = claim_language(text)
+        if facts is None:
+            facts = relations.ClaimFacts(text=text, language=claim_language(text))
+        query_language = facts.language or claim_language(text)
         use = pool.signals.get(f"{multilingual.USE_KEY}:cos")
         verdicts = relations.compare_many(
-            relations.ClaimFacts(text=text, language=query_language),
+            facts,
             [claim_facts(claim, source) for _, claim, source in kept],
             [
                 relations.pair_similarity(

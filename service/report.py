@@ -1,36 +1,32 @@
 """The cross-reference report of one article: for each of its claims, who else says it, who says otherwise.
 
 `build_report` answers ``GET /sources/{id}/cross-references`` and ``crosscheck report``; `render_text` is the
-terminal table. Matching uses the claims' stored vectors (nothing is encoded), so the similarity handed to
-the relations engine is the cosine of the two stored MiniLM embeddings. Matches are counted by *independent
-source* (service/syndication.py): copies of one wire story are one entry, their outlets listed under it, and
-the article's own syndicated copies are left out altogether.
+terminal table. Each claim is looked up through the same path as ``POST /claims/match`` (service/matching.py):
+both encoders' candidates and BM25, the reranker, the verifier and the calibrated score, so that a source in
+another language is found and the relations are the ones a match shows. Nothing is encoded: the claim's stored
+vectors are the query's. Matches are counted by *independent source* (service/syndication.py): copies of one
+wire story are one entry, their outlets listed under it, and the article's own syndicated copies are left out
+altogether.
 """
 
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from embeddings import ClaimIndex
-from service import relations, store
-from service.matching import (
-    PER_SOURCE_OVERFETCH,
-    _hydrate,
-    claim_facts,
-    claim_public,
-    fact_checks_of,
-    signals_public,
-    source_brief,
-)
+from service import store
+from service.matching import DenseRanker, Matcher, Scope, build_scope, claim_facts, claim_public, source_brief
 from service.models import Claim, Source
 from service.schemas import (
+    MAX_K,
     ClaimCrossReference,
     CrossReferenceReport,
+    Match,
+    MatchQuery,
     ReportMatch,
     ReportSummary,
     SourceBrief,
@@ -46,148 +42,141 @@ CLAIMS_PER_GROUP = 3
 class _GroupHit:
     """The best-matching claim of one independent source, and the other sources of its group that matched."""
 
-    claim: Claim
-    source: Source
-    similarity: float
-    group: int
-    copies: dict[int, Source] = field(default_factory=dict)
+    best: Match
+    copies: dict[int, SourceBrief] = field(default_factory=dict)
     # The group's next-best claims (up to CLAIMS_PER_GROUP in all): one source may corroborate a claim in one
     # sentence and give a conflicting figure in another, and the conflict is what a fact-checker must see.
-    others: list[tuple[Claim, Source, float]] = field(default_factory=list)
+    others: list[Match] = field(default_factory=list)
 
 
-def _group_hits(
-    row: Sequence[tuple[int, float]], found: dict[int, tuple[Claim, Source]], *, own_group: int, k: int
-) -> list[_GroupHit]:
-    """Hits (best first) folded by copy group: the first k groups, each with its best claim."""
+def _group_hits(matches: Sequence[Match], *, own_group: int, k: int) -> list[_GroupHit]:
+    """Matches (best first) folded by copy group: the first k groups, each with its best claim."""
     groups: dict[int, _GroupHit] = {}
-    for claim_id, similarity in row:
-        pair = found.get(claim_id)
-        if pair is None:  # deleted since the search
+    for m in matches:
+        if m.copy_group == own_group:  # a copy of the very claim being reported: not a second source
             continue
-        claim, source = pair
-        group = claim_group(claim, source)
-        if group == own_group:  # a copy of the very claim being reported: not a second source
-            continue
-        hit = groups.get(group)
+        hit = groups.get(m.copy_group)
         if hit is None:
             if len(groups) < k:
-                groups[group] = _GroupHit(claim=claim, source=source, similarity=similarity, group=group)
-        else:
-            if source.id != hit.source.id:
-                hit.copies.setdefault(source.id or 0, source)
-            elif len(hit.others) < CLAIMS_PER_GROUP - 1:
-                hit.others.append((claim, source, similarity))
+                groups[m.copy_group] = _GroupHit(best=m)
+        elif m.source.id != hit.best.source.id:
+            hit.copies.setdefault(m.source.id, m.source)
+        elif len(hit.others) < CLAIMS_PER_GROUP - 1:
+            hit.others.append(m)
     return list(groups.values())
+
+
+def _stored_vectors(*, matcher: Matcher, session: Session, claims: Sequence[Claim]) -> dict[int, dict[str, np.ndarray]]:
+    """Each claim's stored vector for every dense ranker that has it (a claim missing from one is encoded there)."""
+    ids = [c.id or 0 for c in claims]
+    out: dict[int, dict[str, np.ndarray]] = {i: {} for i in ids}
+    for ranker in matcher.rankers:
+        if isinstance(ranker, DenseRanker) and ranker.available and ids:
+            found, vectors = ranker.vectors_of(session, ids)
+            for claim_id, vector in zip(found.tolist(), vectors, strict=True):
+                out[int(claim_id)][ranker.name] = np.asarray(vector, dtype=np.float32)
+    return out
 
 
 def _search(
     *,
     session: Session,
-    index: ClaimIndex,
-    vectors: np.ndarray,
-    own_groups: Sequence[int],
-    excluded: Sequence[int],
+    matcher: Matcher,
+    claim: Claim,
+    source: Source,
+    scope: Scope,
+    vectors: Mapping[str, np.ndarray],
     k: int,
-) -> list[list[_GroupHit]]:
-    """Each claim's k best independent sources among the other articles, from its stored vector."""
-    if vectors.shape[0] == 0:
-        return []
-    excluded_ids = np.asarray(excluded, dtype=np.int64)
-    # Copies of one story crowd the nearest neighbours: fetch more than k and widen while groups are short.
-    fetch = k * PER_SOURCE_OVERFETCH
+) -> list[_GroupHit]:
+    """The claim's k best independent sources, through the match path (every claim listed, then folded)."""
+    own = claim_group(claim, source)
+    # Copies of one story crowd the list: ask for more than k claims and widen while groups are short.
+    fetch = min(MAX_K, k * CLAIMS_PER_GROUP)
     while True:
-        hits = index.search(vectors, fetch, excluded_ids=excluded_ids if excluded_ids.size else None)
-        found = _hydrate(session=session, ids=sorted({cid for row in hits for cid, _ in row}))
-        results = [_group_hits(row, found, own_group=group, k=k) for row, group in zip(hits, own_groups, strict=True)]
-        short = any(len(res) < k and len(row) == fetch for res, row in zip(results, hits, strict=True))
-        if fetch >= len(index) or not short:
-            # The exact cosine from the stored vectors (an approximate index only estimates it).
-            for vector, res in zip(vectors, results, strict=True):
-                for hit in res:
-                    hit.similarity = _cosine(hit.claim, vector, index.dim)
-                    hit.others = [(c, s, _cosine(c, vector, index.dim)) for c, s, _ in hit.others]
-            return results
-        fetch *= PER_SOURCE_OVERFETCH
+        query = MatchQuery(text=claim.text, k=fetch, per_source=False)
+        response = matcher.match(
+            session=session, query=query, scope=scope, vectors=vectors, facts=claim_facts(claim, source)
+        )
+        hits = _group_hits(response.matches, own_group=own, k=k)
+        if len(hits) >= k or len(response.matches) < fetch or fetch >= MAX_K:
+            return hits
+        fetch = min(MAX_K, fetch * 2)
 
 
-def _cosine(claim: Claim, vector: np.ndarray, dim: int) -> float:
-    return float(store.bytes_to_vectors([claim.embedding], dim)[0] @ vector)
-
-
-def _claim_ids_below(*, session: Session, minimum: float) -> list[int]:
-    """Ids of claims less check-worthy than `minimum`, unscored ones included."""
-    score = col(Claim.checkworthiness)
-    rows = session.exec(select(Claim.id).where((score < minimum) | score.is_(None))).all()
-    return [int(i or 0) for i in rows]
-
-
-def _report_match(hit: _GroupHit, verdict: relations.Verdict, claim: Claim, similarity: float) -> ReportMatch:
-    """One entry (its `fact_check` is filled by `build_report` for a fact-check's claim)."""
+def _report_match(match: Match, copies: Mapping[int, SourceBrief] | None = None) -> ReportMatch:
+    """One entry: the match as POST /claims/match shows it, with its group's other sources."""
     return ReportMatch(
-        claim=claim_public(claim),
-        source=source_brief(hit.source),
-        similarity=round(similarity, 6),
-        relation=verdict.relation,
-        signals=signals_public(verdict),
-        copy_group=hit.group,
-        copies=[source_brief(s) for s in hit.copies.values()],
+        claim=match.claim,
+        source=match.source,
+        similarity=round(float((match.scores or {}).get("dense", 0.0)), 6),
+        score=match.score,
+        relation=match.relation,
+        signals=match.signals,
+        copy_group=match.copy_group,
+        copies=list((copies or {}).values()),
+        fact_check=match.fact_check,
     )
 
 
-def _judge(claim: Claim, source: Source, hits: Sequence[_GroupHit]) -> list[ReportMatch]:
-    """Each independent source's verdicts on `claim`: its best claim, plus a conflicting claim if it has one.
+def _judge(hits: Sequence[_GroupHit]) -> list[ReportMatch]:
+    """Each independent source's verdicts: its best claim, plus a conflicting claim if it has one.
 
     A source reported as corroborating may also appear among the conflicts (another of its sentences gives a
     different figure); a source with neither is shown once, as related.
     """
-    flat = [(hit, c, sim) for hit in hits for c, _, sim in [(hit.claim, hit.source, hit.similarity), *hit.others]]
-    verdicts = relations.compare_many(
-        claim_facts(claim, source), [claim_facts(c, hit.source) for hit, c, _ in flat], [sim for _, _, sim in flat]
-    )
     found: list[ReportMatch] = []
     for hit in hits:
-        mine = [(c, sim, v) for (h, c, sim), v in zip(flat, verdicts, strict=True) if h is hit]
-        same = next(((c, sim, v) for c, sim, v in mine if v.relation == "same"), None)
-        conflict = next(((c, sim, v) for c, sim, v in mine if v.relation == "conflict"), None)
-        chosen = [x for x in (same, conflict) if x is not None] or mine[:1]
-        found += [_report_match(hit, v, c, sim) for c, sim, v in chosen]
+        mine = [hit.best, *hit.others]
+        same = next((m for m in mine if m.relation == "same"), None)
+        conflict = next((m for m in mine if m.relation == "conflict"), None)
+        chosen = [m for m in (same, conflict) if m is not None] or mine[:1]
+        found += [_report_match(m, hit.copies) for m in chosen]
     return found
 
 
 def build_report(
-    *, session: Session, index: ClaimIndex, source: Source, k: int, min_checkworthiness: float | None = None
+    *, session: Session, matcher: Matcher, source: Source, k: int, min_checkworthiness: float | None = None
 ) -> CrossReferenceReport:
     """For every claim of `source`: corroborating, conflicting and related claims of independent sources.
 
     Args:
+        matcher: The service's matcher (each claim is matched as POST /claims/match would, from its stored vectors).
         k: Independent sources looked at per claim (copies of one story count once).
         min_checkworthiness: Only claims at least this check-worthy are reported or matched.
     """
     claims = store.claims_of(session=session, source_id=source.id or 0)
     group = source_group(source)
     copies = [s for s in store.sources_in_group(session=session, group=group) if s.id != source.id]
-    excluded = store.claim_ids_of_sources(session=session, source_ids=[source.id or 0, *(s.id or 0 for s in copies)])
     if min_checkworthiness is not None:
         claims = [c for c in claims if c.checkworthiness is not None and c.checkworthiness >= min_checkworthiness]
-        excluded += _claim_ids_below(session=session, minimum=min_checkworthiness)
-    own_groups = [claim_group(c, source) for c in claims]
-    vectors = store.bytes_to_vectors([c.embedding for c in claims], index.dim)
-    per_claim = _search(session=session, index=index, vectors=vectors, own_groups=own_groups, excluded=excluded, k=k)
+    # One scope for every claim: the article and its copies left out, the check-worthiness filter applied.
+    scope = build_scope(
+        session=session,
+        query=MatchQuery(
+            text="scope",
+            exclude_source_ids=[source.id or 0, *(s.id or 0 for s in copies)],
+            min_checkworthiness=min_checkworthiness,
+        ),
+    )
+    vectors = _stored_vectors(matcher=matcher, session=session, claims=claims)
 
     entries: list[ClaimCrossReference] = []
     corroborating_sources: set[int] = set()
     corroborating_groups: set[int] = set()
-    checked = fact_checks_of(session=session, sources=[hit.source for hits in per_claim for hit in hits])
-    for claim, hits in zip(claims, per_claim, strict=True):
-        found = _judge(claim, source, hits)
+    for claim in claims:
+        hits = _search(
+            session=session,
+            matcher=matcher,
+            claim=claim,
+            source=source,
+            scope=scope,
+            vectors=vectors[claim.id or 0],
+            k=k,
+        )
+        found = _judge(hits)
         # A fact-check's claim never corroborates (nor contradicts) an article's: it is listed apart, rating and all.
-        reviews = [
-            m.model_copy(update={"fact_check": checked[m.source.id]})
-            for m in found
-            if m.source.id in checked and m.relation != "related"
-        ]
-        found = [m for m in found if m.source.id not in checked]
+        reviews = [m for m in found if m.fact_check is not None and m.relation != "related"]
+        found = [m for m in found if m.fact_check is None]
         same = [m for m in found if m.relation == "same"]
         raw = {m.source.id for m in same} | {c.id for m in same for c in m.copies}
         corroborating_sources |= raw
@@ -225,8 +214,8 @@ def build_report(
 # --- terminal table -------------------------------------------------------------------------------------------
 
 _RELATION_LABEL = {"same": "same", "conflict": "CONFLICT", "related": "related"}
-# relation, source, date, span, cosine; the matched claim and the signals go on the lines below the row.
-_COLUMNS = (("relation", 9), ("source", 0), ("date", 10), ("span", 13), ("cosine", 6))
+# relation, source, date, span, score; the matched claim and the signals go on the lines below the row.
+_COLUMNS = (("relation", 9), ("source", 0), ("date", 10), ("span", 13), ("score", 6))
 _SOURCE_COLUMN = (16, 40)  # the source column takes what the others leave, within these bounds
 _INDENT = " " * 4
 
@@ -267,7 +256,7 @@ def _wrap(text: str, width: int, indent: str, follow: str | None = None) -> list
 def _match_lines(match: ReportMatch, width: int) -> list[str]:
     name = _brief(match.source) + (f" (+{len(match.copies)} copies)" if match.copies else "")
     span = f"{match.claim.start}-{match.claim.end}"
-    cells = [_RELATION_LABEL[match.relation], name, _date(match.source), span, f"{match.similarity:.2f}"]
+    cells = [_RELATION_LABEL[match.relation], name, _date(match.source), span, f"{match.score:.2f}"]
     lines = [_row(cells, width), *_wrap(f'"{match.claim.text}"', width, _INDENT)]
     notes = [f"{s.kind}: {s.query_value or '-'} vs {s.match_value or '-'} ({s.explanation})" for s in match.signals]
     if match.source.url:

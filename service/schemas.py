@@ -396,7 +396,12 @@ class ReportMatch(BaseModel):
 
     claim: ClaimPublic = Field(description="The matched claim; its start/end locate it in the source's text.")
     source: SourceBrief
-    similarity: float = Field(description="Cosine of the two claims' stored embeddings.")
+    similarity: float = Field(description="Cosine of the two claims' stored MiniLM embeddings (it reads English only).")
+    score: float = Field(
+        default=0.0,
+        description="The score POST /claims/match gives this claim for the reported one: 0..1, calibrated so that a "
+        "score of 0.8 is right about 80% of the time, in every language.",
+    )
     relation: Relation = Field(description=RELATION_DESCRIPTION)
     signals: list[SignalPublic]
     copy_group: int = Field(description=COPY_GROUP_DESCRIPTION)

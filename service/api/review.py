@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from sqlmodel import col, select
 
 from service import alerts, judgments, report, store
-from service.api.deps import IndexDep, MatcherDep, SessionDep, SettingsDep
+from service.api.deps import MatcherDep, SessionDep, SettingsDep
 from service.config import Settings
 from service.db import open_session
 from service.errors import UnprocessableError
@@ -93,11 +93,11 @@ def review_page(
 
 @router.get("/sources/{source_id}", response_class=HTMLResponse)
 def review_source(
-    source_id: int, request: Request, session: SessionDep, index: IndexDep, settings: SettingsDep
+    source_id: int, request: Request, session: SessionDep, matcher: MatcherDep, settings: SettingsDep
 ) -> Response:
     """A source's cross-reference report."""
     source = store.get_source(session=session, source_id=source_id)
-    built = report.build_report(session=session, index=index, source=source, k=5)
+    built = report.build_report(session=session, matcher=matcher, source=source, k=5)
     return templates.TemplateResponse(request, "report.html", _context(request, settings, report=built))
 
 

@@ -13,6 +13,7 @@ from service.api.deps import (
     ExtrasDep,
     FetcherDep,
     IndexDep,
+    MatcherDep,
     MetricsDep,
     SessionDep,
     SettingsDep,
@@ -178,14 +179,14 @@ def delete_source(source: SourceDep, session: SessionDep, index: IndexDep, extra
 def cross_references(
     source: SourceDep,
     session: SessionDep,
-    index: IndexDep,
+    matcher: MatcherDep,
     k: int = Query(default=5, ge=1, le=100, description="Independent sources per claim (copies count once)."),
     min_checkworthiness: float | None = Query(
         default=None, ge=0.0, le=1.0, description="Only claims (of this and other sources) at least this check-worthy."
     ),
 ) -> CrossReferenceReport:
     """For every claim: corroborating independent sources, conflicting ones (with the signal), related claims."""
-    # Plain `def`: FAISS search. Stored vectors only, nothing is encoded.
+    # Plain `def`: FAISS and SQLite work. Each claim is matched from its stored vectors: nothing is encoded.
     return report.build_report(
-        session=session, index=index, source=source, k=k, min_checkworthiness=min_checkworthiness
+        session=session, matcher=matcher, source=source, k=k, min_checkworthiness=min_checkworthiness
     )

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from service import cli, relations, report
 from service.config import get_settings
+from service.multilingual import USE_KEY
 from service.schemas import (
     ClaimCrossReference,
     ClaimPublic,
@@ -385,3 +386,52 @@ def test_seeds_report_shows_number_and_denial_conflicts(real_encoder, make_clien
         assert denials and all(e["relation"] != "same" for e in denials), [
             (e["relation"], e["source"]["id"], e["claim"]["text"]) for e in entries(driven_out)
         ]
+
+
+# Two reports of one (made-up) event in two languages, and an unrelated one: the report finds the other language.
+DAM_EN = (
+    "Velmora Dam Crack Forces Evacuation\n\n"
+    "Fire crews in Velmora evacuated 2,300 residents on Tuesday after a crack opened in the dam at Lake Orsk, the "
+    "regional governor said.\n\n"
+    "Engineers were pumping water out of the reservoir to lower the pressure on the wall, officials added."
+)
+DAM_DE = (
+    "Riss im Staudamm von Velmora\n\n"
+    "Die Feuerwehr in Velmora hat am Dienstag 2.300 Einwohner in Sicherheit gebracht, nachdem sich im Damm am "
+    "Orsk-See ein Riss geöffnet hatte, sagte der Gouverneur der Region.\n\n"
+    "Ingenieure pumpten Wasser aus dem Stausee, um den Druck auf die Mauer zu senken."
+)
+# The same kind of news in English about another dam and town: MiniLM alone ranks these first.
+OTHER_DAM = (
+    "Brenn Dam Inspected After Rain\n\n"
+    "Engineers inspected the dam at Lake Brenn on Tuesday after heavy rain, and the regional governor said no "
+    "residents needed to be evacuated.\n\n"
+    "Fire crews in Brenn stayed on alert while water was released from the reservoir to ease the pressure."
+)
+FOOTBALL = (
+    "Harbour City Wins the Cup\n\n"
+    "Harbour City beat Northgate 3-1 in the cup final on Saturday, with two late goals from their captain.\n\n"
+    "The club's coach said the players had earned a week of rest before the league resumes."
+)
+
+
+def test_report_finds_the_other_language_through_the_match_path(real_encoder, use_encoder, make_client) -> None:
+    """Each claim is matched as POST /claims/match would (both encoders, the verifier's score) from its stored
+    vectors: the German report of the same evacuation comes back for the English article, nothing is encoded."""
+    with make_client(real_encoder, extra_encoders={USE_KEY: use_encoder}) as client:
+        en, de, _, football = (ingest(client, t) for t in (DAM_EN, DAM_DE, OTHER_DAM, FOOTBALL))
+        encoded = (real_encoder.queries_encoded, use_encoder.queries_encoded)
+        body = client.get(f"/sources/{en['id']}/cross-references", params={"k": 1}).json()
+        assert (real_encoder.queries_encoded, use_encoder.queries_encoded) == encoded
+        [evacuation] = [item for item in body["claims"] if "2,300" in item["claim"]["text"]]
+        found = entries(evacuation)
+        assert found and found[0]["source"]["id"] == de["id"], [(e["source"]["id"], e["score"]) for e in found]
+        assert "2.300" in found[0]["claim"]["text"]
+        # The score is the match path's: in [0, 1], and what POST /claims/match gives the same pair.
+        match = client.post(
+            "/claims/match", json={"text": evacuation["claim"]["context_text"] or evacuation["claim"]["text"], "k": 3}
+        ).json()["matches"]
+        same_claim = next(m for m in match if m["claim"]["id"] == found[0]["claim"]["id"])
+        assert found[0]["score"] == pytest.approx(same_claim["score"], abs=0.02)
+        assert all(0.0 <= e["score"] <= 1.0 for item in body["claims"] for e in entries(item))
+        assert all(e["source"]["id"] != football["id"] or e["relation"] == "related" for e in found)

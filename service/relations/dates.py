@@ -50,7 +50,8 @@ _YEAR = r"(1[89]\d{2}|20\d{2})"
 
 _PATTERNS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = (
     ("bracket", re.compile(r"\[([^\[\]]{4,40})\]")),
-    ("iso", re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")),
+    # 2024-08-26, and 2024-08 (a month, as pages label their dates): not the figures 08 and 26.
+    ("iso", re.compile(r"\b(\d{4})-(\d{2})(?:-(\d{2}))?\b(?!-)")),
     ("season_year", re.compile(rf"\b(spring|summer|autumn|fall|winter)\s+(?:of\s+)?{_YEAR}\b", re.IGNORECASE)),
     ("ko_date", re.compile(r"(?:(\d{4})년\s*)?(\d{1,2})월\s*(?:(\d{1,2})일)?")),
     ("time", re.compile(r"\b(\d{1,2})(?:[:.h](\d{2}))?\s*(a\.?m\.?|p\.?m\.?|uhr|h\b)", re.IGNORECASE)),
@@ -220,7 +221,8 @@ def find_dates(
         for m in pattern.finditer(text):
             start, end = m.span()
             if name == "iso":
-                add("day", _day_span(int(m.group(1)), int(m.group(2)), int(m.group(3))), True, start, end)
+                day_of_month = int(m.group(3)) if m.group(3) else None
+                add("day", _day_span(int(m.group(1)), int(m.group(2)), day_of_month), True, start, end)
             elif name == "season_year":
                 add("day", _iso_value(f"{m.group(1).lower()} {m.group(2)}"), True, start, end)
             elif name == "ko_date":

@@ -20,6 +20,7 @@ from typing import Final, Literal
 from service.relations import rules
 from service.relations.text import STOPWORDS, Token, index_at, neighbours, stem, tokenize
 from service.text.language import CJK_CHARACTER, CJK_CHARACTERS
+from service.text.months import month_number
 from service.text.numbers import KOREAN_NUMBER, korean_number, scale_value
 from service.text.words import WordTable
 
@@ -160,9 +161,11 @@ _UNIT_CLASSES: Final[dict[str, tuple[str, ...]]] = {
     "uah": ("₴", "гривень", "гривні", "грн", "hryvnias"),
     "krw": ("₩", "won", "원"),
     "speed": ("km/h", "kilometres per hour", "kilometers per hour", "kph", "mph", "км/ч", "км/год"),
-    "km": ("km", "kilometres", "kilometers", "км", "kilomètres"),
+    "km": ("km", "kilometres", "kilometers", "км", "kilomètres", "kilometre", "kilometer", "kilometern",
+           "kilómetros", "chilometri", "quilômetros", "quilómetros", "kilometrów", "kilometr*", "километр*"),
     "miles": ("miles", "mile", "milles", "meilen", "millas", "miglia", "миль"),
-    "metres": ("metres", "meters", "m", "mètres", "метров", "метрів"),
+    "metres": ("metres", "meters", "m", "mètres", "метров", "метрів", "meter", "metern", "metros", "metri",
+               "metrów", "metre"),
     "hectares": ("hectares", "ha", "гектаров", "гектарів"),
     "degrees": ("degrees", "°c", "°", "degrés", "grad", "градусов", "градусів"),
     "days": ("days", "day", "jours", "tage", "tagen", "дней", "днів", "일", "días", "dias", "giorni", "gün",
@@ -172,8 +175,11 @@ _UNIT_CLASSES: Final[dict[str, tuple[str, ...]]] = {
     "hours": ("hours", "hour", "hrs", "heures", "stunden", "horas", "час*", "годин*", "saat", "godzin*",
               "uur", "시간"),
     "minutes": ("minutes", "minute", "minuten", "минут*", "хвилин*", "분", "minutos", "minuti", "dakika", "minut*"),
-    "years": ("years", "year", "ans", "jahre", "jahren", "años", "anni", "anos", "лет", "років", "yıl", "yaşında",
-              "jaar"),
+    # (and ages: "19-летний", "17-jährige", "19-letni", "19-jarige", and the Turkish one)
+    "years": ("years", "year", "ans", "jahre", "jahren", "años", "anni", "anos", "лет", "років", "yıl", "yaşında*",
+              "jaar", "jährig*", "летн*", "річн*", "letni*", "jarig*"),
+    "seconds": ("seconds", "secondes", "sekunden", "segundos", "secondi", "секунд*", "saniye", "sekund*",
+                "seconden", "秒", "초"),
     # the strength of an earthquake ("a 6.4 quake" is found by its words, "magnitude 6.4" before the figure)
     "magnitude": ("magnitud*", "stärke", "büyüklüğ*", "магнитуд*", "магнітуд*", "규모",
                   "richter"),
@@ -211,6 +217,7 @@ _QUAKE_WORDS: Final = ("quake", "earthquake", "tremor", "séisme", "seisme", "er
                        "sismo", "deprem", "землетрясен", "землетрус", "trzęsien", "aardbeving", "sarsıntı")  # fmt: skip
 _MAGNITUDE_LINKS: Final = frozenset({"of", "de", "der", "di", "da", "van", "z", "o"})
 _PEOPLE_COUNTERS: Final = frozenset("명人名")
+_CJK_UNITS: Final = {"秒": "seconds", "초": "seconds", "分": "minutes", "분": "minutes"}
 # In kana and ideographs a status word sits inside a longer run ("人が死亡して"): found as a part of a token.
 _STATUS_CJK: Final = tuple(
     (w, status) for status, words in _STATUS_WORDS.items() for w in words if re.fullmatch(f"[{CJK_CHARACTERS}]+", w)
@@ -371,10 +378,14 @@ def _unit_after(text: str, tokens: tuple[Token, ...], index: int, end: int) -> t
         return _UNITS.whole[sign.lower()], sign, end + (len(rest) - len(stripped)) + len(sign)
     if stripped[:1] in _PEOPLE_COUNTERS:  # Korean, Japanese and Chinese counters of people
         return "people", stripped[:1], end + (len(rest) - len(stripped)) + 1
+    if stripped[:1] in _CJK_UNITS:  # a unit character glued to the next word ("20秒足らず": 20 seconds)
+        return _CJK_UNITS[stripped[:1]], stripped[:1], end + (len(rest) - len(stripped)) + 1
     window = [t for t in tokens[index : index + 4] if t.start - end <= 40]
     for k, tok in enumerate(window):
         if any(mark in text[end : tok.start] for mark in ",;:()"):
             break  # "132 injured, 10,000 homes": the next clause's unit is not this figure's
+        if any(c.isdigit() for c in tok.text):
+            break  # "Flight 370 carried 239 people": the people are the next figure's
         word = re.sub(r"^[dl]['’]", "", tok.lower)
         unit = _unit_class(word)
         if unit is not None and (unit != "magnitude" or k == 0):  # "two quakes of magnitude 6.4": 6.4's, not two's
@@ -391,6 +402,26 @@ def _unit_after(text: str, tokens: tuple[Token, ...], index: int, end: int) -> t
             return "people", tok.text, tok.end  # "76 injured", "31 missing": people, counted by what befell them
         return stem(word), tok.text, tok.end
     return None, "", end
+
+
+# "Name, 37," (an age in apposition) and a capitalised word right before a bare figure (a name's number).
+_AGE_BEFORE: Final = re.compile(r"[A-ZÀ-ÖØ-Þ][^\W\d_]+,\s?$")
+_AGE_AFTER: Final = re.compile(r"\s?,")
+
+
+def _in_name(text: str, tokens: tuple[Token, ...], index: int, start: int) -> bool:
+    """Whether a bare figure ends a name: right after a capitalised word inside a sentence ("Nord Stream 2 was
+    damaged", "the Victor 6000 robot"), that word not a month, a unit or a number word."""
+    before = [t for t in tokens[:index] if t.end <= start]
+    if len(before) < 2 or start - before[-1].end != 1 or text[before[-1].end] != " ":
+        return False
+    word, previous = before[-1], before[-2]
+    if not word.text[:1].isupper() or not word.text.isalpha() or word.text.isupper():
+        return False
+    if re.search(r"[.!?:;\n]", text[previous.end : word.start]):
+        return False  # the capital starts a sentence or a clause
+    lower = word.lower
+    return month_number(lower) is None and _unit_class(lower) is None and _word_value(word) is None
 
 
 def _counted_next(tokens: tuple[Token, ...], index: int, end: int) -> bool:
@@ -577,6 +608,15 @@ def find_numbers(
                     end = after_end
             if unit not in _UNIT_CLASSES and _is_magnitude(text, tokens, r.start, index, end):
                 unit, unit_text = "magnitude", ""
+        # Nothing it counts or measures: no unit, or only the next word's stem ("Nord Stream 2 was damaged").
+        counts_nothing = unit is None or (unit not in _UNIT_CLASSES and unit != "people")
+        bare = qualifier in {"exact", "range", "tally"} and not r.is_clock and counts_nothing
+        if bare and _in_name(text, tokens, r.first_token, r.start):
+            i += 1  # "Nord Stream 2", "Victor 6000", "Route 66": part of a name, not a figure
+            continue
+        apposition = _AGE_BEFORE.search(text[max(0, r.start - 40) : r.start]) and _AGE_AFTER.match(text[end:])
+        if bare and unit is None and second is None and apposition:
+            unit, unit_text = "years", ""  # "José López, 37, was ...": an age
         # Korean qualifier after the figure.
         if language == "ko" and qualifier == "exact":
             tail = text[end : end + 4]

@@ -1,14 +1,16 @@
 """Month names: the one table of the service (extraction's dates, the relations engine's dates, the cross-lingual
 anchors), so that a language one of them knows the others know too.
 
-Full names and the usual abbreviations in English, French, German, Spanish, Italian and Portuguese; Russian
+Full names and the usual abbreviations in English, French, German, Spanish, Italian and Portuguese, and the
+names in Dutch, Polish (the genitive dates take, "22 czerwca", and the nominative), Romanian, Turkish and
+Indonesian; Russian
 and Ukrainian in the forms dates take (genitive "28 апреля", "15 травня"; prepositional / locative "в августе",
 "у травні") and, for matching inside inflected words, their stems. Which of these are also ordinary words
 ("may", "mars", "mai", "май") is each caller's own concern: `AMBIGUOUS` lists them.
 """
 
-# ruff: noqa: RUF002
-# (Cyrillic letters in the tables and the docstring are deliberate.)
+# ruff: noqa: RUF001, RUF002
+# (Cyrillic letters and the Turkish dotless i in the tables and the docstring are deliberate.)
 
 from __future__ import annotations
 
@@ -29,6 +31,21 @@ _BY_MONTH: Final = (
     "october octobre oktober octubre ottobre outubro oct",
     "november novembre noviembre novembro nov",
     "december décembre decembre dezember diciembre dicembre dezembro dec déc",
+)
+_MORE_BY_MONTH: Final = (
+    # nl, pl (genitive, nominative), ro, tr (with and without its letters), id: where they differ from the above
+    "januari stycznia styczeń ianuarie ocak",
+    "februari lutego luty februarie şubat subat",
+    "maart marca marzec martie mart maret",
+    "kwietnia kwiecień aprilie nisan",
+    "mei maja maj mayıs mayis",
+    "czerwca czerwiec iunie haziran",
+    "lipca lipiec iulie temmuz",
+    "augustus sierpnia sierpień ağustos agustos agustus",
+    "września wrzesień septembrie eylül eylul",
+    "października październik octombrie ekim",
+    "listopada listopad noiembrie kasım kasim",
+    "grudnia grudzień decembrie aralık aralik desember",
 )
 _SLAVIC_FORMS: Final = (
     "января январе январь січня січні",
@@ -62,7 +79,7 @@ _SLAVIC_STEMS: Final = (
 
 MONTHS: Final[dict[str, int]] = {
     name: number
-    for table in (_BY_MONTH, _SLAVIC_FORMS)
+    for table in (_BY_MONTH, _MORE_BY_MONTH, _SLAVIC_FORMS)
     for number, names in enumerate(table, start=1)
     for name in names.split()
 }
@@ -71,7 +88,30 @@ MONTH_STEMS: Final[dict[str, int]] = {
 }
 # Month names that are also ordinary words or abbreviations of them: a month only next to a day, a year or a
 # preposition of time, as each caller decides.
-AMBIGUOUS: Final = frozenset({"may", "march", "mars", "mai", "mar", "jan", "sept", "мая", "май", "мае"})
+AMBIGUOUS: Final = frozenset(
+    {
+        "may",
+        "march",
+        "mars",
+        "mai",
+        "mar",
+        "jan",
+        "sept",
+        "мая",
+        "май",
+        "мае",
+        "mei",
+        "maj",
+        "maja",
+        "mart",
+        "ocak",
+        "nisan",
+        "ekim",
+        "kasım",
+        "kasim",
+        "maret",
+    }
+)
 # An alternation of every name, longest first (a regex fragment; a dot may follow an abbreviation).
 MONTH_PATTERN: Final = "(?:" + "|".join(sorted(map(re.escape, MONTHS), key=len, reverse=True)) + r")\.?"
 

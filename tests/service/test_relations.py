@@ -75,6 +75,55 @@ def test_number_parsing(
 def test_years_and_names_are_not_figures() -> None:
     assert find_numbers("The factory closed in 2019.", "en") == ()
     assert [n.value for n in find_numbers("The COVID-19 wave hit 300 towns.", "en")] == [300]
+    # A bare figure right after a capitalised word inside a sentence ends a name; a counted one stays a figure,
+    # and so does a figure after the sentence's first word.
+    assert [n.value for n in find_numbers("Divers said the Orsk Line 2 was damaged and 3 leaks were found.", "en")] == [
+        3
+    ]
+    assert [n.value for n in find_numbers("Investigators sent the Marlin 6000 robot down.", "en")] == []
+    assert [n.value for n in find_numbers("Pipelines Orsk 1 und 2 wurden beschädigt.", "de")] == []
+    assert [n.unit for n in find_numbers("In Velmora 2,300 people were evacuated.", "en")] == ["people"]
+    assert [n.value for n in find_numbers("Route 66 reopened on Friday.", "en")] == [66]
+    # "Flight 370 carried 239 people": the people are the second figure's, not the first's.
+    assert [n.unit for n in find_numbers("The Tarn 370 ferry carried 239 passengers.", "en")] == ["people"]
+    # A page's year-month label is a date, not the figure 08.
+    text = "date 2024-08 The dam broke."
+    assert (
+        find_numbers(
+            text,
+            "en",
+            tuple((d.start, d.end) for d in find_dates(text, published_at=None, language="en", resolve_relative=False)),
+        )
+        == ()
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Ana Ruiz, 37, was the last worker found.", "en"),
+        ("Ein 17-jähriger Junge wurde gerettet.", "de"),
+        ("Спасён 19-летний сын бизнесмена.", "ru"),
+        ("Uratowano 19-letniego chłopca.", "pl"),
+        ("17 yaşındaki kız kurtarıldı.", "tr"),
+    ],
+)
+def test_ages_are_years(text: str, language: str) -> None:
+    """An age counts years: it is never compared with a head count ("37" against "six workers")."""
+    [age] = find_numbers(text, language)
+    assert age.unit == "years"
+    [workers] = find_numbers("All six workers were found.", "en")
+    assert not comparable(age, workers, across_languages=language != "en")
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "unit"),
+    [("橋は20秒で沈んだ。", "ja", "seconds"), ("Die Kapsel ist 6,70 Meter lang.", "de", "metres"),
+     ("The line lay about 1 kilometer away.", "en", "km")],
+)  # fmt: skip
+def test_units_in_more_languages(text: str, language: str, unit: str) -> None:
+    [found] = find_numbers(text, language)
+    assert found.unit == unit
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,8 @@ from service.text.months import MONTH_PATTERN, month_number
 @pytest.mark.parametrize(
     ("word", "number"),
     [("June", 6), ("juin", 6), ("Juni", 6), ("junio", 6), ("giugno", 6), ("junho", 6), ("июня", 6), ("червня", 6),
-     ("Sept.", 9), ("décembre", 12), ("грудні", 12), ("листопадом", 11), ("Tuesday", None), ("marzipan", None)],
+     ("Sept.", 9), ("décembre", 12), ("грудні", 12), ("листопадом", 11), ("Tuesday", None), ("marzipan", None),
+     ("czerwca", 6), ("iunie", 6), ("haziran", 6), ("juni", 6), ("augustus", 8), ("Października", 10)],
 )  # fmt: skip
 def test_month_names_in_every_language(word: str, number: int | None) -> None:
     assert month_number(word) == number

@@ -123,6 +123,9 @@ _QUALIFIERS: Final[dict[str, Qualifier]] = {
     "quasi": "approx", "mais de": "lower", "pelo menos": "lower", "até": "upper", "quase": "approx",
     "cerca": "approx", "ponad": "lower", "co najmniej": "lower", "około": "approx", "prawie": "approx",
     "meer dan": "lower", "minstens": "lower", "ruim": "lower", "bijna": "approx", "ongeveer": "approx",
+    "zeker": "lower", "ten minste": "lower", "tenminste": "lower", "blisko": "approx", "niemal": "approx",
+    "przeszło": "lower", "sedikitnya": "lower", "setidaknya": "lower", "lebih dari": "lower", "sekitar": "approx",
+    "hampir": "approx",
     "en az": "lower", "yaklaşık": "approx", "أكثر من": "lower", "ما لا يقل عن": "lower", "نحو": "approx",
     "حوالي": "approx", "قرابة": "approx",
 }  # fmt: skip
@@ -146,6 +149,7 @@ _UNIT_CLASSES: Final[dict[str, tuple[str, ...]]] = {
                "dead", "deaths", "fatalities", "victims", "morts", "victimes", "tote", "todesopfer", "opfer",
                "muertos", "fallecidos", "víctimas", "personas", "morti", "vittime", "persone", "погибших",
                "жертв", "загиблих", "жертв", "kişi*", "ölü", "mortos", "pessoas", "osób", "zabitych",
+               "mensen", "ludzi", "orang", "oameni", "persoane", "insan",
                # the people aboard a ship, a plane or a train
                "crew", "passengers", "sailors", "seafarers", "équipage", "passagers", "marins", "besatzung",
                "passagiere", "tripulantes", "pasajeros", "passeggeri", "passageiros", "экипаж*", "пассажир*",

@@ -32,6 +32,9 @@ from tests.helpers import seed_files
     ("text", "language", "value", "qualifier", "unit", "second"),
     [
         ("Pyongyang shipped more than 10,000 soldiers to Russia.", "en", 10_000, "lower", "people", None),
+        ("Zeker 156 mensen kwamen om het leven.", "nl", 156, "lower", "people", None),
+        ("Sedikitnya 125 orang tewas dalam tragedi itu.", "id", 125, "lower", None, None),
+        ("Ewakuowano blisko 900 osób.", "pl", 900, "approx", None, None),
         ("The stadium will hold 60 000 spectators.", "en", 60_000, "exact", "people", None),
         ("The museum welcomed ten thousand visitors.", "en", 10_000, "exact", "people", None),
         ("Some 12,000 North Korean troops were dispatched.", "en", 12_000, "approx", "people", None),

@@ -42,6 +42,7 @@ from bench import realnews
 from service.calibration import MODEL_PATH, Calibration, PlattMap, Scale, monotone, ranking_feature
 from service.config import Settings
 from service.db import open_session
+from service.matching import SAME_MIN_VERIFIED
 from service.rerank import LogisticModel
 from service.runtime import Runtime
 from service.schemas import MatchQuery, SourceCreate
@@ -233,15 +234,27 @@ def _verifier_stats(pools: list[VerifierPool], models: list[LogisticModel], k: i
     over every language (as `crosscheck bench realnews` asks)."""
     tops: dict[bool, list[float]] = {True: [], False: []}
     pairs: list[tuple[float, bool]] = []
+    gated = gated_right = stating = 0  # the top 5's `same` gate: verifier probability >= SAME_MIN_VERIFIED
     for pool, model in zip(pools, models, strict=True):
         if not pool.every_language:
             continue
-        shown = monotone(model.score(pool.columns), pool.scores)
+        probability = model.score(pool.columns)
+        shown = monotone(probability, pool.scores)
         top = np.argsort(-pool.scores, kind="stable")[:k]
         tops[pool.stated].append(float(shown[top[0]]))
         pairs += list(zip(shown[top].tolist(), pool.labels[top].tolist(), strict=True))
+        five = top[:5]
+        passed = probability[five] >= SAME_MIN_VERIFIED
+        gated += int(passed.sum())
+        gated_right += int((passed & (pool.labels[five] > 0)).sum())
+        stating += int((pool.labels[five] > 0).sum())
     curve = realnews.reliability(pairs)
-    return {"auc_first_score_stated_vs_unstated": realnews.auc(tops[True], tops[False]), "ece": curve["ece"]}
+    return {
+        "auc_first_score_stated_vs_unstated": realnews.auc(tops[True], tops[False]),
+        "ece": curve["ece"],
+        "top5_gate_precision": round(gated_right / gated, 4) if gated else None,
+        "top5_gate_recall": round(gated_right / stating, 4) if stating else None,
+    }
 
 
 def train_verifiers(

@@ -396,6 +396,21 @@ def _english(q: _Analysis, m: _Analysis) -> bool:
     return q.language == "en" and m.language == "en"
 
 
+def _shared_figure(q: _Analysis, m: _Analysis) -> bool:
+    """Whether the two give one toll alike: the same value (not a small one) for people who met the same fate."""
+    for qn in q.numbers:
+        if qn.status is None or qn.qualifier == "tally" or abs(qn.value) < rules.SHARED_FIGURE_MIN_VALUE:
+            continue
+        for mn in m.numbers:
+            if (
+                mn.status == qn.status
+                and math.isclose(mn.value, qn.value)
+                and comparable(qn, mn, across_languages=True)
+            ):
+                return True
+    return False
+
+
 def compare(
     query: ClaimFacts, match: ClaimFacts, *, similarity: float, same_fact_probability: float | None = None
 ) -> Verdict:
@@ -417,7 +432,10 @@ def compare(
     english = _english(q, m)
     floor = min(rules.RELATED_MAX_SIMILARITY, rules.OPPOSITION_MIN_SIMILARITY)
     learned = same_fact_probability is not None and same_fact_probability >= rules.SAME_FACT_MIN_PROBABILITY
-    if similarity < (floor if english else rules.OTHER_LANGUAGE_MIN_SIMILARITY) and not learned:
+    # "154 dead and 133 injured" / "154人が死亡、132人が負傷": one toll given alike anchors the two to one report,
+    # however little else the encoders see in common, and the figure that differs is then a conflict.
+    anchored = _shared_figure(q, m)
+    if similarity < (floor if english else rules.OTHER_LANGUAGE_MIN_SIMILARITY) and not learned and not anchored:
         return Verdict("related", ())
     overlap = dice(q.topic, m.topic)
     opposite = negation.opposition(q.negation, m.negation)
@@ -446,6 +464,8 @@ def compare(
             similarity >= rules.OTHER_LANGUAGE_SAME_FACT_SIMILARITY or overlap >= rules.OTHER_LANGUAGE_MIN_OVERLAP
         )
     same_fact = same_fact or learned
+    if anchored and any(s.conflicting and s.kind == "number" for s in signals):
+        same_fact = True  # (only a differing figure: a shared toll alone does not make two claims the same)
     if same_fact and similarity < rules.DIFFERENT_TIME_MIN_SIMILARITY and _other_days(q, m, published=False):
         # The same kind of fact at different times: a different event. A date given otherwise in the same year is
         # the date of one event in dispute (12 vs 26 October); only dates of other years make another event

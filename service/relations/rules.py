@@ -51,6 +51,9 @@ DIFFERENT_TIME_MIN_SIMILARITY: Final = 0.80
 OTHER_LANGUAGE_MIN_SIMILARITY: Final = 0.35
 OTHER_LANGUAGE_SAME_FACT_SIMILARITY: Final = 0.55
 OTHER_LANGUAGE_MIN_OVERLAP: Final = 0.40
+# A toll both claims give alike (same value and fate) anchors them to one report whatever their cosine, when it is
+# at least this large (a small count, "two dead", is shared by many unrelated reports).
+SHARED_FIGURE_MIN_VALUE: Final = 10
 # The matcher's verifier, asked what it would make of a pair if their figures and dates agreed
 # (`service.calibration.figures_agreeing`), says how likely the two are to state one fact apart from its figures:
 # from this probability on, the pair is the same fact in any language and at any cosine, so that a differing

@@ -254,6 +254,24 @@ def test_organisations_corroborate_but_people_are_misattributed() -> None:
     assert verdict.relation == "conflict" and verdict.signals[0].kind == "attribution"
 
 
+def test_a_shared_toll_anchors_a_differing_one_across_languages() -> None:
+    """One toll given alike ties two reports together even when the encoders see little in common: the other toll,
+    which differs, is a conflict. A shared toll alone makes nothing "same"."""
+    query = ClaimFacts(
+        text="By the evening, officials counted 154 dead and 133 injured in the Orsk crush.", language="en"
+    )
+    match = ClaimFacts(text="当局は、154人が死亡し、128人が負傷したと発表した。", language="ja")
+    verdict = compare(query, match, similarity=0.2, same_fact_probability=0.1)
+    assert verdict.relation == "conflict", verdict
+    assert [s.kind for s in verdict.signals if s.conflicting] == ["number"]
+    agreeing = ClaimFacts(text="当局は、154人が死亡し、133人が負傷したと発表した。", language="ja")
+    assert compare(query, agreeing, similarity=0.2, same_fact_probability=0.1).relation == "related"
+    # A small shared count anchors nothing.
+    small = ClaimFacts(text="Two dead and 40 injured after a bus crash, officials said.", language="en")
+    other = ClaimFacts(text="Dos muertos y 12 heridos en un incendio, según los bomberos.", language="es")
+    assert compare(small, other, similarity=0.2, same_fact_probability=0.1).relation == "related"
+
+
 def test_different_times_make_a_different_event() -> None:
     q = ClaimFacts("The central bank met in March 2023 and held rates.")
     m = ClaimFacts("The central bank met in June 2025 and held rates.")

@@ -42,6 +42,9 @@ class NumberMention:
     context: frozenset[str]  # stems of the words around the figure
     second: float | None = None  # the upper end of a range, the second of a tally
     status: str | None = None  # what happened to the people counted: "dead", "missing", "injured", "moved"
+    # Stems of the words right after the figure, up to the end of its clause: the counted noun is often not the
+    # first of them ("seven Russian military aircraft").
+    counted: frozenset[str] = frozenset()
 
 
 # --------------------------------------------------------------------------- language data
@@ -475,6 +478,19 @@ def _interval(value: float, qualifier: Qualifier, second: float | None) -> tuple
     return value * (1 - rules.EXACT_TOLERANCE), value * (1 + rules.EXACT_TOLERANCE)
 
 
+def _counted_words(text: str, tokens: tuple[Token, ...], index: int, end: int) -> frozenset[str]:
+    """Stems of the (up to three) content words after a figure, before its clause ends or another figure."""
+    found: list[str] = []
+    for tok in tokens[index : index + 5]:
+        if any(mark in text[end : tok.start] for mark in ",;:()") or any(c.isdigit() for c in tok.text):
+            break
+        if tok.lower.isalpha() and tok.lower not in STOPWORDS:
+            found.append(stem(tok.lower))
+            if len(found) == 3:
+                break
+    return frozenset(found)
+
+
 def _context(tokens: tuple[Token, ...], start: int, end: int) -> frozenset[str]:
     window = rules.NUMBER_CONTEXT_WINDOW
     near = neighbours(tokens, start, end, window, window)
@@ -648,6 +664,7 @@ def find_numbers(
                 context=_context(tokens, start, end),
                 second=second,
                 status=_status(tokens, start, end) if unit == "people" or unit not in _UNIT_CLASSES else None,
+                counted=_counted_words(text, tokens, index, end),
             )
         )
         i += 1
@@ -674,6 +691,10 @@ def comparable(a: NumberMention, b: NumberMention, *, across_languages: bool = F
         return a_unit == b_unit or (_counts_anything(a_unit) and _counts_anything(b_unit))
     if a_unit == b_unit:
         return True
+    if not across_languages and a_unit not in UNIT_CLASSES and b_unit not in UNIT_CLASSES:
+        # Two counted words of no known class: one phrase may name the other's noun further on ("seven Russian
+        # military aircraft" / "six Russian aircraft").
+        return a_unit in b.counted or b_unit in a.counted
     # A head count ("people") meets the other language's counted word, which no class lists (yet).
     open_units = {a_unit, b_unit} - {"people"}
     if across_languages and not open_units & UNIT_CLASSES:

@@ -254,6 +254,22 @@ def test_organisations_corroborate_but_people_are_misattributed() -> None:
     assert verdict.relation == "conflict" and verdict.signals[0].kind == "attribution"
 
 
+def test_the_counted_noun_further_in_the_phrase() -> None:
+    """ "seven Russian military aircraft" counts aircraft as "six Russian aircraft" does: the figures compare (and
+    differ); a figure whose phrase names another noun does not."""
+    [seven] = find_numbers("Rebels brought down seven Orskian military aircraft near the border.", "en")
+    [six] = find_numbers("The rebels shot down six Orskian aircraft.", "en")
+    [trucks] = find_numbers("The rebels seized six armoured trucks.", "en")
+    assert comparable(seven, six) and not compatible(seven, six)
+    assert not comparable(seven, trucks)
+    verdict = compare(
+        ClaimFacts(text="Rebels brought down seven Orskian military aircraft near the border.", language="en"),
+        ClaimFacts(text="Near the border the rebels shot down six Orskian aircraft.", language="en"),
+        similarity=0.8,
+    )
+    assert verdict.relation == "conflict" and verdict.signals[0].kind == "number", verdict
+
+
 def test_a_shared_toll_anchors_a_differing_one_across_languages() -> None:
     """One toll given alike ties two reports together even when the encoders see little in common: the other toll,
     which differs, is a conflict. A shared toll alone makes nothing "same"."""

@@ -483,6 +483,13 @@ def outlet_condition(outlets: Sequence[str]) -> ColumnElement[bool]:
     return or_(*clauses)
 
 
+def _start(ranker: Ranker, *, session: Session, text: str, vectors: Mapping[str, np.ndarray] | None) -> RankerQuery:
+    """The ranker's query of `text`, from the query's vector in `vectors` when the ranker is dense and has one."""
+    if isinstance(ranker, DenseRanker) and vectors and ranker.name in vectors:
+        return ranker.start(session=session, text=text, vector=vectors[ranker.name])
+    return ranker.start(session=session, text=text)
+
+
 def build_scope(*, session: Session, query: MatchQuery) -> Scope:
     """Claim ids the filters of the query allow (None when it has no filter) and the excluded sources' claims."""
     excluded = np.asarray(
@@ -580,14 +587,7 @@ class Matcher:
             per-ranker query objects.
         """
         active = self._active(mode, options)
-        queries = {
-            r.name: (
-                r.start(session=session, text=text, vector=vectors[r.name])
-                if isinstance(r, DenseRanker) and vectors and r.name in vectors
-                else r.start(session=session, text=text)
-            )
-            for r in active
-        }
+        queries = {r.name: _start(r, session=session, text=text, vectors=vectors) for r in active}
         # BM25 is SQLite work and dense retrieval is ONNX/numpy + FAISS work; all of them release the GIL, so
         # every ranker but the first (BM25, the multilingual encoder) runs on a helper thread while this one
         # encodes with MiniLM: on two cores the query costs about its slowest ranker, not their sum. The
@@ -682,12 +682,8 @@ class Matcher:
         )
         # The relations engine reads the MiniLM cosine, which lexical mode lacks.
         if self.dense.main_signal not in pool.signals:
-            dense = self.dense
-            preset = vectors.get(dense.name) if vectors else None
-            dense_query = queries.get(dense.name) or (
-                dense.start(session=session, text=text, vector=preset)
-                if isinstance(dense, DenseRanker)
-                else dense.start(session=session, text=text)
+            dense_query = queries.get(self.dense.name) or _start(
+                self.dense, session=session, text=text, vectors=vectors
             )
             pool.signals.update(dense_query.signals(pool.ids))
         return pool, exhausted

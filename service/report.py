@@ -150,12 +150,18 @@ def build_report(
     if min_checkworthiness is not None:
         claims = [c for c in claims if c.checkworthiness is not None and c.checkworthiness >= min_checkworthiness]
     # One scope for every claim: the article and its copies left out, the check-worthiness filter applied.
+    # (Built without the request model's validation: a wire story may have more copies than a request may list.)
     scope = build_scope(
         session=session,
-        query=MatchQuery(
+        query=MatchQuery.model_construct(
             text="scope",
             exclude_source_ids=[source.id or 0, *(s.id or 0 for s in copies)],
             min_checkworthiness=min_checkworthiness,
+            published_after=None,
+            published_before=None,
+            outlets=None,
+            languages=None,
+            kinds=None,
         ),
     )
     vectors = _stored_vectors(matcher=matcher, session=session, claims=claims)

@@ -66,6 +66,7 @@ class QueryPool:
     texts: list[str]
     titles: list[str | None]
     prob: np.ndarray
+    features: np.ndarray  # the reranker's feature columns (`FEATURES` order) of each candidate
 
 
 def debate(qid: str) -> str:
@@ -92,7 +93,7 @@ def collect_pools(dataset: Path, split: str, *, keep: int, cache_root: Path = CA
     from service.schemas import MatchQuery
 
     corpus = dataset / "corpus.tsv"
-    cache = cache_root / f"crossencoder-pools-{corpus_key(corpus)}-{split}-{keep}.pkl"
+    cache = cache_root / f"crossencoder-pools-v2-{corpus_key(corpus)}-{split}-{keep}.pkl"
     if cache.exists():
         return pickle.loads(cache.read_bytes())
     encoder = Encoder()
@@ -108,6 +109,8 @@ def collect_pools(dataset: Path, split: str, *, keep: int, cache_root: Path = CA
                 query = MatchQuery(text=raw, k=keep)
                 pool, scores, _ = matcher.training_pool(session=session, query=query)
                 rows = np.argsort(-scores, kind="stable")[:keep]
+                columns = pool.features(matcher.clean(raw))
+                names = matcher.reranker.model_for(columns).features if matcher.reranker else ()
                 ids = [int(pool.ids[r]) for r in rows]
                 urls = dict(
                     session.exec(
@@ -124,6 +127,7 @@ def collect_pools(dataset: Path, split: str, *, keep: int, cache_root: Path = CA
                     texts=[pool.texts[r].text for r in rows],
                     titles=[pool.texts[r].title for r in rows],
                     prob=np.asarray(scores[rows], dtype=np.float64),
+                    features=np.column_stack([np.asarray(columns[n], dtype=np.float64)[rows] for n in names]),
                 )
             )
     finally:
@@ -313,6 +317,63 @@ def eval_pairs(pool: QueryPool, depth: int) -> list[tuple[str, str]]:
     return [(pool.text, pair_text(t, title)) for t, title in zip(pool.texts[:depth], pool.titles[:depth], strict=True)]
 
 
+STACK_C = (0.03, 0.1, 0.3, 1.0)
+
+
+def stack_matrix(pool: QueryPool, ce: np.ndarray | None, depth: int) -> np.ndarray:
+    """One row per top candidate: the reranker's features, its logit, and (if given) the cross-encoder's logit."""
+    n = min(depth, len(pool.docs))
+    parts = [pool.features[:n], logit(pool.prob[:n])[:, None]]
+    if ce is not None:
+        parts.append(np.asarray(ce[:n])[:, None])
+    return np.hstack(parts)
+
+
+def fit_stack(
+    pools: list[QueryPool], ce: dict[str, np.ndarray] | None, qrels: dict[str, set[str]], depth: int, c: float
+) -> Any:
+    """A standardised logistic regression over `stack_matrix` rows of these sentences (relevant = 1)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    x = np.vstack([stack_matrix(p, None if ce is None else ce[p.qid], depth) for p in pools])
+    y = np.concatenate([[d in qrels[p.qid] for d in p.docs[: min(depth, len(p.docs))]] for p in pools])
+    return make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=5000)).fit(x, y)
+
+
+def stacked_run(
+    pools: list[QueryPool], ce: dict[str, np.ndarray] | None, model: Any, depth: int
+) -> dict[str, list[str]]:
+    run = {}
+    for pool in pools:
+        n = min(depth, len(pool.docs))
+        key = model.decision_function(stack_matrix(pool, None if ce is None else ce[pool.qid], depth))
+        run[pool.qid] = [pool.docs[i] for i in np.argsort(-key, kind="stable")] + pool.docs[n:]
+    return run
+
+
+def stack_cv(
+    pools: list[QueryPool], oof: dict[str, np.ndarray], qrels: dict[str, set[str]], depths: list[int], folds: int
+) -> dict[str, float]:
+    """Grouped CV (by debate) of the stacked logistic over the held-out cross-encoder logits, with and without them."""
+    from sklearn.model_selection import GroupKFold
+
+    split = list(GroupKFold(n_splits=folds).split(pools, groups=[debate(p.qid) for p in pools]))
+    table = {}
+    for with_ce in (False, True):
+        for depth in depths:
+            for c in STACK_C:
+                run: dict[str, list[str]] = {}
+                for train_idx, test_idx in split:
+                    ce = oof if with_ce else None
+                    model = fit_stack([pools[i] for i in train_idx], ce, qrels, depth, c)
+                    run.update(stacked_run([pools[i] for i in test_idx], ce, model, depth))
+                name = f"stack {'+ce' if with_ce else 'features only'} depth={depth} C={c:g}"
+                table[name] = metrics.evaluate(run, qrels)["map@5"]
+    return table
+
+
 def write_meta(weights: Path, *, depth: int, weight: float, report: dict[str, Any]) -> Path:
     """The JSON the service reads beside the weights (`service.crossencoder.CrossEncoderModel`)."""
     from embeddings.encoder import default_model_path
@@ -355,10 +416,25 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=None, help="write the fitted top layers + head (.npz)")
     parser.add_argument("--limit", type=int, default=None, help="only the first N train sentences (timing)")
     parser.add_argument("--cache-dir", type=Path, default=CACHE_ROOT)
+    parser.add_argument("--save", type=Path, default=None, help="pickle the held-out and dev logits here")
+    parser.add_argument("--latency", type=Path, default=None, help="time a weights file (--out) on --depth pairs")
+    parser.add_argument(
+        "--stack",
+        type=Path,
+        default=None,
+        help="from a --save pickle: cross-validate a logistic over the reranker's features + the cross-encoder "
+        "logit (and without it), then score dev once with the best",
+    )
     args = parser.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
 
     started = time.perf_counter()
+    if args.stack is not None:
+        return stack_main(args)
+    if args.latency is not None:
+        pools = collect_pools(args.dataset, "train", keep=max(100, args.depth), cache_root=args.cache_dir)
+        print(json.dumps(latency(args.latency, pools, args.depth)))
+        return 0
     report: dict[str, Any] = {
         "depth": args.depth,
         "train_depth": args.train_depth,
@@ -386,6 +462,7 @@ def main() -> int:
 
     log(f"bottom layers done: {report['bottom_s']}s")
     epochs = args.epochs
+    saved: dict[str, Any] = {}
     if args.cv:
         from sklearn.model_selection import GroupKFold
 
@@ -403,6 +480,7 @@ def main() -> int:
             )
             log(f"fold {number} done")
         report["cv_train_s"] = round(time.perf_counter() - t0, 1)
+        saved["oof"] = oof
         cv: dict[str, dict[str, float]] = {}
         for e in range(1, args.epochs + 1):
             for d in sorted({d for d in DEPTH_GRID if d < args.depth} | {args.depth}):
@@ -442,9 +520,105 @@ def main() -> int:
             report["dev_depth"] = args.depth
             report["dev_pipeline"] = metrics.evaluate(reranked_run(dev_pools, {}, args.depth, None), dq)
             report["dev_reranked"] = metrics.evaluate(reranked_run(dev_pools, ce, args.depth, weight), dq)
+            saved["dev"] = ce
     report["seconds"] = round(time.perf_counter() - started, 1)
+    if args.save is not None:
+        args.save.write_bytes(pickle.dumps({**saved, "report": report}))
     if args.out is not None:
         write_meta(args.out, depth=args.depth, weight=1.0 if args.weight is None else args.weight, report=report)
+    print(json.dumps(report))
+    return 0
+
+
+def latency(weights: Path, pools: list[QueryPool], depth: int, *, queries: int = 40) -> dict[str, Any]:
+    """Milliseconds per query to score `depth` pairs on one thread: torch (fp32) and the int8 ONNX graph.
+
+    Both run the packaged model with the shipped top layers beside its own (`embeddings.finetuned.classifier`, as
+    the check-worthiness graph): all pairs of a query in one padded batch.
+    """
+    import tempfile
+
+    import torch
+    from tokenizers import Tokenizer
+    from transformers import AutoModel
+
+    from embeddings.encoder import DEFAULT_MODEL_NAME, default_model_path
+    from embeddings.finetuned import classifier
+    from embeddings.onnx import ensure_graph, open_session, read_layout
+
+    torch.set_num_threads(1)
+    layout = read_layout(default_model_path())
+    tokenizer = Tokenizer.from_file(str(layout.transformer / "tokenizer.json"))
+    tokenizer.enable_truncation(max_length=MAX_LENGTH)
+    tokenizer.enable_padding()
+    base = AutoModel.from_pretrained(str(layout.transformer), local_files_only=True, attn_implementation="eager")
+    model = classifier(base.eval(), weights)
+    chosen = pools[:queries]
+
+    def feed(pool: QueryPool) -> dict[str, np.ndarray]:
+        encodings = tokenizer.encode_batch(eval_pairs(pool, depth))
+        return {
+            "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
+            "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
+            "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
+        }
+
+    def timed(run: Callable[[dict[str, np.ndarray]], np.ndarray]) -> tuple[float, list[np.ndarray]]:
+        run(feed(chosen[0]))  # warm-up
+        start = time.perf_counter()
+        out = [run(feed(pool)) for pool in chosen]
+        return (time.perf_counter() - start) * 1000 / len(chosen), out
+
+    def torch_run(batch: dict[str, np.ndarray]) -> np.ndarray:
+        with torch.no_grad():
+            return model(*(torch.from_numpy(batch[k]) for k in ("input_ids", "attention_mask", "token_type_ids")))[
+                1
+            ].numpy()
+
+    torch_ms, torch_out = timed(torch_run)
+    with tempfile.TemporaryDirectory() as cache:
+        graph = ensure_graph(model_dir=layout.root, model_name=DEFAULT_MODEL_NAME, cache_dir=Path(cache), head=weights)
+        session = open_session(graph, threads=1)
+        onnx_ms, onnx_out = timed(lambda batch: session.run(["logit"], batch)[0])
+    agree = [float(np.corrcoef(a, b)[0, 1]) for a, b in zip(torch_out, onnx_out, strict=True) if len(a) > 1]
+    return {
+        "queries": len(chosen),
+        "pairs_per_query": depth,
+        "torch_fp32_ms_per_query": round(torch_ms, 1),
+        "onnx_int8_ms_per_query": round(onnx_ms, 1),
+        "onnx_vs_torch_logit_correlation_mean": round(float(np.mean(agree)), 4),
+    }
+
+
+def stack_main(args: argparse.Namespace) -> int:
+    saved = pickle.loads(args.stack.read_bytes())
+    keep = max(100, args.depth, args.train_depth)
+    train_qrels = metrics.read_qrels(args.dataset / "train" / "qrels.tsv")
+    pools = [
+        p for p in collect_pools(args.dataset, "train", keep=keep, cache_root=args.cache_dir) if p.qid in train_qrels
+    ]
+    qrels = {p.qid: train_qrels[p.qid] for p in pools}
+    epochs = int(saved["report"]["fit_epochs"])
+    oof = saved["oof"][epochs]
+    depths = sorted({d for d in DEPTH_GRID if d <= args.depth})
+    table = stack_cv(pools, oof, qrels, depths, args.folds)
+    best = max(table, key=lambda name: table[name])
+    best_plain = max((n for n in table if "features only" in n), key=lambda name: table[name])
+    report: dict[str, Any] = {"from": str(args.stack), "epochs": epochs, "stack_cv": table, "best": best}
+    report["best_features_only"] = best_plain
+    if args.dev:
+        dev_qrels = metrics.read_qrels(args.dataset / "dev" / "qrels.tsv")
+        dev_pools = [
+            p for p in collect_pools(args.dataset, "dev", keep=keep, cache_root=args.cache_dir) if p.qid in dev_qrels
+        ]
+        dq = {p.qid: dev_qrels[p.qid] for p in dev_pools}
+        for name in dict.fromkeys([best, best_plain]):
+            chosen = dict(part.split("=") for part in name.split() if "=" in part)
+            depth, c = int(chosen["depth"]), float(chosen["C"])
+            ce = None if "features only" in name else oof
+            dev_ce = None if ce is None else saved["dev"]
+            model = fit_stack(pools, ce, qrels, depth, c)
+            report[f"dev {name}"] = metrics.evaluate(stacked_run(dev_pools, dev_ce, model, depth), dq)
     print(json.dumps(report))
     return 0
 

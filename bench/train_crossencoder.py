@@ -1,7 +1,8 @@
 """Trains a cross-encoder reranker of the hybrid pipeline's top candidates on CLEF-2022 CheckThat! Task 2B.
 
-    python bench/train_crossencoder.py [--dataset ../shared/datasets/clef2022-2b] [--depth 30] [--layers 3]
-        [--epochs 2] [--cv] [--dev] [--out PATH]
+    python bench/train_crossencoder.py --cv --dev [--layers 1] [--epochs 2] [--folds 3] [--out W.npz --save R.pkl]
+    python bench/train_crossencoder.py --stack R.pkl --dev      # a logistic over the reranker's features + logit
+    python bench/train_crossencoder.py --latency W.npz --depth 20
 
 The model is the packaged all-MiniLM-L6-v2 read as a cross-encoder: ``[CLS] sentence [SEP] claim — title [SEP]``
 (token types 0 / 1), its top ``--layers`` transformer layers fine-tuned, then mean pooling and a linear head
@@ -9,15 +10,19 @@ The model is the packaged all-MiniLM-L6-v2 read as a cross-encoder: ``[CLS] sent
 per pair and are reused every epoch. Each train sentence's candidates are the product's own: the top
 ``--train-depth`` of `Matcher.training_pool` (dense + BM25 + USE, ordered by the logistic reranker), with its
 relevant claims added when the pipeline missed them. The loss is listwise: softmax cross-entropy over one
-sentence's candidates, the relevant ones as targets.
+sentence's relevant candidates and ``--negatives`` of its other candidates drawn anew each epoch.
 
-At query time the top ``--depth`` candidates of the logistic reranker are re-ordered by
-``cross-encoder logit + weight * logit(reranker probability)``; the weight is chosen on train.
+At query time the top ``depth`` candidates of the logistic reranker are re-ordered by
+``cross-encoder logit + weight * logit(reranker probability)``.
 
 ``--cv``: grouped k-fold cross-validation on the train sentences (a fold holds whole debates: the sentence id
-names its debate), reporting MAP@5 of the held-out sentences for the pipeline alone, the cross-encoder alone and
-each blend weight. ``--dev``: fits on all train sentences and scores the dev sentences once. Prints one JSON object.
-Only train (and with ``--dev`` the dev) splits are read; corpus texts are never written anywhere.
+names its debate), reporting MAP@5 of the held-out sentences for every (epochs, depth, weight); the best is
+the configuration. ``--dev``: fits it on all train sentences and scores the dev sentences once. Prints one JSON
+object. Only train (and with ``--dev`` the dev) splits are read; corpus texts are never written to the repository
+(the candidate pools are cached under data/bench/, which git ignores).
+
+Measured (December 2026, README "Claims inside speeches"): train CV 0.562 -> 0.61, dev 0.443 -> 0.456-0.469:
+below the 0.50 set for shipping it, so the service does not use it.
 """
 
 from __future__ import annotations
@@ -46,7 +51,7 @@ from bench.retrieval import CACHE_ROOT, corpus_key, doc_id_of, ensure_store, rea
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DATASET = REPO_ROOT.parent / "shared" / "datasets" / "clef2022-2b"
 SEED = 20222
-FOLDS = 5
+FOLDS = 3
 MAX_LENGTH = 128
 LR_LAYERS = 5e-5
 LR_HEAD = 1e-3
@@ -406,7 +411,7 @@ def main() -> int:
     parser.add_argument("--dataset", type=Path, default=DATASET)
     parser.add_argument("--depth", type=int, default=30, help="candidates re-ordered at query time")
     parser.add_argument("--train-depth", type=int, default=30, help="candidates per train sentence")
-    parser.add_argument("--layers", type=int, default=3, help="top transformer layers fine-tuned")
+    parser.add_argument("--layers", type=int, default=1, help="top transformer layers fine-tuned")
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--folds", type=int, default=FOLDS)
     parser.add_argument("--negatives", type=int, default=7, help="hard negatives per sentence per step")

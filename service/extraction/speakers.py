@@ -99,6 +99,8 @@ _SPEECH_VERB = rf"(?:{_SPEECH_WORDS})\b"
 _PRONOUN_VERB = rf"(?:{_SPEECH_WORDS}|expects|estimates|plans|believes|thinks)\b"
 _ADVERBIAL = (
     r"(?:[ \t]+(?:also|later|earlier|previously|then|again|(?:on|last|this)[ \t]+\w{1,20}"
+    r"|(?:over|during)[ \t]+the[ \t]+\w{1,20}"
+    r"|in[ \t]+an?[ \t]+(?:[\w\-]{1,20}[ \t]+){0,2}(?:statement|address|interview|speech|post|video|message)"
     r"|(?:has|have|had)(?=[ \t]+(?:said|told|warned|denied|confirmed|admitted|promised|pledged|vowed|insisted"
     r"|claimed|argued|stated|announced)\b))){0,2}"
 )
@@ -125,7 +127,7 @@ _EN: Final = (
     re.compile(rf"^{_OPEN}{_NAME},[ \t]+(?:who|a|an|the)\b[^,]{{1,100}},[ \t]+{_SPEECH_VERB}"),
     # "Russia's chief of the general staff, Valery Gerasimov, said ...": the apposition is the name.
     re.compile(
-        rf"^{_OPEN}(?P<name>[^,]{{2,80}}),[ \t]+(?P<appos>[{_UP}][\w'’\-]+(?:[ \t]+[{_UP}][\w'’\-]+){{1,3}}),"
+        rf"^{_OPEN}(?P<name>[^,]{{2,80}}),[ \t]+(?P<appos>[{_UP}][\w'’\-]+(?:[ \t]+[{_UP}][\w'’\-]+){{0,3}}),"
         rf"{_ADVERBIAL}[ \t]+{_SPEECH_VERB}"
     ),
     # A trailing attribution ('..., the engineer said.') names the speaker of the whole
@@ -148,6 +150,13 @@ _EN: Final = (
         rf"(?:(?:[a-z][\w\-]*[ \t]+){{0,3}}?[a-z][\w\-]*,[ \t]+)?{_ROLE_PREFIX}{_NAME}"
     ),
     re.compile(rf"{_SPEECH_NAME}{_ADVERBIAL}[ \t]+{_SPEECH_VERB}"),
+    # "Finland's National Bureau of Investigation (NBI) said": the initials in brackets are not the verb's subject.
+    re.compile(rf"^{_OPEN}{_SPEECH_NAME}[ \t]+\([A-Z][A-Za-z]{{1,9}}\){_ADVERBIAL}[ \t]+{_SPEECH_VERB}"),
+    # "NTV television said", "Kyodo news agency reported": the outlet by its name.
+    re.compile(
+        rf"^{_OPEN}(?P<name>{_PROPER})[ \t]+(?:television|TV|radio|channel|news[ \t]+agency|agency|daily|newspaper)"
+        rf"{_ADVERBIAL}[ \t]+{_SPEECH_VERB}"
+    ),
     re.compile(
         rf"{_NAME}{_ADVERBIAL}(?:[ \t]+(?:has|have|had))?[ \t]+[a-z]{{2,20}}ed\b[^.!?]{{0,300}}?,[ \t]+saying\b"
     ),
@@ -287,7 +296,7 @@ def _from_match(match: re.Match[str]) -> Attribution | None:
     appos = groups.get("appos")
     key = "name"
     name = groups.get("name")
-    if appos and _looks_like_person_name(appos):
+    if appos and (_looks_like_person_name(appos) or _ACRONYM.fullmatch(appos)):
         key, name = "appos", appos
     if not name:
         return None
@@ -305,6 +314,10 @@ def _from_match(match: re.Match[str]) -> Attribution | None:
         return None
     pronoun = phrase.lower() in PRONOUNS
     return Attribution(phrase, start, start + len(phrase), pronoun=pronoun)
+
+
+# An organisation's initials ("Turkey's disaster management agency, AFAD, said"): the name it goes by.
+_ACRONYM: Final = re.compile(r"[A-Z]{2,10}")
 
 
 def _looks_like_person_name(text: str) -> bool:

@@ -1084,3 +1084,22 @@ def test_a_title_before_a_name_is_not_the_speaker(sentence: str, speaker: str) -
 def test_more_verbs_report_what_a_speaker_said(sentence: str, speaker: str) -> None:
     (claim,) = extract_claims(sentence)
     assert claim.speaker == speaker
+
+
+@pytest.mark.parametrize(
+    ("sentence", "speaker"),
+    [
+        # An organisation's initials in apposition are the name it goes by.
+        ("Velmora's flood control agency, VFCA, said the river would crest on Friday night.", "VFCA"),
+        # An outlet named before "television" or "news agency".
+        ("Orsk television said the bridge had been closed to trucks since the morning.", "Orsk"),
+        # Initials in brackets after the name, and an adverbial before the verb.
+        ("The Norvale Bureau of Investigation (NBI) said on Tuesday that an anchor had been raised.",
+         "Norvale Bureau of Investigation"),
+        ("The coast guard over the weekend warned that the search could last another week.", "the coast guard"),
+        ("President Ilse Marten in a televised address described the strike as unlawful.", "Ilse Marten"),
+    ],
+)  # fmt: skip
+def test_appositions_outlets_and_adverbials_before_the_verb(sentence: str, speaker: str) -> None:
+    (claim,) = extract_claims(sentence)
+    assert claim.speaker == speaker

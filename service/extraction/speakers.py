@@ -218,7 +218,44 @@ _KO: Final = (
     re.compile(rf"^(?P<name>[가-힣A-Za-z0-9]{{2,20}}?)(?:은|는)[ \t].{{0,300}}{_KO_VERB}\.?$"),
 )
 
-_PATTERNS: Final = {"en": _EN, "fr": _FR, "ru": _RU, "ko": _KO}
+# Spanish and Italian: the same frames as French (a subject of a few words, an apposition, the verb), with
+# their own verbs; in neither language are common nouns capitalised, so a subject is a phrase, not a name.
+_ES_VERB = (
+    r"(?:dijo|dijeron|afirm(?:ó|aron)|asegur(?:ó|aron)|declar(?:ó|aron)|señal(?:ó|aron)|explic(?:ó|aron)"
+    r"|indic(?:ó|aron)|inform(?:ó|aron)|anunci(?:ó|aron)|advirti(?:ó|eron)|confirm(?:ó|aron)|denunci(?:ó|aron)"
+    r"|expres(?:ó|aron)|agreg(?:ó|aron)|añadi(?:ó|eron)|reconoci(?:ó|eron)|neg(?:ó|aron)|sostuvo|sostuvieron"
+    r"|destac(?:ó|aron)|subray(?:ó|aron)|precis(?:ó|aron)|detall(?:ó|aron)|manifest(?:ó|aron)|describi(?:ó|eron)"
+    r"|admiti(?:ó|eron)|revel(?:ó|aron)|insisti(?:ó|eron)|estim(?:ó|aron)|calcul(?:ó|aron)"
+    r"|(?:ha|han|había|habían)[ \t]+(?:dicho|afirmado|asegurado|declarado|señalado|explicado|indicado"
+    r"|informado|anunciado|advertido|confirmado|negado|reconocido|estimado|calculado)"
+    r"|dice|afirma|asegura|declara|señala|explica|indica|informa|anuncia|advierte|confirma|estima)"
+)
+_IT_VERB = (
+    r"(?:(?:ha|hanno|aveva|avevano)[ \t]+(?:detto|dichiarato|affermato|spiegato|annunciato|riferito|sottolineato"
+    r"|aggiunto|confermato|precisato|descritto|assicurato|avvertito|denunciato|ammesso|negato|reso[ \t]+noto"
+    r"|fatto[ \t]+sapere|stimato)|dice|afferma|spiega|annuncia|riferisce|sottolinea|aggiunge|conferma|precisa"
+    r"|dichiara|assicura|avverte|denuncia|stima)"
+)
+_LATIN_SUBJECT = r"(?P<name>(?:[\w'’\-]{1,40}[ \t]+){0,5}?[\w'’\-]{1,40})(?:,[ \t]+(?P<appos>[^,]{2,60}),)?"
+_LATIN_DAYS = (
+    r"lunes|martes|miércoles|jueves|viernes|sábado|domingo"
+    r"|lunedì|martedì|mercoledì|giovedì|venerdì|sabato|domenica"
+)
+_LATIN_ADVERBIAL = rf"(?:[ \t]+(?:hoy|ayer|también|este|esta|oggi|ieri|anche|inoltre|{_LATIN_DAYS})){{0,2}}"
+# "según los medios ucranianos": a source of a few words, up to the clause's end or a relative "que"/"che".
+_SHORT_TO_END = r"(?P<name>[^,.;:!?\"“”«»]{2,60}?)(?=[ \t]*(?:[,.;:!?\"“”«»]|$)|[ \t]+(?:que|che)\b)"
+_ES: Final = (
+    re.compile(rf"^{_OPEN}(?!Según\b){_LATIN_SUBJECT}{_LATIN_ADVERBIAL}[ \t]+(?:no[ \t]+)?{_ES_VERB}\b"),
+    re.compile(rf"[,»\"”][ \t]*{_ES_VERB}[ \t]+{_TO_END}{_APPOSITION_NAME}(?:,[^,]{{1,80}})?[.!?]?$"),
+    re.compile(rf"\b[Ss]egún[ \t]+{_SHORT_TO_END}"),
+)
+_IT: Final = (
+    re.compile(rf"^{_OPEN}(?!Secondo\b|Come\b){_LATIN_SUBJECT}{_LATIN_ADVERBIAL}[ \t]+(?:non[ \t]+)?{_IT_VERB}\b"),
+    re.compile(rf"[,»\"”][ \t]*{_IT_VERB}[ \t]+{_TO_END}{_APPOSITION_NAME}(?:,[^,]{{1,80}})?[.!?]?$"),
+    re.compile(rf"\b(?:[Ss]econdo|[Cc]ome[ \t]+(?:riporta|riferisce|afferma|spiega|scrive))[ \t]+{_SHORT_TO_END}"),
+)
+
+_PATTERNS: Final = {"en": _EN, "fr": _FR, "ru": _RU, "ko": _KO, "es": _ES, "it": _IT}
 # A literal each of the slower patterns needs: without it, the pattern is not run.
 _NEEDLE_MARKS: Final = (
     ("as[ \\t]+saying", "quoted"),
@@ -327,7 +364,9 @@ def _looks_like_person_name(text: str) -> bool:
 
 # --------------------------------------------------------------------------- canonical phrase
 
-_DETERMINERS = re.compile(r"^(?:(?:the|a|an|le|la|les|un|une|des)[ \t]+|l['’][ \t]*)(?=\S)", re.IGNORECASE)
+_DETERMINERS = re.compile(
+    r"^(?:(?:the|a|an|le|la|les|un|une|des|el|los|las|una|il|lo|gli|i)[ \t]+|l['’][ \t]*)(?=\S)", re.IGNORECASE
+)
 _DOC_BY = re.compile(
     rf"^(?:(?:a|an|the|une?|le|la|les|l['’])[ \t]*)?(?:new[ \t]+|latest[ \t]+|own[ \t]+)?{_DOC_WORDS}\b"
     r".{0,80}?\b(?:by|in|from|of|par|de|du|dans)[ \t]+(?:the[ \t]+journal[ \t]+|la[ \t]+revue[ \t]+)?"

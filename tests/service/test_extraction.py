@@ -1103,3 +1103,22 @@ def test_more_verbs_report_what_a_speaker_said(sentence: str, speaker: str) -> N
 def test_appositions_outlets_and_adverbials_before_the_verb(sentence: str, speaker: str) -> None:
     (claim,) = extract_claims(sentence)
     assert claim.speaker == speaker
+
+
+@pytest.mark.parametrize(
+    ("sentence", "language", "speaker"),
+    [
+        ("El alcalde de Velmora, designado por el gobierno, informó hoy que cinco personas murieron.", "es",
+         "alcalde de Velmora"),
+        ("Las autoridades portuarias han afirmado que el puente seguirá cerrado hasta junio.", "es",
+         "autoridades portuarias"),
+        ("Murieron al menos doce personas, según los bomberos de Velmora.", "es", "bomberos de Velmora"),
+        ("Il sindaco Ilse Marten ha dichiarato che la diga non è a rischio.", "it", "Ilse Marten"),
+        ("Come riporta l'agenzia Orskpress, il ponte è stato chiuso.", "it", "Orskpress"),
+        # A sentence without a speech verb has no speaker.
+        ("La cifra de muertos aumentó a doce personas en la región.", "es", None),
+    ],
+)  # fmt: skip
+def test_spanish_and_italian_frames(sentence: str, language: str, speaker: str | None) -> None:
+    (claim,) = extract_claims(sentence)
+    assert claim.speaker == speaker

@@ -255,7 +255,31 @@ _IT: Final = (
     re.compile(rf"\b(?:[Ss]econdo|[Cc]ome[ \t]+(?:riporta|riferisce|afferma|spiega|scrive))[ \t]+{_SHORT_TO_END}"),
 )
 
-_PATTERNS: Final = {"en": _EN, "fr": _FR, "ru": _RU, "ko": _KO, "es": _ES, "it": _IT}
+# German: only the attributions that name their source in a phrase of their own ("laut X", "nach Angaben des X",
+# "X zufolge"). Every German noun is capitalised, so a capital does not make a name: report words ("Berichten
+# zufolge") are no source, and "Angaben aus Moskau zufolge" names Moscow.
+_DE_REPORT_WORDS = r"(?:[\w\-]*(?i:berichten|recherchen|angaben|informationen|schätzungen|aussagen|darstellung))"
+_DE_TOKEN = rf"(?!{_DE_REPORT_WORDS}\b)[{_UP}][\w'’.\-]*"
+_DE_SOURCE = rf"(?P<name>{_DE_TOKEN}(?:[ \t]+(?:(?:von|der|des|de|of|the|for|and)[ \t]+)?{_DE_TOKEN}){{0,5}})"
+_DE: Final = (
+    re.compile(
+        rf"\b(?:[Ll]aut|[Nn]ach[ \t]+(?:(?:eigenen|offiziellen|ersten)[ \t]+)?Angaben)[ \t]+"
+        rf"(?:(?:des|der|dem|den|von|vom)[ \t]+)?(?:(?:[a-zäöüß][\w\-]*)[ \t]+){{0,2}}{_DE_SOURCE}"
+    ),
+    re.compile(rf"\b{_DE_REPORT_WORDS}[ \t]+(?:aus|von|vom|des|der|dem)[ \t]+{_DE_SOURCE}[ \t]+zufolge\b"),
+    re.compile(rf"(?:^|[,;:][ \t]*){_DE_SOURCE}[ \t]+zufolge\b"),
+)
+
+_PATTERNS: Final = {
+    "en": _EN,
+    "fr": _FR,
+    "ru": _RU,
+    "ko": _KO,
+    # (English frames still apply after a language's own: quotes and "said" in an article of another language)
+    "es": _ES + _EN,
+    "it": _IT + _EN,
+    "de": _DE + _EN,
+}
 # A literal each of the slower patterns needs: without it, the pattern is not run.
 _NEEDLE_MARKS: Final = (
     ("as[ \\t]+saying", "quoted"),
@@ -365,7 +389,8 @@ def _looks_like_person_name(text: str) -> bool:
 # --------------------------------------------------------------------------- canonical phrase
 
 _DETERMINERS = re.compile(
-    r"^(?:(?:the|a|an|le|la|les|un|une|des|el|los|las|una|il|lo|gli|i)[ \t]+|l['’][ \t]*)(?=\S)", re.IGNORECASE
+    r"^(?:(?:the|a|an|le|la|les|un|une|des|el|los|las|una|il|lo|gli|i|der|die|das|dem|den)[ \t]+|l['’][ \t]*)(?=\S)",
+    re.IGNORECASE,
 )
 _DOC_BY = re.compile(
     rf"^(?:(?:a|an|the|une?|le|la|les|l['’])[ \t]*)?(?:new[ \t]+|latest[ \t]+|own[ \t]+)?{_DOC_WORDS}\b"

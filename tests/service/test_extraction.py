@@ -1122,3 +1122,19 @@ def test_appositions_outlets_and_adverbials_before_the_verb(sentence: str, speak
 def test_spanish_and_italian_frames(sentence: str, language: str, speaker: str | None) -> None:
     (claim,) = extract_claims(sentence)
     assert claim.speaker == speaker
+
+
+@pytest.mark.parametrize(
+    ("sentence", "speaker"),
+    [
+        ("Laut Polizei wurden in Velmora zwei Menschen verletzt.", "Polizei"),
+        ("Nach Angaben des Orsk Instituts fiel in der Stadt der Strom aus.", "Orsk Instituts"),
+        ("Der Feuerwehr zufolge wurden zwei Menschen verletzt.", "Feuerwehr"),
+        # Reports are not a source: a capitalised German noun is not a name.
+        ("Berichten zufolge wurden in Velmora zwei Menschen verletzt.", None),
+        ("Den Medien-Recherchen zufolge gibt es einen Haftbefehl gegen den Kapitän.", None),
+    ],
+)
+def test_german_attributions_that_name_their_source(sentence: str, speaker: str | None) -> None:
+    (claim,) = extract_claims(sentence)
+    assert claim.speaker == speaker

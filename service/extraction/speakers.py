@@ -270,6 +270,19 @@ _DE: Final = (
     re.compile(rf"(?:^|[,;:][ \t]*){_DE_SOURCE}[ \t]+zufolge\b"),
 )
 
+# Turkish: the speaker opens the sentence and a speech verb ends it (the minister's name, a comma, the clause, the
+# verb), or a name with its case ending comes before "göre" ("Kandilli'ye göre": according to Kandilli).
+_TR_UP = _UP + "İŞĞ"
+_TR_NAME = rf"[{_TR_UP}][\w'’.\-]*(?:[ \t]+[{_TR_UP}][\w'’.\-]*){{0,5}}"
+_TR_VERB = (
+    r"(?:dedi|söyledi|açıkladı|bildirdi|belirtti|ifade[ \t]+etti|kaydetti|duyurdu|aktardı|vurguladı"
+    r"|iddia[ \t]+etti|uyardı)"
+)
+_TR: Final = (
+    re.compile(rf"^{_OPEN}(?P<name>{_TR_NAME}),[^.!?]{{0,300}}\b{_TR_VERB}[.!?]?[\"”»]?$"),
+    re.compile(rf"(?P<name>{_TR_NAME})['’][a-zçğıöşü]{{1,4}}[ \t]+(?:alınan[ \t]+bilgi(?:ye|lere)[ \t]+)?göre\b"),
+)
+
 _PATTERNS: Final = {
     "en": _EN,
     "fr": _FR,
@@ -279,6 +292,7 @@ _PATTERNS: Final = {
     "es": _ES + _EN,
     "it": _IT + _EN,
     "de": _DE + _EN,
+    "tr": _TR + _EN,
 }
 # A literal each of the slower patterns needs: without it, the pattern is not run.
 _NEEDLE_MARKS: Final = (

@@ -1138,3 +1138,17 @@ def test_spanish_and_italian_frames(sentence: str, language: str, speaker: str |
 def test_german_attributions_that_name_their_source(sentence: str, speaker: str | None) -> None:
     (claim,) = extract_claims(sentence)
     assert claim.speaker == speaker
+
+
+@pytest.mark.parametrize(
+    ("sentence", "speaker"),
+    [
+        ("Vali Orhan Tekin, kentte 12 binanın yıkıldığını açıkladı.", "Vali Orhan Tekin"),
+        ("Kandilli'ye göre deprem 7 kilometre derinlikte oldu.", "Kandilli"),
+        # Without a speech verb at its end, the sentence's first name is no speaker.
+        ("Velmora, depremden en çok etkilenen kent oldu.", None),
+    ],
+)
+def test_turkish_frames(sentence: str, speaker: str | None) -> None:
+    (claim,) = extract_claims(sentence)
+    assert claim.speaker == speaker

@@ -474,8 +474,16 @@ def _interval(value: float, qualifier: Qualifier, second: float | None) -> tuple
     if qualifier == "upper":
         return -math.inf, value
     if qualifier == "range" and second is not None:
-        return value * (1 - rules.EXACT_TOLERANCE), second * (1 + rules.EXACT_TOLERANCE)
-    return value * (1 - rules.EXACT_TOLERANCE), value * (1 + rules.EXACT_TOLERANCE)
+        return value - _exact_margin(value), second + _exact_margin(second)
+    return value - _exact_margin(value), value + _exact_margin(value)
+
+
+def _exact_margin(value: float) -> float:
+    """How far an exact figure may lie from what it stands for: rounding, unless it was written to the unit."""
+    margin = abs(value) * rules.EXACT_TOLERANCE
+    if float(value).is_integer() and value % 10:
+        return min(margin, rules.WHOLE_NUMBER_TOLERANCE)
+    return margin
 
 
 def _counted_words(text: str, tokens: tuple[Token, ...], index: int, end: int) -> frozenset[str]:

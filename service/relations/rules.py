@@ -70,6 +70,9 @@ CROSS_LANGUAGE_MAX_RATIO: Final = 3.0
 
 # Two exact figures agree when they differ by at most this share (rounding: 1.2 million vs 1,203,000).
 EXACT_TOLERANCE: Final = 0.005
+# ... but a whole number that does not end in zero was written to the unit, not rounded: its share never reaches a
+# neighbouring count (133 injured and 132 injured are two counts; at 0.5% either side they used to overlap).
+WHOLE_NUMBER_TOLERANCE: Final = 0.49
 # "about / around / some / roughly / nearly X" stands for X +- this share.
 APPROXIMATE_TOLERANCE: Final = 0.03
 # "more than / over / at least X" stands for [X, X * (1 + BOUND_TOLERANCE)] and "up to / fewer than X"

@@ -146,6 +146,11 @@ def test_units_in_more_languages(text: str, language: str, unit: str) -> None:
         ("ten thousand visitors", "10 000 visitors", True),
         ("4.1%", "4.6%", False),
         ("a vote of 9 to 2", "a vote of 7 to 4", False),
+        # A whole number written to the unit is not a rounding of its neighbour; a round figure may be one.
+        ("133 injured", "132 injured", False),
+        ("5,434 dead", "5,437 dead", False),
+        ("5,434 dead", "5,430 dead", True),
+        ("1.2 million people", "1,203,000 people", True),
     ],
 )
 def test_number_compatibility(a: str, b: str, expected: bool) -> None:

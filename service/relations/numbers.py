@@ -135,6 +135,8 @@ _QUALIFIERS: Final[dict[str, Qualifier]] = {
 _QUALIFIER_AFTER_KO: Final[dict[str, Qualifier]] = {"이상": "lower", "이하": "upper", "여": "approx", "가량": "approx"}
 _RANGE_JOINERS: Final = frozenset({"-", "–", "—", "to", "à", "bis", "до", "і", "and", "et", "und", "и", "~"})
 _RANGE_OPENERS: Final = frozenset({"between", "from", "entre", "de", "zwischen", "von", "от", "від", "anywhere"})
+_CONJUNCTIONS: Final = frozenset({"and", "et", "und", "и", "і"})
+_BETWEEN: Final = frozenset({"between", "entre", "zwischen", "между", "між", "tra", "fra", "tussen", "między"})
 _TALLY_CUES: Final = frozenset({"vote", "votes", "voted", "won", "win", "beat", "lost", "score", "scored", "victory"})
 
 # Unit classes: words that count the same kind of thing (stems would miss soldiers ~ troops).
@@ -557,6 +559,9 @@ def find_numbers(
     tokens = tokenize(text) if tokens is None else tokens
     raws = [r for r in _raw_numbers(text, tokens, language) if all(r.end <= a or r.start >= b for a, b in skip)]
     mentions: list[NumberMention] = []
+    listed_after: dict[int, int] = {}  # a figure listed after another ("2.3 and 2.1"): the other's index
+    listed_unit: dict[int, str | None] = {}
+    named: set[int] = set()  # figures read as part of a name
     i = 0
     while i < len(raws):
         r = raws[i]
@@ -602,20 +607,30 @@ def find_numbers(
             if between in _RANGE_JOINERS and nxt.start - end <= 5:
                 second_value, second_end, second_index = nxt.value, nxt.end, nxt.first_token
                 second_scale = scale_value(tokens[second_index].lower) if second_index < len(tokens) else None
+                first_value = value
                 if second_scale is not None:
-                    scale = second_scale
-                    second_value *= scale
+                    second_value *= second_scale
                     second_end = tokens[second_index].end
                     second_index += 1
-                    if value < scale:
-                        value *= scale
+                    if first_value < second_scale:
+                        first_value *= second_scale
                 before_words = {t.lower for t in neighbours(tokens, r.start, r.start, 6, 0)}
-                if second_value < value or (between in {"-", "–", "to"} and before_words & _TALLY_CUES):
-                    qualifier = "tally"
-                else:
-                    qualifier = "range"
-                second, end, index = second_value, second_end, second_index
-                i += 1
+                tally_cue = bool(before_words & _TALLY_CUES)
+                # Two figures joined by a conjunction are a range only after "between" ("between 17 and 22");
+                # else they are a list of two figures ("magnitudes 2.3 and 2.1"), each read on its own, the
+                # second measured as the first. A falling pair joined by a dash ("won 3-1") is a tally.
+                just_before = {t.lower for t in neighbours(tokens, r.start, r.start, 2, 0)}
+                listed = between in _CONJUNCTIONS and not tally_cue and not just_before & _BETWEEN
+                if listed:
+                    listed_after[i + 1] = i
+                if not listed:
+                    value = first_value
+                    if second_value < value or (between in {"-", "–", "to"} and tally_cue):
+                        qualifier = "tally"
+                    else:
+                        qualifier = "range"
+                    second, end, index = second_value, second_end, second_index
+                    i += 1
         if qualifier == "exact":
             qualifier, qual_text = _qualifier_before(text, r.start)
         else:
@@ -636,11 +651,15 @@ def find_numbers(
                     end = after_end
             if unit not in _UNIT_CLASSES and _is_magnitude(text, tokens, r.start, index, end):
                 unit, unit_text = "magnitude", ""
+            if unit is None and i in listed_after and listed_unit.get(listed_after[i]) in _UNIT_CLASSES:
+                unit, unit_text = listed_unit[listed_after[i]], ""  # "magnitudes 2.3 and 2.1"
+        listed_unit[i] = unit
         # Nothing it counts or measures: no unit, or only the next word's stem ("Nord Stream 2 was damaged").
         counts_nothing = unit is None or (unit not in _UNIT_CLASSES and unit != "people")
         bare = qualifier in {"exact", "range", "tally"} and not r.is_clock and counts_nothing
-        if bare and _in_name(text, tokens, r.first_token, r.start):
-            i += 1  # "Nord Stream 2", "Victor 6000", "Route 66": part of a name, not a figure
+        if bare and (_in_name(text, tokens, r.first_token, r.start) or listed_after.get(i, -1) in named):
+            named.add(i)
+            i += 1  # "Nord Stream 2", "Victor 6000", "Route 66", "Nord Stream 1 and 2": part of a name, not a figure
             continue
         apposition = _AGE_BEFORE.search(text[max(0, r.start - 40) : r.start]) and _AGE_AFTER.match(text[end:])
         if bare and unit is None and second is None and apposition:

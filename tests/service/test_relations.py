@@ -75,6 +75,23 @@ def test_number_parsing(
     assert number.second == (pytest.approx(second) if second is not None else None)
 
 
+def test_a_falling_pair_joined_by_a_conjunction_is_a_list_not_a_tally() -> None:
+    listed = find_numbers("Seismographs recorded the two blasts at magnitudes 2.3 and 2.1.", "en")
+    assert [(n.value, n.qualifier, n.second) for n in listed][-2:] == [(2.3, "exact", None), (2.1, "exact", None)]
+    (first, second) = find_numbers("Les explosions, de magnitude 1,9 et 2,3, ont été enregistrées.", "fr")
+    assert [(n.value, n.unit) for n in (first, second)] == [(1.9, "magnitude"), (2.3, "magnitude")]
+    (ranged,) = find_numbers("Between 17 and 22 people died.", "en")
+    assert (ranged.qualifier, ranged.value, ranged.second) == ("range", 17, 22)
+    (tally,) = find_numbers("The motion passed by a vote of 9 to 2.", "en")
+    assert (tally.qualifier, tally.second) == ("tally", 2)
+    # Read one by one, the listed figure meets the other report's figure and the other one differs.
+    query = ClaimFacts("Seismographs recorded the two blasts at magnitudes 2.3 and 2.1.", language="en")
+    match = ClaimFacts("Les deux explosions, de magnitude 1,9 et 2,3, ont été enregistrées.", language="fr")
+    verdict = compare(query, match, similarity=0.7)
+    assert verdict.relation == "conflict"
+    assert [(s.query_value, s.match_value) for s in verdict.signals if s.kind == "number"] == [("2.1", "1,9")]
+
+
 def test_years_and_names_are_not_figures() -> None:
     assert find_numbers("The factory closed in 2019.", "en") == ()
     assert [n.value for n in find_numbers("The COVID-19 wave hit 300 towns.", "en")] == [300]

@@ -176,6 +176,14 @@ _UNIT_CLASSES: Final[dict[str, tuple[str, ...]]] = {
     "metres": ("metres", "meters", "m", "mètres", "метров", "метрів", "meter", "metern", "metros", "metri",
                "metrów", "metre"),
     "hectares": ("hectares", "ha", "гектаров", "гектарів"),
+    # an area and a volume are not a length: "600 square kilometres" flooded, "18 billion cubic metres" held
+    "km2": ("square kilometres", "square kilometers", "sq km", "km2", "km²", "kilomètres carrés", "km carrés",
+            "quadratkilometer", "quadratkilometern", "kilómetros cuadrados", "chilometri quadrati",
+            "quilômetros quadrados", "квадратных километров", "квадратних кілометрів", "кв. км", "кв км",
+            "kilometrów kwadratowych", "vierkante kilometer", "kilometrekare"),
+    "m3": ("cubic metres", "cubic meters", "m3", "m³", "mètres cubes", "kubikmeter", "kubikmetern",
+           "metros cúbicos", "metri cubi", "кубических метров", "кубометров", "кубометрів", "кубічних метрів",
+           "metrów sześciennych", "kubieke meter", "metreküp"),
     "degrees": ("degrees", "°c", "°", "degrés", "grad", "градусов", "градусів"),
     "days": ("days", "day", "jours", "tage", "tagen", "дней", "днів", "일", "días", "dias", "giorni", "gün",
              "dni", "dagen"),
@@ -234,7 +242,10 @@ _STATUS_CJK: Final = tuple(
 # A unit word with a trailing * is a beginning (any ending: "минут*" is минуты, минут, минутах).
 _UNITS: Final = WordTable((word, cls) for cls, words in _UNIT_CLASSES.items() for word in words)
 _unit_class = _UNITS.get
-_MULTIWORD_UNITS: Final = tuple(sorted((w for w in _UNITS.whole if " " in w or "/" in w), key=len, reverse=True))
+# Units of several words, a slash or a digit ("km/h", "square kilometres", "km²", "m3"), read before single words.
+_MULTIWORD_UNITS: Final = tuple(
+    sorted((w for w in _UNITS.whole if re.search(r"[\s/\d²³.]", w)), key=len, reverse=True)
+)
 _CURRENCY_SIGNS: Final = {"$": "usd", "€": "eur", "£": "gbp", "₽": "rub", "₴": "uah", "₩": "krw"}
 
 # Not glued to a word before it, except in kana and ideographs, which have no spaces ("船員22人"), and after the
@@ -378,10 +389,12 @@ def _unit_after(text: str, tokens: tuple[Token, ...], index: int, end: int) -> t
     """The unit class (or counted word's stem) after a figure, its surface form, and where it ends."""
     rest = text[end : end + 40].lower()
     stripped = rest.lstrip()
+    linked = re.sub(r"^(?:de|of|di)\s+", "", stripped)  # "18 milliards de mètres cubes"
     for word in _MULTIWORD_UNITS:
-        if stripped.startswith(word):
-            offset = end + (len(rest) - len(stripped)) + len(word)
-            return _UNITS.whole[word], text[offset - len(word) : offset], offset
+        for head in (stripped, linked):
+            if head.startswith(word) and not head[len(word) : len(word) + 1].isalnum():
+                offset = end + (len(rest) - len(head)) + len(word)
+                return _UNITS.whole[word], text[offset - len(word) : offset], offset
     if stripped[:1] in {"%", "°"} or stripped.startswith("°c"):
         sign = "°C" if stripped.startswith("°c") else stripped[:1]
         return _UNITS.whole[sign.lower()], sign, end + (len(rest) - len(stripped)) + len(sign)

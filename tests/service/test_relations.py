@@ -648,6 +648,13 @@ def test_a_figure_takes_no_unit_from_the_next_clause() -> None:
         ("Das Boot hatte Luft für 96 Stunden.", "de", [(96, "hours")]),
         ("El barco llevaba 21 tripulantes.", "es", [(21, "people")]),
         ("Tre minuti dopo arrivò la seconda scossa.", "it", [(3, "minutes")]),
+        # An area and a volume are not a length.
+        ("About 600 square kilometres were flooded.", "en", [(600, "km2")]),
+        ("Затоплено 600 квадратных километров.", "ru", [(600, "km2")]),
+        ("Some 600 km² lay under water.", "en", [(600, "km2")]),
+        ("The reservoir held 18 billion cubic metres.", "en", [(18e9, "m3")]),
+        ("Le réservoir contenait 18 milliards de mètres cubes.", "fr", [(18e9, "m3")]),
+        ("The river rose 10 metres in 60 km.", "en", [(10, "metres"), (60, "km")]),
     ],
 )
 def test_units_in_many_languages(text: str, language: str, expected: list[tuple[float, str | None]]) -> None:

@@ -153,10 +153,12 @@ def figures_agreeing(columns: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]
     return out
 
 
-def monotone(probability: np.ndarray, scores: np.ndarray) -> np.ndarray:
+def monotone(probability: np.ndarray, scores: np.ndarray, order: np.ndarray | None = None) -> np.ndarray:
     """The non-increasing fit (isotonic regression) of `probability` along the order of `scores` (descending,
-    ties in pool order): what each candidate shows, so that the score falls with rank."""
-    order = np.argsort(-np.asarray(scores, dtype=np.float64), kind="stable")
+    ties in pool order), or along `order` (rows, best first) when given: what each candidate shows, so that the
+    score falls with rank."""
+    if order is None:
+        order = np.argsort(-np.asarray(scores, dtype=np.float64), kind="stable")
     out = np.empty(len(order), dtype=np.float64)
     if order.size:
         out[order] = isotonic_regression(np.asarray(probability, dtype=np.float64)[order], increasing=False).x

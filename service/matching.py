@@ -435,6 +435,13 @@ class Scored:
     shown: np.ndarray
     extra: dict[str, np.ndarray]
     same_fact: np.ndarray | None = None
+    order: np.ndarray | None = None  # the rows in the answer's order (None: by key, descending, ties in pool order)
+
+    def rows(self) -> list[int]:
+        """The rows in the answer's order."""
+        if self.order is not None:
+            return [int(r) for r in self.order]
+        return np.argsort(-self.key, kind="stable").tolist()
 
     def public(self) -> np.ndarray:
         """The score shown and filtered on: within [0, 1] in every mode (calibrated probabilities already are;
@@ -655,7 +662,7 @@ class Matcher:
             pool, exhausted = self._pool(
                 session=session, text=text, mode=mode, depth=depth, scope=scope, options=options, vectors=vectors
             )
-            scored = self._score(pool, text=text, mode=mode, options=options)
+            scored = self._score(pool, text=text, mode=mode, options=options, per_source=query.per_source)
             matches = self._select(session, pool, scored, query=query, text=text, facts=facts)
             # Short because sources repeat (per_source) or claims vanished mid-search: look deeper, unless the pool's
             # last candidate already scores below min_score (a deeper one ranks lower and scores no higher).
@@ -696,14 +703,16 @@ class Matcher:
             return k * APPROXIMATE_OVERFETCH
         return k
 
-    def _score(self, pool: Pool, *, text: str, mode: str, options: MatchOptions) -> Scored:
+    def _score(self, pool: Pool, *, text: str, mode: str, options: MatchOptions, per_source: bool = True) -> Scored:
         """The order key of each candidate, the score it shows, and the extra signals to report with it.
 
         The order key is the mode's ranking score (and, when the pool mixes languages, the language-aware pair
         score). The score shown is the probability that the candidate's source states the query
         (`service.calibration`): in hybrid mode the isotonic fit of the verifier's probabilities along the
         ranking's order, elsewhere the ranking score through an increasing map; both fall with rank. Without a
-        calibration the ranking score stands (shown clipped to [0, 1] by `_select`).
+        calibration the ranking score stands (shown clipped to [0, 1] by `_select`). In hybrid mode the first
+        independent sources hold one in the query's language and one in another when the pool has them
+        (`multilingual.language_slots`), and the isotonic fit follows that order.
         """
         scores, extra = self.ranking_scores(pool, text=text, mode=mode, options=options)
         if self.calibration is None or not pool.ids.size or (mode == "hybrid" and "rrf" in extra):
@@ -714,8 +723,16 @@ class Matcher:
             probability = None if columns is None else self.calibration.verify(scale, columns)
             if columns is not None and probability is not None:
                 same_fact = self.calibration.verify(scale, figures_agreeing(columns))
-                shown = monotone(probability, scores)
-                return Scored(scores, shown, {**extra, "verifier": probability}, same_fact=same_fact)
+                order = np.argsort(-scores, kind="stable")
+                if scale == "mixed":
+                    order = multilingual.language_slots(
+                        order,
+                        pool.languages,
+                        claim_language(text),
+                        pool.groups() if per_source else np.arange(len(order)),
+                    )
+                shown = monotone(probability, scores, order)
+                return Scored(scores, shown, {**extra, "verifier": probability}, same_fact=same_fact, order=order)
         calibrated = self.calibration.probability(mode, scale, scores)
         return Scored(scores, scores if calibrated is None else calibrated, extra)
 
@@ -799,7 +816,7 @@ class Matcher:
         text: str,
         facts: relations.ClaimFacts | None = None,
     ) -> list[Match]:
-        scores, extra = scored.key, scored.extra
+        extra = scored.extra
         reported = {r.name: pool.signals[r.main_signal] for r in self.rankers if r.main_signal in pool.signals} | dict(
             extra
         )
@@ -810,7 +827,7 @@ class Matcher:
         # Stable sort: ties keep the order in which the rankers listed the candidates.
         chosen: list[int] = []
         seen_groups: set[int] = set()
-        for row in np.argsort(-scores, kind="stable").tolist():
+        for row in scored.rows():
             if query.min_score is not None and shown[row] < query.min_score:
                 continue
             if query.per_source:

@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from service import vectors
 from service.config import Settings
 from service.models import ClaimVector
-from service.multilingual import USE_KEY, anchor_agreement, anchors, crosslingual_scores
+from service.multilingual import USE_KEY, anchor_agreement, anchors, crosslingual_scores, language_slots
 from service.reindex import reindex
 from service.text.language import CLAIM_LANGUAGES as LANGUAGES
 from service.text.language import claim_language as detect_language
@@ -87,6 +87,30 @@ def test_same_language_candidates_keep_the_pipeline_order() -> None:
     )
     np.testing.assert_array_equal(english_only, base[[0, 2]])
     assert no_pair is None  # nothing to place: the pair scores are not computed
+
+
+def test_the_first_five_hold_a_source_in_another_language_and_one_in_the_querys() -> None:
+    # An English query whose first five sources are all English: the best other-language source (row 7; row 6 is
+    # another claim of a source already listed) takes the fifth place, the rows between keep their order.
+    languages = ["en", "en", "en", "en", "en", "en", "en", "de", "fr"]
+    groups = [0, 1, 2, 3, 4, 5, 2, 6, 7]
+    order = language_slots(range(9), languages, "en", groups)
+    assert order.tolist() == [0, 1, 2, 3, 7, 4, 5, 6, 8]
+    # One of the five is in another language already: nothing moves.
+    mixed = ["en", "en", "ru", "en", "en", "en", "de", "en", "en"]
+    assert language_slots(range(9), mixed, "en", range(9)).tolist() == list(range(9))
+    # An English query is not given an English source it lacks ...
+    foreign = ["ko", "ja", "ru", "de", "fr", "en", "en"]
+    assert language_slots(range(7), foreign, "en", range(7)).tolist() == list(range(7))
+    # ... but a Korean query is given its best Korean source in the fourth place, and rows of a group listed already
+    # count once.
+    assert language_slots(range(7), ["en", "en", "ru", "de", "fr", "ko", "ko"], "ko", range(7)).tolist() == [
+        0, 1, 2, 5, 3, 4, 6,
+    ]  # fmt: skip
+    # A Korean query whose five are all Korean is given its best source in another language in the fifth place.
+    assert language_slots(range(7), ["ko"] * 6 + ["en"], "ko", range(7)).tolist() == [0, 1, 2, 3, 6, 4, 5]
+    # Fewer than five sources: the order stands.
+    assert language_slots(range(3), ["en", "en", "en"], "ko", range(3)).tolist() == [0, 1, 2]
 
 
 def test_test_set_format() -> None:

@@ -730,6 +730,7 @@ class Matcher:
                         pool.languages,
                         claim_language(text),
                         pool.groups() if per_source else np.arange(len(order)),
+                        verified=probability,
                     )
                 shown = monotone(probability, scores, order)
                 return Scored(scores, shown, {**extra, "verifier": probability}, same_fact=same_fact, order=order)

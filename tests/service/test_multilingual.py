@@ -107,6 +107,14 @@ def test_the_first_five_hold_a_source_in_another_language_and_one_in_the_querys(
     assert language_slots(range(7), ["en", "en", "ru", "de", "fr", "ko", "ko"], "ko", range(7)).tolist() == [
         0, 1, 2, 5, 3, 4, 6,
     ]  # fmt: skip
+    # ... unless the verifier rates that Korean source below the one whose place it would take; a source in another
+    # language moves up whatever the verifier says of it.
+    korean = ["en", "en", "ru", "de", "fr", "ko", "ko"]
+    unlikely = [0.9, 0.8, 0.7, 0.6, 0.5, 0.1, 0.05]
+    assert language_slots(range(7), korean, "ko", range(7), verified=unlikely).tolist() == list(range(7))
+    likely = [0.9, 0.8, 0.7, 0.6, 0.5, 0.6, 0.05]
+    assert language_slots(range(7), korean, "ko", range(7), verified=likely).tolist() == [0, 1, 2, 5, 3, 4, 6]
+    assert language_slots(range(9), languages, "en", groups, verified=[0.9] * 7 + [0.0, 0.0]).tolist()[4] == 7
     # A Korean query whose five are all Korean is given its best source in another language in the fifth place.
     assert language_slots(range(7), ["ko"] * 6 + ["en"], "ko", range(7)).tolist() == [0, 1, 2, 3, 6, 4, 5]
     # Fewer than five sources: the order stands.

@@ -243,9 +243,7 @@ _STATUS_CJK: Final = tuple(
 _UNITS: Final = WordTable((word, cls) for cls, words in _UNIT_CLASSES.items() for word in words)
 _unit_class = _UNITS.get
 # Units of several words, a slash or a digit ("km/h", "square kilometres", "km²", "m3"), read before single words.
-_MULTIWORD_UNITS: Final = tuple(
-    sorted((w for w in _UNITS.whole if re.search(r"[\s/\d²³.]", w)), key=len, reverse=True)
-)
+_MULTIWORD_UNITS: Final = tuple(sorted((w for w in _UNITS.whole if re.search(r"[\s/\d²³.]", w)), key=len, reverse=True))
 _CURRENCY_SIGNS: Final = {"$": "usd", "€": "eur", "£": "gbp", "₽": "rub", "₴": "uah", "₩": "krw"}
 
 # Not glued to a word before it, except in kana and ideographs, which have no spaces ("船員22人"), and after the
@@ -752,6 +750,11 @@ def compatible(a: NumberMention, b: NumberMention) -> bool:
     """Whether two comparable figures can describe the same quantity."""
     if a.qualifier == "tally" or b.qualifier == "tally":
         return math.isclose(a.value, b.value) and math.isclose(a.second or 0, b.second or 0)
+    if a.qualifier == b.qualifier == "range" and a.second is not None and b.second is not None:
+        # Two ranges are two estimates: "aged 20 to 62" and "20 to 65" disagree on the oldest.
+        return all(
+            abs(x - y) <= _exact_margin(x) + _exact_margin(y) for x, y in ((a.value, b.value), (a.second, b.second))
+        )
     if a.qualifier == b.qualifier and a.qualifier in {"lower", "upper"}:
         # "gusts of up to 110 km/h" and "up to 150 km/h" give two different maxima: different figures.
         return math.isclose(a.value, b.value, rel_tol=rules.BOUND_TOLERANCE)

@@ -167,6 +167,9 @@ def test_units_in_more_languages(text: str, language: str, unit: str) -> None:
         ("133 injured", "132 injured", False),
         ("5,434 dead", "5,437 dead", False),
         ("5,434 dead", "5,430 dead", True),
+        # Two ranges are two estimates: they agree only at both ends.
+        ("aged 20 to 62 years", "aged 20 to 65 years", False),
+        ("10,000 to 15,000 soldiers", "10,000 to 15,000 soldiers", True),
         ("1.2 million people", "1,203,000 people", True),
     ],
 )

@@ -14,7 +14,7 @@ from __future__ import annotations
 import bisect
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final, Literal
 
 from service.relations import rules
@@ -156,7 +156,7 @@ _UNIT_CLASSES: Final[dict[str, tuple[str, ...]]] = {
                "жертв", "загиблих", "жертв", "kişi*", "ölü", "mortos", "pessoas", "osób", "zabitych",
                "mensen", "ludzi", "orang", "oameni", "persoane", "insan",
                # the people aboard a ship, a plane or a train
-               "crew", "passengers", "sailors", "seafarers", "équipage", "passagers", "marins", "besatzung",
+               "crew", "passengers", "occupants", "ocupantes", "occupanti", "insassen", "sailors", "seafarers", "équipage", "passagers", "marins", "besatzung",
                "passagiere", "tripulantes", "pasajeros", "passeggeri", "passageiros", "экипаж*", "пассажир*",
                "yolcu*", "mürettebat", "pasażer*", "bemanning", "passagiers", "شخص*", "أشخاص", "مواطن*",
                "trabajadores", "obreros", "trabalhadores", "operários", "lavoratori", "operai", "arbeiter",
@@ -216,13 +216,14 @@ _STATUS_WORDS: Final[dict[str, tuple[str, ...]]] = {
              "помер*", "ölü", "öldü", "ölüm*", "hayatını", "zabit*", "zginęł*", "zmarł*", "doden", "dode",
              "omgekomen", "قتلى", "قتيل*", "وفاة", "ضحايا", "مقتل",
              "حتفهم", "توفي", "وفيات", "死者", "死亡", "犠牲", "亡くな", "遇难", "罹难", "丧生",
-             "身亡"),
+             "身亡", "사망*", "숨져", "숨졌*", "숨진", "희생자*"),
     "missing": ("missing", "unaccounted", "disappeared", "disparu*", "vermisst*", "desaparecid*", "dispersi",
                 "disperso", "пропавш*", "пропал*", "безвест*", "зникл*", "безвіст*", "kayıp", "zaginion*",
-                "vermist", "vermisten", "مفقود", "行方不明", "安否不明", "失踪", "失联"),
+                "vermist", "vermisten", "مفقود", "行方不明", "安否不明", "失踪", "失联", "실종*"),
     "injured": ("injur*", "wounded", "hurt", "blessé*", "verletzt*", "verwundet*", "herid*", "ferit*", "ferid*",
                 "ранен*", "пострадавш*", "поранен*", "травмован*", "yaralı*", "yaraland*", "ranni", "ranny",
-                "rannych", "gewond*", "جرحى", "مصاب*", "جريح*", "إصابة", "負傷", "けが", "受伤", "伤者"),
+                "rannych", "gewond*", "جرحى", "مصاب*", "جريح*", "إصابة", "負傷", "けが", "受伤", "伤者", "부상*", "다쳤*",
+                "다친"),
     "moved": ("evacuat*", "displaced", "homeless", "évacu*", "déplacé*", "sans-abri", "sinistré*", "evakuiert*",
               "obdachlos*", "evacuad*", "desplazad*", "damnificad*", "sfollat*", "эвакуир*", "евакуй*", "tahliye",
               "ewakuowan*", "geëvacueerd*", "نازح", "避難", "撤离", "疏散"),
@@ -706,7 +707,31 @@ def find_numbers(
             )
         )
         i += 1
-    return tuple(mentions)
+    return _totals(text, mentions)
+
+
+# "179 of the 181 people on board": the second figure is the whole the first is part of ("179 de los 181", "179 из
+# 181", "181명 중 179명", "181人のうち179人"). The whole counts everyone, whatever befell the part.
+_PART_OF: Final = re.compile(
+    r"\s*(?:out of|of|sur|de|von|из|з|із|su|dei|delle|degli|dos|das|z|van)(?:\s+(?:the|los|las|les|den|der))?\s*$", re.I
+)
+_WHOLE_AFTER: Final = re.compile(
+    r"^\s*(?:[명人名])?\s*(?:중|のうち|中)|^[^\d]{0,40}?(?:из которых|из них|з яких|з них|of whom|of which|among them|dont"
+    r"|von denen|de los cuales|de las cuales|dei quali|delle quali|dos quais|das quais)\b",
+    re.I,
+)
+
+
+def _totals(text: str, mentions: list[NumberMention]) -> tuple[NumberMention, ...]:
+    """The mentions, a whole that another figure is part of taking no status of its own."""
+    out = list(mentions)
+    for k in range(len(out) - 1):
+        part, whole = out[k], out[k + 1]
+        if _PART_OF.fullmatch(text[part.end : whole.start]) and whole.status is not None:
+            out[k + 1] = replace(whole, status=None)
+        elif _WHOLE_AFTER.match(text[part.end : whole.start]) and part.status is not None:
+            out[k] = replace(part, status=None)
+    return tuple(out)
 
 
 def comparable(a: NumberMention, b: NumberMention, *, across_languages: bool = False) -> bool:

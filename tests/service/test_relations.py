@@ -528,11 +528,32 @@ def test_an_abbreviated_month_before_a_resolved_date_is_not_read_as_figures() ->
         ("Die Behörden meldeten 40 Tote.", "de", "dead"),  # "die" (the article) is not "died"; "Tote" is
         ("The bank approved 300 mortgage loans.", "en", None),  # "mortgage" is not "mort"
         ("Police dispersed 2,000 protesters.", "en", None),  # nor "dispersed" the Italian "dispersi"
+        ("이번 사고로 179명이 숨졌다.", "ko", "dead"),
+        ("부상자는 7명으로 집계됐다.", "ko", "injured"),
+        ("실종자 12명을 찾고 있다.", "ko", "missing"),
     ],
 )
 def test_what_happened_to_the_people_counted(text: str, language: str, status: str | None) -> None:
     (number,) = find_numbers(text, language)
     assert number.status == status
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("The crash killed 179 of the 181 people on board.", "en"),
+        ("Murieron 179 de los 181 ocupantes.", "es"),
+        ("На борту находились 181 человек, из которых погибли 179.", "ru"),
+        ("Il y avait 181 personnes à bord, dont 179 sont mortes.", "fr"),
+        ("탑승자 181명 중 179명이 사망했다.", "ko"),
+    ],
+)
+def test_a_whole_takes_no_status_from_its_part(text: str, language: str) -> None:
+    statuses = {n.value: n.status for n in find_numbers(text, language)}
+    assert statuses == {179: "dead", 181: None}
+    # So the whole meets the other report's whole, and the part its part: no "181 dead" against "179 dead".
+    query = ClaimFacts("The crash killed 179 of the 181 people on board.", language="en")
+    assert compare(query, ClaimFacts(text, language=language), similarity=0.8).relation == "same"
 
 
 def test_the_dead_and_the_missing_are_not_compared() -> None:

@@ -479,7 +479,26 @@ def compare(
         same_fact = False  # a negation on one side only, too loosely anchored to call a denial: not "same" either
     if not same_fact:
         return related(signals)
+    if not conflicting:
+        unmet = _unmet_figures(q, m)
+        if unmet and len(unmet) == sum(1 for n in q.numbers if n.unit is not None or n.status is not None):
+            # "Ten people died" is not stated by a report that gives no such figure (or gives 40 metres, or 151
+            # injured for 151 dead): the same story, not the same fact.
+            return related(
+                [*signals, *(Signal("number", describe(n), None, f"only the claim gives {describe(n)}") for n in unmet)]
+            )
     return Verdict("conflict" if conflicting else "same", tuple(signals))
+
+
+def _unmet_figures(q: _Analysis, m: _Analysis) -> list[NumberMention]:
+    """The query's figures of a counted or measured thing that no figure of the match agrees with."""
+    across = q.language != m.language
+    return [
+        qn
+        for qn in q.numbers
+        if (qn.unit is not None or qn.status is not None)
+        and not any(comparable(qn, mn, across_languages=across) and compatible(qn, mn) for mn in m.numbers)
+    ]
 
 
 def related(signals: Sequence[Signal]) -> Verdict:

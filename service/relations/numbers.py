@@ -156,26 +156,37 @@ _UNIT_CLASSES: Final[dict[str, tuple[str, ...]]] = {
                "жертв", "загиблих", "жертв", "kişi*", "ölü", "mortos", "pessoas", "osób", "zabitych",
                "mensen", "ludzi", "orang", "oameni", "persoane", "insan",
                # the people aboard a ship, a plane or a train
-               "crew", "passengers", "occupants", "ocupantes", "occupanti", "insassen", "sailors", "seafarers", "équipage", "passagers", "marins", "besatzung",
+               "crew", "passengers", "occupants", "ocupantes", "occupanti", "insassen", "sailors", "seafarers",
+               "équipage", "passagers", "marins", "besatzung",
                "passagiere", "tripulantes", "pasajeros", "passeggeri", "passageiros", "экипаж*", "пассажир*",
                "yolcu*", "mürettebat", "pasażer*", "bemanning", "passagiers", "شخص*", "أشخاص", "مواطن*",
                "trabajadores", "obreros", "trabalhadores", "operários", "lavoratori", "operai", "arbeiter",
+               # prisoners, hostages and detainees
+               "prisoners", "pows", "captives", "hostages", "detainees", "inmates", "prisonniers", "otages",
+               "gefangene", "kriegsgefangene", "geiseln", "presos", "prisioneros", "rehenes", "prigionieri",
+               "ostaggi", "пленных", "военнопленных", "заложников", "полонених", "військовополонених",
+               "заручників", "jeńców", "zakładników", "esir*", "rehine*",
                "bauarbeiter", "travailleurs", "ouvriers", "pracowników", "işçi*"),
-    "homes": ("households", "homes", "houses", "foyers", "haushalte"),
+    "homes": ("households", "homes", "houses", "dwellings", "foyers", "haushalte", "logements", "maisons",
+              "viviendas", "casas", "abitazioni", "wohnungen", "häuser", "домов", "жилых домов", "будинків",
+              "domów", "woningen", "konut*"),
     "jobs": ("jobs", "positions", "posts", "stellen", "emplois", "рабочих"),
-    "usd": ("$", "dollars", "dollar", "usd", "долларов", "доларів"),
+    "usd": ("$", "dollars", "dollar", "usd", "долларов", "доларів", "dólares", "dollari", "dolarów", "dolar",
+            "달러"),
     "eur": ("€", "euros", "euro", "eur", "евро", "євро"),
     "gbp": ("£", "pounds", "gbp"),
     "rub": ("₽", "рублей", "рубля", "руб", "rubles", "roubles"),
     "uah": ("₴", "гривень", "гривні", "грн", "hryvnias"),
     "krw": ("₩", "won", "원"),
-    "speed": ("km/h", "kilometres per hour", "kilometers per hour", "kph", "mph", "км/ч", "км/год"),
+    "speed": ("km/h", "kilometres per hour", "kilometers per hour", "miles per hour", "kph", "mph", "км/ч",
+              "км/год"),
     "km": ("km", "kilometres", "kilometers", "км", "kilomètres", "kilometre", "kilometer", "kilometern",
            "kilómetros", "chilometri", "quilômetros", "quilómetros", "kilometrów", "kilometr*", "километр*"),
     "miles": ("miles", "mile", "milles", "meilen", "millas", "miglia", "миль"),
     "metres": ("metres", "meters", "m", "mètres", "метров", "метрів", "meter", "metern", "metros", "metri",
                "metrów", "metre"),
-    "hectares": ("hectares", "ha", "гектаров", "гектарів"),
+    "hectares": ("hectares", "ha", "гектаров", "гектарів", "hectáreas", "ettari", "hektar", "hektarów",
+                 "hectare"),
     # an area and a volume are not a length: "600 square kilometres" flooded, "18 billion cubic metres" held
     "km2": ("square kilometres", "square kilometers", "sq km", "km2", "km²", "kilomètres carrés", "km carrés",
             "quadratkilometer", "quadratkilometern", "kilómetros cuadrados", "chilometri quadrati",
@@ -189,8 +200,8 @@ _UNIT_CLASSES: Final[dict[str, tuple[str, ...]]] = {
              "dni", "dagen"),
     "weeks": ("weeks", "week", "semaines", "wochen", "недель", "тижнів", "semanas", "settimane", "hafta",
               "tygodni", "weken"),
-    "hours": ("hours", "hour", "hrs", "heures", "stunden", "horas", "час*", "годин*", "saat", "godzin*",
-              "uur", "시간"),
+    "hours": ("hours", "hour", "hrs", "h", "heures", "heure", "stunden", "stunde", "horas", "час*", "годин*",
+              "saat", "godzin*", "uur", "시간"),
     "minutes": ("minutes", "minute", "minuten", "минут*", "хвилин*", "분", "minutos", "minuti", "dakika", "minut*"),
     # (and ages: "19-летний", "17-jährige", "19-letni", "19-jarige", and the Turkish one)
     "years": ("years", "year", "ans", "jahre", "jahren", "años", "anni", "anos", "лет", "років", "yıl", "yaşında*",
@@ -198,7 +209,7 @@ _UNIT_CLASSES: Final[dict[str, tuple[str, ...]]] = {
     "seconds": ("seconds", "secondes", "sekunden", "segundos", "secondi", "секунд*", "saniye", "sekund*",
                 "seconden", "秒", "초"),
     # the strength of an earthquake ("a 6.4 quake" is found by its words, "magnitude 6.4" before the figure)
-    "magnitude": ("magnitud*", "stärke", "büyüklüğ*", "магнитуд*", "магнітуд*", "규모",
+    "magnitude": ("magnitud*", "stärke", "büyüklüğ*", "şiddetinde", "магнитуд*", "магнітуд*", "규모",
                   "richter"),
     "duration": ("h:mm",),
 }  # fmt: skip
@@ -222,8 +233,8 @@ _STATUS_WORDS: Final[dict[str, tuple[str, ...]]] = {
                 "vermist", "vermisten", "مفقود", "行方不明", "安否不明", "失踪", "失联", "실종*"),
     "injured": ("injur*", "wounded", "hurt", "blessé*", "verletzt*", "verwundet*", "herid*", "ferit*", "ferid*",
                 "ранен*", "пострадавш*", "поранен*", "травмован*", "yaralı*", "yaraland*", "ranni", "ranny",
-                "rannych", "gewond*", "جرحى", "مصاب*", "جريح*", "إصابة", "負傷", "けが", "受伤", "伤者", "부상*", "다쳤*",
-                "다친"),
+                "rannych", "gewond*", "جرحى", "مصاب*", "جريح*", "إصابة", "負傷", "けが", "受伤", "伤者", "부상*",
+                "다쳤*", "다친"),
     "moved": ("evacuat*", "displaced", "homeless", "évacu*", "déplacé*", "sans-abri", "sinistré*", "evakuiert*",
               "obdachlos*", "evacuad*", "desplazad*", "damnificad*", "sfollat*", "эвакуир*", "евакуй*", "tahliye",
               "ewakuowan*", "geëvacueerd*", "نازح", "避難", "撤离", "疏散"),
@@ -716,15 +727,48 @@ _PART_OF: Final = re.compile(
     r"\s*(?:out of|of|sur|de|von|из|з|із|su|dei|delle|degli|dos|das|z|van)(?:\s+(?:the|los|las|les|den|der))?\s*$", re.I
 )
 _WHOLE_AFTER: Final = re.compile(
-    r"^\s*(?:[명人名])?\s*(?:중|のうち|中)|^[^\d]{0,40}?(?:из которых|из них|з яких|з них|of whom|of which|among them|dont"
-    r"|von denen|de los cuales|de las cuales|dei quali|delle quali|dos quais|das quais)\b",
+    r"^\s*(?:[명人名])?\s*(?:중|のうち|中)|^[^\d]{0,40}?(?:из которых|из них|з яких|з них|of whom|of which"
+    r"|among them|dont|von denen|de los cuales|de las cuales|dei quali|delle quali|dos quais|das quais)\b",
     re.I,
 )
 
 
+# "2 hours 24 minutes", "1 hour and 45 minutes", "1 h 45", "1 час 45 минут": one duration, as "2:24" is.
+_DURATION_JOINT: Final = re.compile(r"\s*(?:,|and|et|und|y|e|и|і|та)?\s*", re.I)
+
+
+def _durations(text: str, mentions: list[NumberMention]) -> list[NumberMention]:
+    """The mentions, hours followed by their minutes read as one duration (in seconds, as a clock time is)."""
+    out: list[NumberMention] = []
+    k = 0
+    while k < len(mentions):
+        hours = mentions[k]
+        minutes = mentions[k + 1] if k + 1 < len(mentions) else None
+        between = text[hours.end : minutes.start] if minutes is not None else ""
+        if (
+            minutes is not None
+            and hours.unit == "hours"
+            and hours.qualifier in {"exact", "approx"}
+            and minutes.qualifier == "exact"
+            and 0 < minutes.value < 60
+            and _DURATION_JOINT.fullmatch(between)
+            and (minutes.unit == "minutes" or (minutes.unit not in _UNIT_CLASSES and not between.strip()))
+        ):
+            value = hours.value * 3600 + minutes.value * 60
+            low, high = (value - 30, value + 30) if hours.qualifier == "exact" else _interval(value, "approx", None)
+            end = minutes.end if minutes.unit == "minutes" else minutes.start + len(_fmt(minutes.value))
+            shown = hours.display + text[hours.end : end]
+            out.append(replace(hours, value=value, low=low, high=high, unit="duration", display=shown, end=end))
+            k += 2
+            continue
+        out.append(hours)
+        k += 1
+    return out
+
+
 def _totals(text: str, mentions: list[NumberMention]) -> tuple[NumberMention, ...]:
     """The mentions, a whole that another figure is part of taking no status of its own."""
-    out = list(mentions)
+    out = _durations(text, mentions)
     for k in range(len(out) - 1):
         part, whole = out[k], out[k + 1]
         if _PART_OF.fullmatch(text[part.end : whole.start]) and whole.status is not None:

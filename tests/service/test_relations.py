@@ -564,12 +564,52 @@ def test_the_dead_and_the_missing_are_not_compared() -> None:
         ClaimFacts("At least 96 people were killed by the flood in Norvale."),
         similarity=0.7,
     )
-    assert not any(s.kind == "number" for s in verdict.signals)
+    # No figure is compared with the other; the missing are a figure only the claim gives.
+    assert verdict.relation == "related"
+    assert [s.explanation for s in verdict.signals if s.kind == "number"] == ["only the claim gives About 1,000 people"]
+
+
+def test_same_needs_a_figure_of_the_claim_that_the_match_gives() -> None:
+    # A report of another quantity (metres for the dead, the dead for the injured) or of none is not the claim.
+    query = ClaimFacts("The alley where the Norvale crush happened was about 40 metres long.")
+    dead = ClaimFacts("Спочатку повідомлялося про 40 загиблих у Норвалі.", language="uk")
+    assert compare(query, dead, similarity=0.8, same_fact_probability=0.9).relation == "related"
+    injured = ClaimFacts("Officials counted 151 people injured in the Norvale crush.")
+    killed = ClaimFacts("Officials said 151 people were killed in the Norvale crush.")
+    assert compare(injured, killed, similarity=0.9).relation == "related"
+    none = ClaimFacts("Officials said the Norvale crush left many people hurt.")
+    verdict = compare(injured, none, similarity=0.9)
+    assert (verdict.relation, [s.explanation for s in verdict.signals if s.kind == "number"]) == (
+        "related",
+        ["only the claim gives 151 people"],
+    )
+    # One figure of the claim met is enough; a duration in hours and minutes meets its clock time.
+    both = ClaimFacts("The Norvale crush killed 154 people and injured 133, officials said.")
+    part = ClaimFacts("Officials said the Norvale crush killed 154 people.")
+    assert compare(both, part, similarity=0.9).relation == "same"
+    race = ClaimFacts("Ana Ruiz won the Norvale marathon in 2 hours 24 minutes.")
+    clock = ClaimFacts("Ana Ruiz won the Norvale marathon, finishing in 2:24.")
+    assert compare(race, clock, similarity=0.9).relation == "same"
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "seconds"),
+    [
+        ("She won in 2 hours 24 minutes.", "en", 8640),
+        ("Contact was lost about 1 hour and 45 minutes into the dive.", "en", 6300),
+        ("Le contact a été perdu environ 1 h 45 après la plongée.", "fr", 6300),
+        ("Der Kontakt brach nach 1 Stunde und 45 Minuten ab.", "de", 6300),
+        ("Связь пропала через 1 час 45 минут.", "ru", 6300),
+    ],
+)
+def test_hours_and_their_minutes_are_one_duration(text: str, language: str, seconds: int) -> None:
+    (duration,) = find_numbers(text, language)
+    assert (duration.unit, duration.value) == ("duration", seconds)
 
 
 def test_miles_are_not_people() -> None:
     (gusts,) = find_numbers("Gusts of up to 80 miles per hour fanned the fire.", "en")
-    assert gusts.unit == "miles"
+    assert gusts.unit == "speed"  # miles per hour, as mph and km/h
     verdict = compare(
         ClaimFacts("Gusts of up to 80 miles per hour fanned the Norvale fire."),
         ClaimFacts("L'incendie de Norvale a fait 96 morts.", language="fr"),

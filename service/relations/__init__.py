@@ -203,9 +203,19 @@ def _number_signals(q: _Analysis, m: _Analysis) -> tuple[list[Signal], bool]:
                     )
                 )
             continue
-        # Rather a figure no other figure of the query accounts for: "2.3 and 2.1" against "1.9 and 2.3" is 2.1 vs 1.9.
-        unclaimed = [mn for mn in candidates if not any(o is not qn and compatible(o, mn) for o in q.numbers)]
-        best = max(unclaimed or candidates, key=lambda mn: alignment(qn, mn))
+        # A figure no other figure of the query accounts for: "2.3 and 2.1" against "1.9 and 2.3" is 2.1 vs 1.9; against
+        # "2.3" alone, and "from 115 to 97" against "97", the match gives only one of the two, which is no difference.
+        across = q.language != m.language
+        unclaimed = [
+            mn
+            for mn in candidates
+            if not any(
+                o is not qn and comparable(o, mn, across_languages=across) and compatible(o, mn) for o in q.numbers
+            )
+        ]
+        if not unclaimed:
+            continue
+        best = max(unclaimed, key=lambda mn: alignment(qn, mn))
         if other_days and qn.status is not None and qn.status == best.status:
             # A toll of the dead, missing, injured or displaced changes from day to day: an update.
             signals.append(

@@ -136,6 +136,17 @@ _QUALIFIER_AFTER_KO: Final[dict[str, Qualifier]] = {"이상": "lower", "이하":
 _RANGE_JOINERS: Final = frozenset({"-", "–", "—", "to", "à", "bis", "до", "і", "and", "et", "und", "и", "~"})
 _RANGE_OPENERS: Final = frozenset({"between", "from", "entre", "de", "zwischen", "von", "от", "від", "anywhere"})
 _CONJUNCTIONS: Final = frozenset({"and", "et", "und", "и", "і"})
+_FROM: Final = frozenset({"from", "de", "von", "с", "со", "з", "із", "da", "van", "od"})
+_CHANGE_TO: Final = frozenset({"to", "à", "a", "auf", "bis", "до", "al", "naar", "tot", "do"})
+# Beginnings of the words that say a figure changed.
+_CHANGE_WORDS: Final = (
+    "rose", "risen", "rise", "rising", "climb", "increas", "grew", "grown", "jump", "fell", "fallen", "drop",
+    "declin", "decreas", "lower", "raise", "revis", "reduc", "updat", "corrected", "passé", "grimp", "monté",
+    "baiss", "revu", "révis", "subió", "bajó", "aument", "pasó", "revis", "elev", "reduj", "redujo", "stieg",
+    "gestiegen", "sank", "gesunken", "korrigiert", "erhöht", "gesenkt", "salit", "sces", "aumentat", "вырос",
+    "увеличил", "снизил", "сократил", "уменьшил", "зрос", "збільшил", "зменшил", "знизил", "arttı", "yüksel",
+    "düştü",
+)  # fmt: skip
 _BETWEEN: Final = frozenset({"between", "entre", "zwischen", "между", "між", "tra", "fra", "tussen", "między"})
 _TALLY_CUES: Final = frozenset({"vote", "votes", "voted", "won", "win", "beat", "lost", "score", "scored", "victory"})
 
@@ -644,6 +655,11 @@ def find_numbers(
                 # second measured as the first. A falling pair joined by a dash ("won 3-1") is a tally.
                 just_before = {t.lower for t in neighbours(tokens, r.start, r.start, 2, 0)}
                 listed = between in _CONJUNCTIONS and not tally_cue and not just_before & _BETWEEN
+                # "lowered from 115 to 97", "stieg von 40 auf 53": a figure and what it became, two figures (but
+                # "estimates run from 10,000 to 15,000" is a range).
+                previous = neighbours(tokens, r.start, r.start, 1, 0)
+                changed = any(t.lower.startswith(_CHANGE_WORDS) for t in neighbours(tokens, r.start, r.start, 6, 0))
+                listed = listed or bool(previous and previous[0].lower in _FROM and between in _CHANGE_TO and changed)
                 if listed:
                     listed_after[i + 1] = i
                 if not listed:

@@ -90,6 +90,31 @@ def test_a_falling_pair_joined_by_a_conjunction_is_a_list_not_a_tally() -> None:
     verdict = compare(query, match, similarity=0.7)
     assert verdict.relation == "conflict"
     assert [(s.query_value, s.match_value) for s in verdict.signals if s.kind == "number"] == [("2.1", "1,9")]
+    # A report that gives one of the two figures gives no other: no difference.
+    one = ClaimFacts("Une explosion de magnitude 2,3 a été enregistrée.", language="fr")
+    assert not [s for s in compare(query, one, similarity=0.7).signals if s.kind == "number" and s.conflicting]
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Police lowered the death toll from 115 to 97.", "en"),
+        ("La policía bajó la cifra de muertos de 115 a 97.", "es"),
+        ("Die Zahl der Toten sank von 115 auf 97.", "de"),
+        ("Число погибших снизилось со 115 до 97.", "ru"),
+    ],
+)
+def test_a_figure_and_what_it_became_are_two_figures(text: str, language: str) -> None:
+    assert [(n.value, n.second) for n in find_numbers(text, language)] == [(115, None), (97, None)]
+    # The match that gives the new figure states the change's outcome; one that gives another figure differs.
+    query = ClaimFacts("Police lowered the Norvale death toll from 115 to 97.")
+    assert compare(query, ClaimFacts("The Norvale death toll now stands at 97."), similarity=0.8).relation == "same"
+    assert compare(query, ClaimFacts("The Norvale death toll now stands at 99."), similarity=0.8).relation == "conflict"
+
+
+def test_estimates_from_one_figure_to_another_are_a_range() -> None:
+    (estimate,) = find_numbers("Estimates run from 10,000 to 15,000 soldiers.", "en")
+    assert (estimate.qualifier, estimate.value, estimate.second) == ("range", 10_000, 15_000)
 
 
 def test_years_and_names_are_not_figures() -> None:

@@ -662,7 +662,14 @@ class Matcher:
             pool, exhausted = self._pool(
                 session=session, text=text, mode=mode, depth=depth, scope=scope, options=options, vectors=vectors
             )
-            scored = self._score(pool, text=text, mode=mode, options=options, per_source=query.per_source)
+            scored = self._score(
+                pool,
+                text=text,
+                mode=mode,
+                options=options,
+                per_source=query.per_source,
+                language_places=query.min_score is None,
+            )
             matches = self._select(session, pool, scored, query=query, text=text, facts=facts)
             # Short because sources repeat (per_source) or claims vanished mid-search: look deeper, unless the pool's
             # last candidate already scores below min_score (a deeper one ranks lower and scores no higher).
@@ -703,16 +710,27 @@ class Matcher:
             return k * APPROXIMATE_OVERFETCH
         return k
 
-    def _score(self, pool: Pool, *, text: str, mode: str, options: MatchOptions, per_source: bool = True) -> Scored:
+    def _score(
+        self,
+        pool: Pool,
+        *,
+        text: str,
+        mode: str,
+        options: MatchOptions,
+        per_source: bool = True,
+        language_places: bool = True,
+    ) -> Scored:
         """The order key of each candidate, the score it shows, and the extra signals to report with it.
 
         The order key is the mode's ranking score (and, when the pool mixes languages, the language-aware pair
         score). The score shown is the probability that the candidate's source states the query
         (`service.calibration`): in hybrid mode the isotonic fit of the verifier's probabilities along the
         ranking's order, elsewhere the ranking score through an increasing map; both fall with rank. Without a
-        calibration the ranking score stands (shown clipped to [0, 1] by `_select`). In hybrid mode the first
-        independent sources hold one in the query's language and one in another when the pool has them
-        (`multilingual.language_slots`), and the isotonic fit follows that order.
+        calibration the ranking score stands (shown clipped to [0, 1] by `_select`). In hybrid mode, unless the
+        answer is cut at a `min_score` (`language_places` False: a threshold asks for what clears it, in the
+        ranking's order, and a source moved up would pull the scores after it down), the first independent sources
+        hold one in the query's language and one in another when the pool has them (`multilingual.language_slots`),
+        and the isotonic fit follows that order.
         """
         scores, extra = self.ranking_scores(pool, text=text, mode=mode, options=options)
         if self.calibration is None or not pool.ids.size or (mode == "hybrid" and "rrf" in extra):
@@ -724,7 +742,7 @@ class Matcher:
             if columns is not None and probability is not None:
                 same_fact = self.calibration.verify(scale, figures_agreeing(columns))
                 order = np.argsort(-scores, kind="stable")
-                if scale == "mixed":
+                if scale == "mixed" and language_places:
                     order = multilingual.language_slots(
                         order,
                         pool.languages,

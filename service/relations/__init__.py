@@ -492,8 +492,9 @@ def compare(
     if not conflicting:
         unmet = _unmet_figures(q, m)
         if unmet and len(unmet) == sum(1 for n in q.numbers if n.unit is not None or n.status is not None):
-            # "Ten people died" is not stated by a report that gives no such figure (or gives 40 metres, or 151
-            # injured for 151 dead): the same story, not the same fact.
+            # None of the claim's counted or measured figures is in the match: "ten people died" is not stated by a
+            # report that gives no such figure, or 40 metres, or 151 injured for 151 dead (the same story, not the
+            # same fact). One figure met is enough: a report may give one of the claim's two.
             return related(
                 [*signals, *(Signal("number", describe(n), None, f"only the claim gives {describe(n)}") for n in unmet)]
             )

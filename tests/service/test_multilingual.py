@@ -210,3 +210,34 @@ def test_reindex_encodes_what_the_multilingual_encoder_missed(use_encoder, make_
     with make_client(fake, data_dir=data_dir, extra_encoders={USE_KEY: use_encoder}) as client:
         extra = client.app.state.runtime.extras[USE_KEY]
         assert extra.missing == 0 and len(extra.index) == 3 and extra.report.state == "loaded"
+
+
+PLACES_ENGLISH = [
+    "The Norvale ferry capsized on Monday with 212 passengers aboard, the coast guard said.",
+    "Rescuers pulled 180 survivors from the water after the Norvale ferry capsized, officials said.",
+    "The Norvale ferry operator said the vessel had passed a safety inspection in March.",
+    "Divers recovered 14 bodies from the hull of the Norvale ferry on Tuesday, the coast guard said.",
+    "The Norvale port authority suspended all ferry crossings after the capsizing, a spokesman said.",
+    "Families gathered at the Norvale terminal waiting for news of the ferry passengers, witnesses said.",
+]
+PLACES_FRENCH = "Le gouvernement a annoncé un deuil national de trois jours dans tout le pays."
+
+
+def test_the_first_five_hold_another_language_unless_cut_at_a_min_score(
+    real_encoder, use_encoder, make_client, tmp_path: Path
+) -> None:
+    """Real encoders and the shipped calibration: a weak French source takes the fifth place of a default answer; an
+    answer cut at a min_score keeps the ranking's order. Either way the score falls with rank."""
+    with make_client(real_encoder, data_dir=tmp_path / "data", extra_encoders={USE_KEY: use_encoder}) as client:
+        for n, text in enumerate([*PLACES_ENGLISH, PLACES_FRENCH]):
+            response = client.post("/sources", json={"text": text, "outlet": f"outlet{n}.example"})
+            assert response.status_code == 201, response.text
+        query = "The Norvale ferry capsized with 212 passengers on board."
+        plain = _match(client, query, k=7)
+        cut = _match(client, query, k=7, min_score=0.0)
+        for answer in (plain, cut):
+            scores = [m["score"] for m in answer]
+            assert scores == sorted(scores, reverse=True)
+        french = [m["claim"]["text"] == PLACES_FRENCH for m in plain]
+        assert french.index(True) == 4
+        assert True not in [m["claim"]["text"] == PLACES_FRENCH for m in cut[:5]]

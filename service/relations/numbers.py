@@ -142,7 +142,7 @@ _CHANGE_TO: Final = frozenset({"to", "à", "a", "auf", "bis", "до", "al", "naa
 _CHANGE_WORDS: Final = (
     "rose", "risen", "rise", "rising", "climb", "increas", "grew", "grown", "jump", "fell", "fallen", "drop",
     "declin", "decreas", "lower", "raise", "revis", "reduc", "updat", "corrected", "passé", "grimp", "monté",
-    "baiss", "revu", "révis", "subió", "bajó", "aument", "pasó", "revis", "elev", "reduj", "redujo", "stieg",
+    "baiss", "revu", "révis", "subió", "bajó", "aument", "pasó", "elevó", "elevad", "reduj", "stieg",
     "gestiegen", "sank", "gesunken", "korrigiert", "erhöht", "gesenkt", "salit", "sces", "aumentat", "вырос",
     "увеличил", "снизил", "сократил", "уменьшил", "зрос", "збільшил", "зменшил", "знизил", "arttı", "yüksel",
     "düştü",

@@ -115,6 +115,9 @@ def test_a_figure_and_what_it_became_are_two_figures(text: str, language: str) -
 def test_estimates_from_one_figure_to_another_are_a_range() -> None:
     (estimate,) = find_numbers("Estimates run from 10,000 to 15,000 soldiers.", "en")
     assert (estimate.qualifier, estimate.value, estimate.second) == ("range", 10_000, 15_000)
+    # "Eleven" is no change word, whatever it starts with.
+    *_, counted = find_numbers("Eleven analysts put it from 10,000 to 15,000 soldiers.", "en")
+    assert (counted.qualifier, counted.second) == ("range", 15_000)
 
 
 def test_years_and_names_are_not_figures() -> None:

@@ -192,10 +192,11 @@ _UNIT_CLASSES: Final[dict[str, tuple[str, ...]]] = {
     "speed": ("km/h", "kilometres per hour", "kilometers per hour", "miles per hour", "kph", "mph", "км/ч",
               "км/год"),
     "km": ("km", "kilometres", "kilometers", "км", "kilomètres", "kilometre", "kilometer", "kilometern",
-           "kilómetros", "chilometri", "quilômetros", "quilómetros", "kilometrów", "kilometr*", "километр*"),
+           "kilómetros", "chilometri", "quilômetros", "quilómetros", "kilometrów", "kilometr*", "километр*",
+           "킬로미터"),
     "miles": ("miles", "mile", "milles", "meilen", "millas", "miglia", "миль"),
     "metres": ("metres", "meters", "m", "mètres", "метров", "метрів", "meter", "metern", "metros", "metri",
-               "metrów", "metre"),
+               "metrów", "metre", "미터"),
     "hectares": ("hectares", "ha", "гектаров", "гектарів", "hectáreas", "ettari", "hektar", "hektarów",
                  "hectare"),
     # an area and a volume are not a length: "600 square kilometres" flooded, "18 billion cubic metres" held
@@ -611,12 +612,22 @@ def find_numbers(
             i += 1
             continue
         value, index, end = r.value, r.first_token, r.end
-        # A scale word glued to the figure ("45mila", "3mil").
+        # A unit glued to the figure ("300km", "150m", "251미터"), else a scale word ("45mila", "3mil", "$4m").
         glued = re.match(r"[^\W\d_]+", text[end : end + 12])
-        glued_scale = scale_value(glued.group(0).lower(), glued=True) if glued else None
-        if glued and glued_scale is not None:
-            value *= glued_scale
-            end += len(glued.group(0))
+        glued_text = glued.group(0) if glued else ""
+        glued_unit = _glued_unit(text, r.start, end, glued_text.lower()) if glued else None
+        latin = re.match(r"[a-zA-Z]+", glued_text)
+        if glued and not glued_unit and latin and latin.group(0) != glued_text:
+            # "150m로": a unit with a Korean particle glued after it
+            glued_unit = _glued_unit(text, r.start, end, latin.group(0).lower())
+            glued_text = latin.group(0) if glued_unit else glued_text
+        glued_scale = scale_value(glued_text.lower(), glued=True) if glued and not glued_unit else None
+        if glued and not glued_unit and glued_scale is None and latin:
+            glued_scale = scale_value(latin.group(0).lower(), glued=True)  # "$4m는"
+            glued_text = latin.group(0) if glued_scale is not None else glued_text
+        if glued and (glued_unit or glued_scale is not None):
+            value *= glued_scale or 1
+            end += len(glued_text)
         # Scale word after the figure ("1.2 million", "5 миллиардов", "$4bn").
         after = (
             scale_value(tokens[index].lower, glued=tokens[index].start == end)
@@ -680,6 +691,8 @@ def find_numbers(
         sign = text[max(0, r.start - 1) : r.start]
         if sign in _CURRENCY_SIGNS:
             unit, unit_text = _CURRENCY_SIGNS[sign], sign
+        elif glued_unit:
+            unit, unit_text = glued_unit, glued_text
         if r.is_clock:
             unit = "duration"
         else:
@@ -780,6 +793,24 @@ def _durations(text: str, mentions: list[NumberMention]) -> list[NumberMention]:
         out.append(hours)
         k += 1
     return out
+
+
+# What a glued "m" counts in millions when the next word names it ("2.6m people", "4m barrels" are not metres).
+_COUNTED_IN_MILLIONS: Final = frozenset({"people", "usd", "eur", "gbp", "rub", "uah", "krw", "homes", "jobs"})
+
+
+def _glued_unit(text: str, start: int, end: int, word: str) -> str | None:
+    """The unit class of a word glued to the figure at ``start:end`` ("300km", "150m", "251미터"), or None: a glued
+    "m" after a currency sign or before what it counts is a million ("$4m", "2.6m people")."""
+    unit = _unit_class(word)
+    if unit not in _UNIT_CLASSES:
+        return None
+    if word == "m":
+        following = re.match(r"\s*([^\W\d_]+)", text[end + 1 : end + 30])
+        counted = _unit_class(following.group(1).lower()) if following else None
+        if text[max(0, start - 1) : start] in _CURRENCY_SIGNS or counted in _COUNTED_IN_MILLIONS:
+            return None
+    return unit
 
 
 def _totals(text: str, mentions: list[NumberMention]) -> tuple[NumberMention, ...]:

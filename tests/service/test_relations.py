@@ -747,6 +747,12 @@ def test_a_figure_takes_no_unit_from_the_next_clause() -> None:
         ("The reservoir held 18 billion cubic metres.", "en", [(18e9, "m3")]),
         ("Le réservoir contenait 18 milliards de mètres cubes.", "fr", [(18e9, "m3")]),
         ("The river rose 10 metres in 60 km.", "en", [(10, "metres"), (60, "km")]),
+        # A unit glued to its figure; a glued "m" after a currency sign or before what it counts is a million.
+        ("The rocket flew 300km before it fell.", "en", [(300, "km")]),
+        ("고도는 150m로 낮아졌다.", "ko", [(150, "metres")]),
+        ("활주로 끝에서 251미터 떨어진 곳이다.", "ko", [(251, "metres")]),
+        ("The fund raised $4m last year.", "en", [(4e6, "usd")]),
+        ("Some 2.6m people fled the floods.", "en", [(2.6e6, "people")]),
     ],
 )
 def test_units_in_many_languages(text: str, language: str, expected: list[tuple[float, str | None]]) -> None:

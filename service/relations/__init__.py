@@ -184,8 +184,9 @@ def _number_signals(q: _Analysis, m: _Analysis) -> tuple[list[Signal], bool]:
     signals: list[Signal] = []
     other_days = _other_days(q, m)
     updated = False
+    across = q.language != m.language
     for qn in q.numbers:
-        candidates = [mn for mn in m.numbers if comparable(qn, mn, across_languages=q.language != m.language)]
+        candidates = [mn for mn in m.numbers if comparable(qn, mn, across_languages=across)]
         if not candidates:
             continue
         agreeing = [mn for mn in candidates if compatible(qn, mn)]
@@ -205,14 +206,7 @@ def _number_signals(q: _Analysis, m: _Analysis) -> tuple[list[Signal], bool]:
             continue
         # A figure no other figure of the query accounts for: "2.3 and 2.1" against "1.9 and 2.3" is 2.1 vs 1.9; against
         # "2.3" alone, and "from 115 to 97" against "97", the match gives only one of the two, which is no difference.
-        across = q.language != m.language
-        unclaimed = [
-            mn
-            for mn in candidates
-            if not any(
-                o is not qn and comparable(o, mn, across_languages=across) and compatible(o, mn) for o in q.numbers
-            )
-        ]
+        unclaimed = [mn for mn in candidates if not any(o is not qn and _agree(o, mn, across) for o in q.numbers)]
         if not unclaimed:
             continue
         best = max(unclaimed, key=lambda mn: alignment(qn, mn))
@@ -490,8 +484,9 @@ def compare(
     if not same_fact:
         return related(signals)
     if not conflicting:
-        unmet = _unmet_figures(q, m)
-        if unmet and len(unmet) == sum(1 for n in q.numbers if n.unit is not None or n.status is not None):
+        counted = [n for n in q.numbers if n.unit is not None or n.status is not None]
+        unmet = [n for n in counted if not any(_agree(n, mn, q.language != m.language) for mn in m.numbers)]
+        if unmet and len(unmet) == len(counted):
             # None of the claim's counted or measured figures is in the match: "ten people died" is not stated by a
             # report that gives no such figure, or 40 metres, or 151 injured for 151 dead (the same story, not the
             # same fact). One figure met is enough: a report may give one of the claim's two.
@@ -501,15 +496,9 @@ def compare(
     return Verdict("conflict" if conflicting else "same", tuple(signals))
 
 
-def _unmet_figures(q: _Analysis, m: _Analysis) -> list[NumberMention]:
-    """The query's figures of a counted or measured thing that no figure of the match agrees with."""
-    across = q.language != m.language
-    return [
-        qn
-        for qn in q.numbers
-        if (qn.unit is not None or qn.status is not None)
-        and not any(comparable(qn, mn, across_languages=across) and compatible(qn, mn) for mn in m.numbers)
-    ]
+def _agree(a: NumberMention, b: NumberMention, across_languages: bool) -> bool:
+    """Whether two figures count the same kind of thing and can be the same quantity."""
+    return comparable(a, b, across_languages=across_languages) and compatible(a, b)
 
 
 def related(signals: Sequence[Signal]) -> Verdict:

@@ -747,7 +747,7 @@ def find_numbers(
             )
         )
         i += 1
-    return _totals(text, mentions)
+    return _totals(text, _durations(text, mentions))
 
 
 # "179 of the 181 people on board": the second figure is the whole the first is part of ("179 de los 181", "179 из
@@ -815,7 +815,7 @@ def _glued_unit(text: str, start: int, end: int, word: str) -> str | None:
 
 def _totals(text: str, mentions: list[NumberMention]) -> tuple[NumberMention, ...]:
     """The mentions, a whole that another figure is part of taking no status of its own."""
-    out = _durations(text, mentions)
+    out = list(mentions)
     for k in range(len(out) - 1):
         part, whole = out[k], out[k + 1]
         if _PART_OF.fullmatch(text[part.end : whole.start]) and whole.status is not None:

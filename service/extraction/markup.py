@@ -30,6 +30,7 @@ from typing import Final
 from service.extraction.model import ArticleMeta
 from service.text.language import CJK_CHARACTER
 from service.text.months import MONTH_PATTERN, month_number
+from service.text.words import read_patterns, read_terms
 
 # Metadata-ish lines (captions, boilerplate, bylines) are short; a long paragraph that
 # merely starts like one is prose and must be kept.
@@ -73,33 +74,11 @@ _RELATED = re.compile(
     r"|читайте\s+(?:также|тоже)|смотрите\s+также|по\s+теме|관련\s*기사)\s*[*_]*\s*:",
     re.IGNORECASE,
 )
-_BOILERPLATE = re.compile(
-    r"(?:share\s+(?:this|on)\b|subscribe\b|sign\s+up\b|follow\s+us\b"
-    r"|click\s+here\b|advertisement$|get\s+(?:our|the)\s+(?:\w+\s+)?newsletter\b"
-    r"|join\s+(?:us|our)\b|download\s+(?:our|the)\s+app\b|listen\s+to\s+this\s+article\b"
-    r"|continue\s+reading\b|©|\(c\)\s|copyright\b|all\s+rights\s+reserved\b"
-    r"|this\s+(?:article|story|interview|transcript)\s+(?:was|has\s+been)\s+(?:originally\s+|first\s+)?"
-    r"(?:published|updated|edited|condensed)\b"
-    r"|\(?(?:additional\s+)?(?:reporting|writing|editing|research)\s+by\b|compiled\s+by\b"
-    r"|\d{1,3}\s*min(?:ute)?s?\s+read\b|updated\s+\d{1,3}\s+(?:minutes?|hours?|days?)\s+ago\b"
-    r"|(?:tags?|topics?|filed\s+under)\s*:|most\s+(?:read|popular|viewed)\b|comments?\s*(?:\(\d+\))?$"
-    r"|skip\s+to\s+(?:main\s+)?content\b|sign\s+in\b|log\s+in\b|trending\b|for\s+immediate\s+release\b"
-    r"|(?:media|press|investor)\s+(?:contacts?|enquiries|inquiries)\b|contacts?\s*:"
-    r"|editor['’]?s\s+note\s*:|we\s+want\s+to\s+hear\s+from\s+you\b|support\s+(?:our|independent)\s+journalism\b"
-    r"|abonnez-vous\b|inscrivez-vous\b|publicité$|partager\b|suivez-nous\b|newsletter\b|réagir\b"
-    r"|(?:\d+\s+)?commentaires?\b|mis\s+à\s+jour\s+le\b|cet\s+article\s+(?:a\s+été|est)\b"
-    r"|подпис(?:ывайтесь|аться|ка|витесь)\b|реклама$|поделиться\b|комментари(?:и|ев)\b|теги\s*:"
-    r"|источник\s*:|наш\s+телеграм|присоединяйтесь\b"
-    r"|무단\s*전재|저작권자|구독)",
-    re.IGNORECASE,
-)
+# Page furniture and press-release boilerplate at a line's start (service/data/words/boilerplate.txt: one regular
+# expression a line).
+_BOILERPLATE = re.compile("(?:" + "|".join(read_patterns("boilerplate")) + ")", re.IGNORECASE)
 # A line made only of share-button labels ("Share Facebook X WhatsApp Copy link").
-_SHARE_WORDS: Final = frozenset(
-    {"share", "facebook", "twitter", "x", "linkedin", "whatsapp", "telegram", "email", "e-mail", "mail", "print",
-     "copy", "link", "reddit", "vk", "vkontakte", "ok", "pinterest", "messenger", "flipboard", "bluesky", "threads",
-     "partager", "imprimer", "copier", "le", "lien", "поделиться", "вконтакте", "одноклассники", "скопировать",
-     "ссылку", "tweet", "save", "gift", "article", "this"}
-)  # fmt: skip
+_SHARE_WORDS: Final = frozenset(read_terms("share_labels"))  # service/data/words/share_labels.txt
 _CAPTION_PREFIX = re.compile(
     r"[(\[]?\s*(?:photo(?:graph)?s?|images?|pictures?|pictured|credits?|photo\s+credit|crédit\s+photo"
     r"|caption|illustration|video|vidéo|file\s+photo|фото(?:графия)?|видео|иллюстрация|사진)\s*(?::|=|by\b|—|-\s)",
@@ -182,11 +161,7 @@ _LABEL = re.compile(
 QUESTION_LABELS: Final = frozenset({"q", "question", "вопрос", "질문"})
 ANSWER_LABELS: Final = frozenset({"a", "answer", "réponse", "ответ", "답변"})
 # Labels that introduce a note, not a speaker.
-_NOT_SPEAKER_LABELS: Final = frozenset(
-    {"note", "update", "updated", "photo", "warning", "correction", "source", "sources", "related", "watch",
-     "editor's note", "editor’s note", "breaking", "analysis", "context", "background", "read", "listen", "video",
-     "explainer", "opinion", "disclaimer", "clarification", "live", "key points", "what we know", "summary"}
-)  # fmt: skip
+_NOT_SPEAKER_LABELS: Final = frozenset(read_terms("note_labels"))  # service/data/words/note_labels.txt
 # A heading-like line opening press-release boilerplate: "About Norvane Energy", "À propos de X", "О компании".
 _ABOUT = re.compile(
     rf"(?i:about|à\s+propos\s+de|a\s+propos\s+de|о\s+компании|об?)\s+[{_UPPER}«\"].{{0,80}}$|(?i:о\s+компании)$"

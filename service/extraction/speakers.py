@@ -26,6 +26,8 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
+from service.text.words import read_terms
+
 __all__ = ["Attribution", "canonical_phrase", "find_attribution"]
 
 # Speaker regexes are bounded, but there is no point scanning a pathological sentence.
@@ -86,14 +88,8 @@ _ROLE = (
 _SPEECH_NAME = rf"(?<![\w'’])(?P<name>{_NOUN_PHRASE}|{_POSSESSIVE}|{_TITLED}|{_ROLE}|{_GROUP}|{_PROPER})"
 # Lower-case job titles in front of a name: "quoted envoy Jane Doe as saying".
 _ROLE_PREFIX = r"(?:(?!by\b)[a-z][\w\-]{1,30}[ \t]+){0,3}?"
-_SPEECH_WORDS = (
-    r"said|says|say|told|tells|added|adds|stated|announced|reported|reports|wrote|writes"
-    r"|claimed|confirmed|warned|insisted|noted|declared|tweeted|posted|urged|urges|cautioned|questioned"
-    r"|argued|explained|acknowledged|admitted|denied|stressed|demanded|called[ \t]+(?:on|for)"
-    r"|estimated|predicted|recalled|replied|responded|conceded|promised|pledged|vowed"
-    r"|accused|accuses|described|describes|clarified|suggested|revealed|disclosed"
-    r"|asserted|alleged|maintained|indicated|blamed|blames"
-)
+# English speech verbs (service/data/words/speech_verbs.txt), as one alternation; a phrase's words apart by blanks.
+_SPEECH_WORDS = "|".join(r"[ \t]+".join(map(re.escape, term.split())) for term in read_terms("speech_verbs"))
 _SPEECH_VERB = rf"(?:{_SPEECH_WORDS})\b"
 # After "It" (an organisation) a few more verbs report its position: "It expects to reconnect ...".
 _PRONOUN_VERB = rf"(?:{_SPEECH_WORDS}|expects|estimates|plans|believes|thinks)\b"

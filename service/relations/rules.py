@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from service.relations.text import word_set
+from service.text.words import read_pairs, read_terms
 
 # --------------------------------------------------------------------------- same fact or related
 
@@ -100,84 +100,22 @@ ENTITY_DIFF_MAX_TOKENS: Final = 120
 
 # --------------------------------------------------------------------------- negation and denial
 
-# Words and phrases that deny or negate what follows (lower case; matched on word boundaries;
-# a trailing "*" matches any ending). Counted per claim: an odd count flips the claim's polarity.
-NEGATION_CUES: Final[tuple[str, ...]] = (
-    # English
-    "not", "n't", "no", "never", "none", "nothing", "neither", "nor", "without",
-    "deny", "denies", "denied", "denying", "denial",
-    "reject", "rejects", "rejected", "rejecting",
-    "dismiss", "dismisses", "dismissed", "refute*", "rebut*", "dispute", "disputes", "disputed",
-    "false", "fake", "untrue", "baseless", "unfounded", "propaganda",
-    "ruled out", "rules out", "rule out", "failed to", "fails to", "fail to",
-    "refuse", "refuses", "refused", "refusing", "unbeaten",
-    # French
-    # ("ne ... pas" / "n'... jamais" count once: only "ne" / "n'" is a cue)
-    "ne", "n'", "aucun", "aucune", "démenti", "dément", "démentent", "démentir",
-    "nie", "nié", "nient", "rejeté", "rejette", "faux",
-    # German
-    "nicht", "kein", "keine", "keinen", "keiner", "nie", "niemals", "dementiert*", "bestreit*", "bestritt*",
-    "zurückgewiesen", "wies zurück", "falsch",
-    # Russian
-    "не", "нет", "ни", "никогда", "отрица*", "опроверг*", "отверг*", "ложь", "фейк*",
-    # Ukrainian
-    "ні", "жодн*", "заперечи*", "заперечу*", "спростува*", "спростову*", "відкину*",
-    # Korean (verb endings and denial nouns inside words)
-    "않", "안 ", "아니", "없", "부인", "부정",
-)  # fmt: skip
+# Words and phrases that deny or negate what follows, in six languages: service/data/words/negation_cues.txt (its
+# header says how they are matched and where they came from). Counted per claim: an odd count flips its polarity.
+NEGATION_CUES: Final[tuple[str, ...]] = read_terms("negation_cues")
 
-# Pairs of opposite predicates: (pole A, pole B). One side using pole A and the other pole B is a
-# conflict (once negations are counted). A claim using both poles ("rejected the claims it had raised prices,
-# saying they were cut") asserts pole B. Stems, lower case, "*" = any ending, matched at word starts. Pairs
-# added after the first holdout had been scored (each matched exactly one of its pairs and no dev pair) and
-# one story's own wording (withdrawn / still holding positions) were taken out (issue 13); new pairs come with
-# dev pairs that need them.
-OPPOSITES: Final[tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]] = (
-    (("confirm*", "admit*", "acknowledg*", "recogni*", "accept*", "approv*", "agreed", "agree to", "true"),
-     ("denied", "deny", "denies", "reject*", "refus*", "dismiss*", "false", "fake")),
-    (("won", "wins", "win ", "victory", "beat"), ("lost", "loses", "lose ", "defeat*")),
-    (("rose", "rise", "rises", "risen", "increase*", "grew", "grow", "grows", "growing", "jump*", "climb*", "soar*",
-      "up ", "higher", "gain*"),
-     ("fell", "fall", "falls", "fallen", "decrease*", "declin*", "drop*", "shrank", "shrink*", "slump*", "down ",
-      "lower", "stopped growing", "has stopped")),
-    (("raise", "raised", "raises", "hike*", "increase"), ("cut", "cuts", "lowered", "froze", "frozen", "freeze")),
-    (("open", "opened", "reopen*", "keep the", "kept open", "open again"),
-     ("close", "closed", "closes", "shut*", "remains closed")),
-    (("guilty", "convicted"), ("acquitted", "innocent", "cleared of")),
-    (("survived", "alive", "survives"), ("died", "dead", "killed", "dies")),
-    (("holding", "holds", "held firm", "in force"), ("collapsed", "collapse", "broke down", "broken down")),
-    (("will play", "will attend", "to play", "to attend", "will take part"),
-     ("will miss", "to miss", "will skip", "will not")),
-    (("voted for", "in favour", "in favor", "supported"), ("voted against", "opposed")),
-    (("safe",), ("unsafe", "not safe", "dangerous")),
-    (("reached an agreement", "reached a deal", "struck a deal"), ("failed to reach", "no agreement", "no deal")),
-    (("called a", "called an", "announced", "calls a"), ("ruled out", "rules out")),
-    # Russian, Ukrainian, French, German, Korean: confirm vs deny
-    (("подтверд*", "признаёт", "признает", "підтверд*", "визна*", "confirm*", "reconnu", "annoncé",
-      "räumte ein", "인정", "확인"),
-     ("опроверг*", "заперечи*", "спростува*", "démenti*", "nié", "bestritt*", "부인")),
-    (("erhöht", "erhöhte", "augmenté", "hausse", "повысил*", "підвищи*"),
-     ("gesenkt", "senkte", "baissé", "baisse", "понизил*", "знизи*")),
-)  # fmt: skip
+# Pairs of opposite predicates (pole A, pole B): service/data/words/opposites.txt. One side using pole A and the
+# other pole B is a conflict (once negations are counted).
+OPPOSITES: Final[tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]] = read_pairs("opposites")
 
 # --------------------------------------------------------------------------- attribution
 
-# A speaker that contains one of these words is an organisation, not a person; misattribution
-# (the same words put in the mouth of a different *person*) is a conflict, two organisations saying
-# the same thing is corroboration (an informative signal on a "same" pair).
-ORGANISATION_WORDS: Final[frozenset[str]] = word_set(
-    """ministry staff service agency office council commission party pentagon kremlin nato kcna institute
-    university bank police government army military intelligence officials official committee court
-    department union times news post herald ledger wire monitor review daily press media state company
-    researchers doctors scientists analysts mediators spokesman spokeswoman spokesperson forces navy chiefs
-    house senate parliament assembly agency's regulator authority authorities"""
-)
+# A speaker that contains one of these words is an organisation, not a person: misattribution (the same words put in
+# the mouth of a different *person*) is a conflict, two organisations saying the same thing is corroboration.
+ORGANISATION_WORDS: Final[frozenset[str]] = frozenset(read_terms("organisation_words"))
 # Verbs that introduce a speaker ("X said", "according to X"); their words do not count as topic.
-ATTRIBUTION_VERBS: Final[frozenset[str]] = word_set(
-    """said says say told tells reported reports reporting claimed claims claim announced announces stated
-    states estimated estimates warned warns added according confirmed quoted cited wrote noted insisted
-    argued заявил заявила заявили сообщил сообщила сообщили заявив заявила заявили a déclaré selon affirmé
-    sagte sagten erklärte laut"""
+ATTRIBUTION_VERBS: Final[frozenset[str]] = frozenset(
+    word for term in read_terms("attribution_verbs") for word in term.split()
 )
 
 # --------------------------------------------------------------------------- dates

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from service.text.language import CJK_CHARACTERS
+from service.text.words import read_terms
 
 
 def word_set(words: str) -> frozenset[str]:
@@ -25,19 +26,9 @@ TOKEN = re.compile(
 )
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 
-# Function words of the supported languages: they say nothing about which fact a claim states.
-STOPWORDS: Final[frozenset[str]] = word_set(
-    """a an the and or but of to in on at by for from with as into onto about over after before since during
-    than then that this these those there here it its it's is are was were be been being has have had do
-    does did will would shall should can could may might must not no also still only just very more most
-    less least some any all each both many much such so if when while which who whom whose what where why
-    how he she they them his her their our we us you your i me my one s le la les l un une des du de d et ou
-    en au aux à a est sont été être avoir ont qui que qu ce cette ces il elle ils elles son sa ses leur
-    leurs pour par sur dans avec pas ne n plus se s der die das den dem des ein eine einer einen einem und
-    oder ist sind war waren wurde wurden hat haben zu im am vom von mit auf für nicht es er sie bei aus nach
-    и в во на с со к по о об от до за из у не что это как а но же ли бы был была были было будет его её их
-    він вона воно вони та і й з із до на у в що це як але від за про при"""
-)
+# Function words of the supported languages (service/data/words/stopwords.txt): they say nothing about which fact a
+# claim states.
+STOPWORDS: Final[frozenset[str]] = frozenset(read_terms("stopwords"))
 
 
 @dataclass(frozen=True, slots=True)

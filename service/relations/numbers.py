@@ -15,14 +15,14 @@ import bisect
 import math
 import re
 from dataclasses import dataclass, replace
-from typing import Final, Literal
+from typing import Final, Literal, cast
 
 from service.relations import rules
 from service.relations.text import STOPWORDS, Token, index_at, neighbours, stem, tokenize
 from service.text.language import CJK_CHARACTER, CJK_CHARACTERS
 from service.text.months import month_number
 from service.text.numbers import KOREAN_NUMBER, korean_number, scale_value
-from service.text.words import WordTable
+from service.text.words import WordTable, read_sections, read_terms
 
 Qualifier = Literal["exact", "approx", "lower", "upper", "range", "tally"]
 
@@ -50,212 +50,64 @@ class NumberMention:
 # --------------------------------------------------------------------------- language data
 
 
-# Number words: value, and whether the word multiplies what precedes it (hundred) or adds to it.
+# Number words and their values (service/data/words/number_words.txt): [8] read in every language, [es 8] only in
+# that language (Portuguese "dos" is "of the", Spanish "dos" two), [de part 8] the pieces of German number words.
+_NUMBER_WORDS: Final = read_sections("number_words")
 _WORDS: Final[dict[str, float]] = {
-    # English ("one" and "a" only count in front of a scale word: "one million")
-    "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
-    "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
-    "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
-    "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "dozen": 12, "hundred": 100, "hundreds": 100,
-    # French
-    "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "sept": 7, "huit": 8, "neuf": 9, "dix": 10,
-    "onze": 11, "douze": 12, "treize": 13, "quatorze": 14, "quinze": 15, "seize": 16, "vingt": 20, "vingts": 20,
-    "trente": 30, "quarante": 40, "cinquante": 50, "soixante": 60, "cent": 100, "cents": 100,
-    # Russian (nominative and genitive)
-    "два": 2, "две": 2, "двух": 2, "три": 3, "трёх": 3, "трех": 3, "четыре": 4, "четырёх": 4, "четырех": 4,
-    "пять": 5, "пяти": 5, "шесть": 6, "шести": 6, "семь": 7, "семи": 7, "восемь": 8, "восьми": 8,
-    "девять": 9, "девяти": 9, "десять": 10, "десяти": 10, "двадцать": 20, "двадцати": 20, "тридцать": 30,
-    "сорок": 40, "пятьдесят": 50, "шестьдесят": 60, "семьдесят": 70, "восемьдесят": 80, "девяносто": 90,
-    "сто": 100, "ста": 100, "двести": 200, "двухсот": 200, "триста": 300, "трёхсот": 300, "трехсот": 300,
-    "четыреста": 400, "пятьсот": 500, "пятисот": 500, "шестьсот": 600, "семьсот": 700, "восемьсот": 800,
-    "девятьсот": 900,
-    # Ukrainian
-    "дві": 2, "двох": 2, "трьох": 3, "чотири": 4, "чотирьох": 4, "п'ять": 5, "п’ять": 5, "п'яти": 5,
-    "шість": 6, "сім": 7, "вісім": 8, "дев'ять": 9, "дев’ять": 9, "двадцять": 20, "тридцять": 30,
-    "п'ятдесят": 50, "двісті": 200, "двохсот": 200, "трьохсот": 300, "чотириста": 400, "п'ятсот": 500,
-    "п'ятисот": 500,
-}  # fmt: skip
-# Number words read only in their own language (Portuguese "dos" is "of the", Spanish "dos" two).
+    word: float(key) for key, words in _NUMBER_WORDS.items() if len(key.split()) == 1 for word in words
+}
 _WORDS_OF_LANGUAGE: Final[dict[str, dict[str, float]]] = {
-    "es": {"dos": 2, "tres": 3, "cuatro": 4, "cinco": 5, "seis": 6, "siete": 7, "ocho": 8, "nueve": 9, "diez": 10,
-           "once": 11, "doce": 12, "trece": 13, "catorce": 14, "quince": 15, "veinte": 20, "treinta": 30,
-           "cuarenta": 40, "cincuenta": 50, "sesenta": 60, "setenta": 70, "ochenta": 80, "noventa": 90, "cien": 100,
-           "ciento": 100, "doscientos": 200, "trescientos": 300, "cuatrocientos": 400, "quinientos": 500},
-    "it": {"due": 2, "tre": 3, "quattro": 4, "cinque": 5, "sei": 6, "sette": 7, "otto": 8, "nove": 9, "dieci": 10,
-           "undici": 11, "dodici": 12, "venti": 20, "trenta": 30, "quaranta": 40, "cinquanta": 50, "sessanta": 60,
-           "settanta": 70, "ottanta": 80, "novanta": 90, "cento": 100, "duecento": 200, "trecento": 300},
-    "pt": {"dois": 2, "duas": 2, "três": 3, "quatro": 4, "cinco": 5, "seis": 6, "sete": 7, "oito": 8, "nove": 9,
-           "dez": 10, "onze": 11, "doze": 12, "vinte": 20, "trinta": 30, "quarenta": 40, "cinquenta": 50,
-           "sessenta": 60, "setenta": 70, "oitenta": 80, "noventa": 90, "cem": 100, "cento": 100, "duzentos": 200,
-           "trezentos": 300},
-}  # fmt: skip
+    language: {
+        word: float(key.split()[1])
+        for key, words in _NUMBER_WORDS.items()
+        if key.split()[0] == language
+        if len(key.split()) == 2
+        for word in words
+    }
+    for language in dict.fromkeys(key.split()[0] for key in _NUMBER_WORDS if len(key.split()) == 2)
+}
 _WORD_JOINERS: Final = frozenset({"and", "y", "e"})  # "treinta y dos", "trenta e due"
 _ONE_WORDS: Final = frozenset({"one", "a", "an", "un", "une", "ein", "eine", "один", "одна", "одну"})
 # German number words are written as one word ("zehntausend", "fünfundzwanzig"): read them morpheme by morpheme.
 _DE_MORPHEMES: Final[dict[str, float]] = {
-    "eins": 1, "ein": 1, "zwei": 2, "drei": 3, "vier": 4, "fünf": 5, "sechs": 6, "sieben": 7, "sieb": 7,
-    "acht": 8, "neun": 9, "zehn": 10, "elf": 11, "zwölf": 12, "zwanzig": 20, "dreißig": 30, "vierzig": 40,
-    "fünfzig": 50, "sechzig": 60, "siebzig": 70, "achtzig": 80, "neunzig": 90, "hundert": 100,
-    "tausend": 1000, "und": 0,
-}  # fmt: skip
+    word: float(key.split()[-1]) for key, words in _NUMBER_WORDS.items() if key.startswith("de part ") for word in words
+}
 _DE_WORD = re.compile("(?:" + "|".join(sorted(map(re.escape, _DE_MORPHEMES), key=len, reverse=True)) + ")+")
 _DE_SPLIT = re.compile("|".join(sorted(map(re.escape, _DE_MORPHEMES), key=len, reverse=True)))
 
-# Qualifiers in front of (or, in Korean, after) a figure. Longest first.
+# Qualifiers in front of (or, in Korean, after) a figure: service/data/words/qualifiers.txt.
+_QUALIFIER_WORDS: Final = read_sections("qualifiers")
 _QUALIFIERS: Final[dict[str, Qualifier]] = {
-    "more than": "lower", "over": "lower", "at least": "lower", "upwards of": "lower", "in excess of": "lower",
-    "no fewer than": "lower", "no less than": "lower", "above": "lower",
-    "up to": "upper", "as many as": "upper", "fewer than": "upper", "less than": "upper", "under": "upper",
-    "nearly": "approx", "almost": "approx", "about": "approx", "around": "approx", "roughly": "approx",
-    "some": "approx", "approximately": "approx", "an estimated": "approx", "estimated": "approx",
-    "close to": "approx", "circa": "approx", "just over": "approx", "just under": "approx",
-    "plus de": "lower", "au moins": "lower", "moins de": "upper", "jusqu'à": "upper", "environ": "approx",
-    "près de": "approx", "quelque": "approx", "quelques": "approx",
-    "mehr als": "lower", "über": "lower", "mindestens": "lower", "weniger als": "upper", "bis zu": "upper",
-    "etwa": "approx", "rund": "approx", "fast": "approx", "knapp": "approx", "ungefähr": "approx",
-    "более": "lower", "больше": "lower", "свыше": "lower", "не менее": "lower", "менее": "upper",
-    "меньше": "upper", "около": "approx", "почти": "approx", "примерно": "approx", "порядка": "approx",
-    "приблизительно": "approx",
-    "понад": "lower", "більше": "lower", "щонайменше": "lower", "менше": "upper", "близько": "approx",
-    "майже": "approx", "приблизно": "approx",
-    "약": "approx",
-    "más de": "lower", "al menos": "lower", "por lo menos": "lower", "menos de": "upper", "hasta": "upper",
-    "cerca de": "approx", "casi": "approx", "unos": "approx", "unas": "approx", "alrededor de": "approx",
-    "aproximadamente": "approx",
-    "più di": "lower", "oltre": "lower", "almeno": "lower", "meno di": "upper", "fino a": "upper",
-    "quasi": "approx", "mais de": "lower", "pelo menos": "lower", "até": "upper", "quase": "approx",
-    "cerca": "approx", "ponad": "lower", "co najmniej": "lower", "około": "approx", "prawie": "approx",
-    "meer dan": "lower", "minstens": "lower", "ruim": "lower", "bijna": "approx", "ongeveer": "approx",
-    "zeker": "lower", "ten minste": "lower", "tenminste": "lower", "blisko": "approx", "niemal": "approx",
-    "przeszło": "lower", "sedikitnya": "lower", "setidaknya": "lower", "lebih dari": "lower", "sekitar": "approx",
-    "hampir": "approx",
-    "en az": "lower", "yaklaşık": "approx", "أكثر من": "lower", "ما لا يقل عن": "lower", "نحو": "approx",
-    "حوالي": "approx", "قرابة": "approx",
-}  # fmt: skip
-_QUALIFIER_AFTER_KO: Final[dict[str, Qualifier]] = {"이상": "lower", "이하": "upper", "여": "approx", "가량": "approx"}
+    word: cast(Qualifier, kind) for kind, words in _QUALIFIER_WORDS.items() if ":" not in kind for word in words
+}
+_QUALIFIER_AFTER_KO: Final[dict[str, Qualifier]] = {
+    word: cast(Qualifier, kind.split(":")[1].strip())
+    for kind, words in _QUALIFIER_WORDS.items()
+    if kind.startswith("after:")
+    for word in words
+}
 _RANGE_JOINERS: Final = frozenset({"-", "–", "—", "to", "à", "bis", "до", "і", "and", "et", "und", "и", "~"})
 _RANGE_OPENERS: Final = frozenset({"between", "from", "entre", "de", "zwischen", "von", "от", "від", "anywhere"})
 _CONJUNCTIONS: Final = frozenset({"and", "et", "und", "и", "і"})
 _FROM: Final = frozenset({"from", "de", "von", "с", "со", "з", "із", "da", "van", "od"})
 _CHANGE_TO: Final = frozenset({"to", "à", "a", "auf", "bis", "до", "al", "naar", "tot", "do"})
-# Beginnings of the words that say a figure changed.
-_CHANGE_WORDS: Final = (
-    "rose", "risen", "rise", "rising", "climb", "increas", "grew", "grown", "jump", "fell", "fallen", "drop",
-    "declin", "decreas", "lower", "raise", "revis", "reduc", "updat", "corrected", "passé", "grimp", "monté",
-    "baiss", "revu", "révis", "subió", "bajó", "aument", "pasó", "elevó", "elevad", "reduj", "stieg",
-    "gestiegen", "sank", "gesunken", "korrigiert", "erhöht", "gesenkt", "salit", "sces", "aumentat", "вырос",
-    "увеличил", "снизил", "сократил", "уменьшил", "зрос", "збільшил", "зменшил", "знизил", "arttı", "yüksel",
-    "düştü",
-)  # fmt: skip
+# Beginnings of the words that say a figure changed (service/data/words/change_words.txt).
+_CHANGE_WORDS: Final = read_terms("change_words")
 _BETWEEN: Final = frozenset({"between", "entre", "zwischen", "между", "між", "tra", "fra", "tussen", "między"})
 _TALLY_CUES: Final = frozenset({"vote", "votes", "voted", "won", "win", "beat", "lost", "score", "scored", "victory"})
 
-# Unit classes: words that count the same kind of thing (stems would miss soldiers ~ troops).
-_UNIT_CLASSES: Final[dict[str, tuple[str, ...]]] = {
-    "percent": ("%", "percent", "per cent", "pct", "pour cent", "prozent", "процент*", "відсот*", "퍼센트",
-                "por ciento", "per cento", "por cento", "procent*", "yüzde"),
-    "people": ("people", "persons", "person", "residents", "inhabitants", "civilians", "visitors", "spectators",
-               "fans", "voters", "workers", "employees", "staff", "soldiers", "troops", "fighters", "servicemen",
-               "personnel", "reinforcements", "casualties", "patients", "children", "migrants", "refugees",
-               "protesters", "demonstrators", "marchers", "climbers", "miners", "volunteers", "respondents",
-               "personnes", "manifestants", "soldats", "militaires", "menschen", "soldaten", "personen",
-               "человек", "людей", "военных", "солдат", "военнослужащих", "людей", "осіб", "людей", "військових",
-               "солдатів", "명", "병력", "군인", "주민",
-               # the dead and the victims counted, in the languages news about one event comes in
-               "dead", "deaths", "fatalities", "victims", "morts", "victimes", "tote", "todesopfer", "opfer",
-               "muertos", "fallecidos", "víctimas", "personas", "morti", "vittime", "persone", "погибших",
-               "жертв", "загиблих", "жертв", "kişi*", "ölü", "mortos", "pessoas", "osób", "zabitych",
-               "mensen", "ludzi", "orang", "oameni", "persoane", "insan",
-               # the people aboard a ship, a plane or a train
-               "crew", "passengers", "occupants", "ocupantes", "occupanti", "insassen", "sailors", "seafarers",
-               "équipage", "passagers", "marins", "besatzung",
-               "passagiere", "tripulantes", "pasajeros", "passeggeri", "passageiros", "экипаж*", "пассажир*",
-               "yolcu*", "mürettebat", "pasażer*", "bemanning", "passagiers", "شخص*", "أشخاص", "مواطن*",
-               "trabajadores", "obreros", "trabalhadores", "operários", "lavoratori", "operai", "arbeiter",
-               # prisoners, hostages and detainees
-               "prisoners", "pows", "captives", "hostages", "detainees", "inmates", "prisonniers", "otages",
-               "gefangene", "kriegsgefangene", "geiseln", "presos", "prisioneros", "rehenes", "prigionieri",
-               "ostaggi", "пленных", "военнопленных", "заложников", "полонених", "військовополонених",
-               "заручників", "jeńców", "zakładników", "esir*", "rehine*",
-               "bauarbeiter", "travailleurs", "ouvriers", "pracowników", "işçi*"),
-    "homes": ("households", "homes", "houses", "dwellings", "foyers", "haushalte", "logements", "maisons",
-              "viviendas", "casas", "abitazioni", "wohnungen", "häuser", "домов", "жилых домов", "будинків",
-              "domów", "woningen", "konut*"),
-    "jobs": ("jobs", "positions", "posts", "stellen", "emplois", "рабочих"),
-    "usd": ("$", "dollars", "dollar", "usd", "долларов", "доларів", "dólares", "dollari", "dolarów", "dolar",
-            "달러"),
-    "eur": ("€", "euros", "euro", "eur", "евро", "євро"),
-    "gbp": ("£", "pounds", "gbp"),
-    "rub": ("₽", "рублей", "рубля", "руб", "rubles", "roubles"),
-    "uah": ("₴", "гривень", "гривні", "грн", "hryvnias"),
-    "krw": ("₩", "won", "원"),
-    "speed": ("km/h", "kilometres per hour", "kilometers per hour", "miles per hour", "kph", "mph", "км/ч",
-              "км/год"),
-    "km": ("km", "kilometres", "kilometers", "км", "kilomètres", "kilometre", "kilometer", "kilometern",
-           "kilómetros", "chilometri", "quilômetros", "quilómetros", "kilometrów", "kilometr*", "километр*",
-           "킬로미터"),
-    "miles": ("miles", "mile", "milles", "meilen", "millas", "miglia", "миль"),
-    "metres": ("metres", "meters", "m", "mètres", "метров", "метрів", "meter", "metern", "metros", "metri",
-               "metrów", "metre", "미터"),
-    "hectares": ("hectares", "ha", "гектаров", "гектарів", "hectáreas", "ettari", "hektar", "hektarów",
-                 "hectare"),
-    # an area and a volume are not a length: "600 square kilometres" flooded, "18 billion cubic metres" held
-    "km2": ("square kilometres", "square kilometers", "sq km", "km2", "km²", "kilomètres carrés", "km carrés",
-            "quadratkilometer", "quadratkilometern", "kilómetros cuadrados", "chilometri quadrati",
-            "quilômetros quadrados", "квадратных километров", "квадратних кілометрів", "кв. км", "кв км",
-            "kilometrów kwadratowych", "vierkante kilometer", "kilometrekare"),
-    "m3": ("cubic metres", "cubic meters", "m3", "m³", "mètres cubes", "kubikmeter", "kubikmetern",
-           "metros cúbicos", "metri cubi", "кубических метров", "кубометров", "кубометрів", "кубічних метрів",
-           "metrów sześciennych", "kubieke meter", "metreküp"),
-    "degrees": ("degrees", "°c", "°", "degrés", "grad", "градусов", "градусів"),
-    "days": ("days", "day", "jours", "tage", "tagen", "дней", "днів", "일", "días", "dias", "giorni", "gün",
-             "dni", "dagen"),
-    "weeks": ("weeks", "week", "semaines", "wochen", "недель", "тижнів", "semanas", "settimane", "hafta",
-              "tygodni", "weken"),
-    "hours": ("hours", "hour", "hrs", "h", "heures", "heure", "stunden", "stunde", "horas", "час*", "годин*",
-              "saat", "godzin*", "uur", "시간"),
-    "minutes": ("minutes", "minute", "minuten", "минут*", "хвилин*", "분", "minutos", "minuti", "dakika", "minut*"),
-    # (and ages: "19-летний", "17-jährige", "19-letni", "19-jarige", and the Turkish one)
-    "years": ("years", "year", "ans", "jahre", "jahren", "años", "anni", "anos", "лет", "років", "yıl", "yaşında*",
-              "jaar", "jährig*", "летн*", "річн*", "letni*", "jarig*"),
-    "seconds": ("seconds", "secondes", "sekunden", "segundos", "secondi", "секунд*", "saniye", "sekund*",
-                "seconden", "秒", "초"),
-    # the strength of an earthquake ("a 6.4 quake" is found by its words, "magnitude 6.4" before the figure)
-    "magnitude": ("magnitud*", "stärke", "büyüklüğ*", "şiddetinde", "магнитуд*", "магнітуд*", "규모",
-                  "richter"),
-    "duration": ("h:mm",),
-}  # fmt: skip
+# Unit classes: words that count the same kind of thing (stems would miss soldiers ~ troops):
+# service/data/words/units.txt.
+_UNIT_CLASSES: Final[dict[str, tuple[str, ...]]] = read_sections("units")
 UNIT_CLASSES: Final = frozenset(_UNIT_CLASSES)
 
-# What happened to the people a figure counts: 96 dead and 1,000 missing are two quantities, whatever the
-# language. A word with a trailing * is a beginning (any ending), the others whole words (German "die" is not
-# "died", English "mortgage" not "mort"); the nearest such word to the figure decides.
-_STATUS_WORDS: Final[dict[str, tuple[str, ...]]] = {
-    "dead": ("dead", "death", "deaths", "died", "dies", "dying", "killed", "kill", "kills", "killing", "bodies",
-             "fatalit*", "mort", "morts", "morte", "mortes", "décè*", "tué", "tués", "tuée", "tuées", "décéd*",
-             "tote", "toten", "todesopfer*", "getötet*", "gestorben*", "starben", "muerto", "muertos", "muerta",
-             "muertas", "muerte", "muertes", "fallecid*", "murieron", "morti", "morto", "decedut*", "mortos",
-             "mortes", "morreram", "óbito", "óbitos", "obito", "погиб*", "умер*", "убит*", "смерт*", "загибл*",
-             "помер*", "ölü", "öldü", "ölüm*", "hayatını", "zabit*", "zginęł*", "zmarł*", "doden", "dode",
-             "omgekomen", "قتلى", "قتيل*", "وفاة", "ضحايا", "مقتل",
-             "حتفهم", "توفي", "وفيات", "死者", "死亡", "犠牲", "亡くな", "遇难", "罹难", "丧生",
-             "身亡", "사망*", "숨져", "숨졌*", "숨진", "희생자*"),
-    "missing": ("missing", "unaccounted", "disappeared", "disparu*", "vermisst*", "desaparecid*", "dispersi",
-                "disperso", "пропавш*", "пропал*", "безвест*", "зникл*", "безвіст*", "kayıp", "zaginion*",
-                "vermist", "vermisten", "مفقود", "行方不明", "安否不明", "失踪", "失联", "실종*"),
-    "injured": ("injur*", "wounded", "hurt", "blessé*", "verletzt*", "verwundet*", "herid*", "ferit*", "ferid*",
-                "ранен*", "пострадавш*", "поранен*", "травмован*", "yaralı*", "yaraland*", "ranni", "ranny",
-                "rannych", "gewond*", "جرحى", "مصاب*", "جريح*", "إصابة", "負傷", "けが", "受伤", "伤者", "부상*",
-                "다쳤*", "다친"),
-    "moved": ("evacuat*", "displaced", "homeless", "évacu*", "déplacé*", "sans-abri", "sinistré*", "evakuiert*",
-              "obdachlos*", "evacuad*", "desplazad*", "damnificad*", "sfollat*", "эвакуир*", "евакуй*", "tahliye",
-              "ewakuowan*", "geëvacueerd*", "نازح", "避難", "撤离", "疏散"),
-}  # fmt: skip
+# What happened to the people a figure counts (service/data/words/statuses.txt): 96 dead and 1,000 missing are two
+# quantities, whatever the language; the nearest such word to the figure decides.
+_STATUS_WORDS: Final[dict[str, tuple[str, ...]]] = read_sections("statuses")
 _STATUSES: Final = WordTable((w, status) for status, words in _STATUS_WORDS.items() for w in words)
 _STATUS_WINDOW: Final = 7
 # Earthquake words (beginnings), and the small words between "magnitude" and its figure ("magnitude of 7.8").
-_QUAKE_WORDS: Final = ("quake", "earthquake", "tremor", "séisme", "seisme", "erdbeben", "beben", "terremot",
-                       "sismo", "deprem", "землетрясен", "землетрус", "trzęsien", "aardbeving", "sarsıntı")  # fmt: skip
+_QUAKE_WORDS: Final = read_terms("quake_words")  # service/data/words/quake_words.txt
 _MAGNITUDE_LINKS: Final = frozenset({"of", "de", "der", "di", "da", "van", "z", "o"})
 _PEOPLE_COUNTERS: Final = frozenset("명人名")
 _CJK_UNITS: Final = {"秒": "seconds", "초": "seconds", "分": "minutes", "분": "minutes"}

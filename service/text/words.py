@@ -15,7 +15,7 @@ from functools import cache
 from pathlib import Path
 from typing import Final, Generic, TypeVar
 
-__all__ = ["WORDS_DIR", "WordTable", "read_pairs", "read_patterns", "read_terms"]
+__all__ = ["WORDS_DIR", "WordTable", "read_pairs", "read_patterns", "read_sections", "read_terms"]
 
 WORDS_DIR: Final = Path(__file__).resolve().parents[1] / "data" / "words"
 
@@ -59,6 +59,24 @@ def read_pairs(name: str) -> tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]
             raise ValueError(f"{name}.txt: both sides of a pair need a term: {line!r}")
         pairs.append((a, b))
     return tuple(pairs)
+
+
+def read_sections(name: str) -> dict[str, tuple[str, ...]]:
+    """Named groups of terms: a line ``[name]`` opens a group, comma-separated terms follow (file order kept)."""
+    groups: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in _lines(name):
+        stripped = line.strip()
+        if stripped.startswith("[") and stripped.endswith("]"):
+            current = groups.setdefault(stripped[1:-1].strip(), [])
+            continue
+        if current is None:
+            raise ValueError(f"{name}.txt: terms before the first [group] line: {line!r}")
+        current.extend(term for term in map(_term, line.split(",")) if term)
+    empty = [key for key, terms in groups.items() if not terms]
+    if empty:
+        raise ValueError(f"{name}.txt: groups without a term: {', '.join(empty)}")
+    return {key: tuple(dict.fromkeys(terms)) for key, terms in groups.items()}
 
 
 def read_patterns(name: str) -> tuple[str, ...]:

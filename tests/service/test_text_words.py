@@ -1,5 +1,7 @@
 """The word lists in service/data/words: headers, format, and the readers that turn them into the engine's lexicons."""
 
+# ruff: noqa: RUF001
+
 from __future__ import annotations
 
 import re
@@ -10,11 +12,12 @@ import pytest
 from service.relations import ClaimFacts, compare, negation, rules
 from service.relations.text import STOPWORDS
 from service.text import words
-from service.text.words import WORDS_DIR, read_pairs, read_patterns, read_terms
+from service.text.words import WORDS_DIR, read_pairs, read_patterns, read_sections, read_terms
 
 LISTS = sorted(path.stem for path in WORDS_DIR.glob("*.txt"))
 PATTERN_LISTS = {"boilerplate"}
 PAIR_LISTS = {"opposites"}
+SECTION_LISTS = {"units", "statuses", "qualifiers", "number_words"}
 
 
 @pytest.fixture
@@ -38,7 +41,7 @@ def _sections(name: str) -> list[list[str]]:
     """The terms of a list as written, section by section (a comment line opens a section: one language each)."""
     sections: list[list[str]] = [[]]
     for line in (WORDS_DIR / f"{name}.txt").read_text(encoding="utf-8").splitlines():
-        if line.startswith("#"):
+        if line.startswith(("#", "[")):
             sections.append([])
             continue
         # a line may end with a comma: the list goes on on the next line
@@ -49,7 +52,12 @@ def _sections(name: str) -> list[list[str]]:
 @pytest.mark.parametrize("name", [n for n in LISTS if n not in PATTERN_LISTS | PAIR_LISTS])
 def test_term_lists_hold_no_empty_terms_and_no_repeats_within_a_language(name: str) -> None:
     sections = _sections(name)
-    terms = read_terms(name)
+    if name in SECTION_LISTS:
+        groups = read_sections(name)
+        terms = tuple(t for group in groups.values() for t in group)
+        assert len(groups) == sum(line.startswith("[") for line in (WORDS_DIR / f"{name}.txt").open(encoding="utf-8"))
+    else:
+        terms = read_terms(name)
     assert terms
     for section in sections:
         assert len(set(section)) == len(section), f"{name}: {sorted({t for t in section if section.count(t) > 1})}"
@@ -89,6 +97,30 @@ def test_pairs_need_two_sides(words_dir: Path) -> None:
     (words_dir / "empty.txt").write_text("# header\nrose, | \n", "utf-8")
     with pytest.raises(ValueError, match="both sides"):
         read_pairs("empty")
+
+
+def test_sections_group_terms_under_their_name(words_dir: Path) -> None:
+    (words_dir / "units.txt").write_text("# header\n[people]\nworkers, crew,\nсолдат*\n\n# km\n[km]\nkm\n", "utf-8")
+    assert read_sections("units") == {"people": ("workers", "crew", "солдат*"), "km": ("km",)}
+    (words_dir / "loose.txt").write_text("# header\nworkers\n[people]\ncrew\n", "utf-8")
+    with pytest.raises(ValueError, match="before the first"):
+        read_sections("loose")
+    (words_dir / "hollow.txt").write_text("# header\n[people]\n[km]\nkm\n", "utf-8")
+    with pytest.raises(ValueError, match="without a term: people"):
+        read_sections("hollow")
+
+
+def test_the_number_reader_takes_its_words_from_the_files() -> None:
+    # Spelt-out figures, units and statuses from the data files: eight workers hurt against seven workers hurt.
+    english = ClaimFacts(text="Eight workers were injured when the scaffolding fell on Tuesday.")
+    german = ClaimFacts(text="Sieben Arbeiter wurden verletzt, als das Gerüst am Dienstag einstürzte.")
+    verdict = compare(english, german, similarity=0.9)
+    assert verdict.relation == "conflict"
+    assert [(s.kind, s.conflicting) for s in verdict.signals if s.kind == "number"] == [("number", True)]
+    units, statuses = read_sections("units"), read_sections("statuses")
+    assert "workers" in units["people"] and "arbeiter" in units["people"]
+    assert "injur*" in statuses["injured"] and "verletzt*" in statuses["injured"]
+    assert read_sections("number_words")["7"][:1] == ("seven",)
 
 
 def test_the_engine_reads_its_lexicons_from_the_files() -> None:

@@ -34,7 +34,7 @@ import time
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from service.extraction import ExtractedClaim, extract, normalize_claim_text
 from service.extraction.markup import strip_markup
@@ -461,6 +461,10 @@ def checkworthiness_report(articles: Sequence[GoldArticle]) -> dict[str, Any]:
     }
 
 
+# The real-news extraction labels by split: the dev events' (tuned on) and the test events' (scored once).
+REALNEWS_LABELS: Final = {"dev": "extraction.jsonl", "test": "extraction_test.jsonl"}
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--gold", type=Path, default=GOLD_DIR, help="folder of NN_name.md + NN_name.json")
     parser.add_argument("--seconds", type=float, default=3.0, help="how long to measure throughput")
@@ -469,8 +473,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--realnews",
         action="store_true",
-        help="score claims and speakers on the real news excerpts of bench/data/realnews/extraction.jsonl instead "
-        "(their texts from data/realnews/cache/)",
+        help="score claims and speakers on labelled real news excerpts instead (their texts from "
+        "data/realnews/cache/; --split picks the labels)",
+    )
+    parser.add_argument(
+        "--split",
+        choices=sorted(REALNEWS_LABELS),
+        default="dev",
+        help="with --realnews: dev (bench/data/realnews/extraction.jsonl: excerpts of the dev events, which the "
+        "extraction rules were tuned on) or test (extraction_test.jsonl: excerpts of the test events, labelled "
+        "apart from the software and scored once per release)",
     )
 
 
@@ -478,7 +490,11 @@ def main(args: argparse.Namespace) -> int:
     if args.realnews:
         from bench import realnews
 
-        articles, missing = load_realnews_gold(realnews.SET_DIR / "extraction.jsonl", realnews.CACHE_DIR)
+        labels = realnews.SET_DIR / REALNEWS_LABELS[args.split]
+        if not labels.exists():
+            print(f"error: no extraction labels for the {args.split} events: {labels} is missing", file=sys.stderr)
+            return 2
+        articles, missing = load_realnews_gold(labels, realnews.CACHE_DIR)
         if not articles:
             print(f"error: none of the labelled excerpts is in {realnews.CACHE_DIR}", file=sys.stderr)
             return 2
@@ -492,7 +508,7 @@ def main(args: argparse.Namespace) -> int:
             cell[2] += row["exact"]
             cell[3] += row["speaker_ok"]
         summary = {
-            "set": "bench/data/realnews/extraction.jsonl (dev events only; texts not in the repository)",
+            "set": f"bench/data/realnews/{labels.name} ({args.split} events only; texts not in the repository)",
             "excerpts": len(articles),
             "missing_from_cache": missing,
             "claims": report["claims"],

@@ -186,3 +186,33 @@ def test_extraction_labels_of_real_excerpts_are_spans_into_the_cache(tmp_path: P
     report, _errors = evaluate_extraction(articles)
     # The headline is not a claim; the two body sentences are found.
     assert report["claims"]["recall"] == 1.0 and report["claims"]["gold"] == 2
+
+
+def test_extraction_bench_reads_the_labels_of_the_split_it_is_asked_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import shutil
+
+    from bench import extraction
+
+    shutil.copytree(MINI, tmp_path / "set")
+    monkeypatch.setattr(realnews, "SET_DIR", tmp_path / "set")
+    monkeypatch.setattr(realnews, "CACHE_DIR", tmp_path / "set" / "cache")
+    parser = argparse.ArgumentParser()
+    extraction.add_arguments(parser)
+    args = parser.parse_args(["--realnews", "--split", "test"])
+    assert extraction.main(args) == 2
+    assert "no extraction labels for the test events" in capsys.readouterr().err
+
+    text = (MINI / "cache" / "fl-002.txt").read_text(encoding="utf-8")
+    sentence = "Rescue teams say 41 people died when the river broke through the harbour wall."
+    start = text.index(sentence)
+    claims = [{"start": start, "end": start + len(sentence), "speaker": "Rescue teams"}]
+    label = {"id": "fl-002", "language": "en", "claims": claims}
+    (tmp_path / "set" / "extraction_test.jsonl").write_text(json.dumps(label) + "\n", encoding="utf-8")
+    assert extraction.main(args) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["set"].startswith("bench/data/realnews/extraction_test.jsonl (test events")
+    assert report["excerpts"] == 1 and report["claims"]["gold"] == 1 and report["claims"]["recall"] == 1.0
+    # the dev labels are another file: absent in this copy of the miniature set
+    assert extraction.main(parser.parse_args(["--realnews"])) == 2

@@ -154,6 +154,11 @@ _TIMESTAMP = re.compile(
     rf"|[*_]{{2}}{_TIME}[*_]{{2}}[ \t]+)(?=\S)",
     re.IGNORECASE,
 )
+# An ISO date stamp glued to the opening paragraph by whatever saved the page ("date 2023-06-08 Five residents ...",
+# "Date: 2024-01 ..."): metadata, not the first words of the first sentence.
+_DATE_STAMP = re.compile(
+    r"(?:(?i:date|datum|fecha|data|дата)[ \t]*:?[ \t]*)?\d{4}-\d{2}(?:-\d{2})?(?:T\d{2}:\d{2}(?::\d{2})?Z?)?[ \t]+(?=\S)"
+)
 _LABEL = re.compile(
     rf"[*_]{{0,2}}(?P<label>[{_UPPER}][\w'’.\-]{{0,30}}(?:[ \t]+[{_UPPER}][\w'’.\-]{{0,30}}){{0,3}})"
     r"[*_]{0,2}[ \t]*:[*_]{0,2}[ \t]+(?=\S)"
@@ -402,6 +407,9 @@ def _strip_prefixes(text: str, units: list[Unit]) -> None:
         if unit.kind not in PROSE:
             continue
         raw = text[unit.start : unit.end]
+        if prose_seen < _DATELINE_UNITS and (stamp := _date_stamp(raw)) is not None:
+            unit.start += stamp.end()
+            raw = text[unit.start : unit.end]
         # A dateline opens the body, which may follow a standfirst or two.
         if prose_seen < _DATELINE_UNITS and (dateline := _dateline(raw)) is not None:
             unit.start += dateline.end()
@@ -424,6 +432,14 @@ def _strip_prefixes(text: str, units: list[Unit]) -> None:
         if lowered in QUESTION_LABELS or lowered in ANSWER_LABELS or counts[lowered] >= 2:
             unit.start += match.end()
             unit.label = name
+
+
+def _date_stamp(raw: str) -> re.Match[str] | None:
+    match = _DATE_STAMP.match(raw)
+    if match is None:
+        return None
+    rest = raw[match.end() :].lstrip(OPENERS)
+    return match if rest[:1].isupper() or rest[:1].isdigit() else None
 
 
 def _dateline(raw: str) -> re.Match[str] | None:

@@ -741,6 +741,22 @@ def test_datelines_are_not_part_of_the_first_claim(paragraph: str, agency: str |
     assert result.meta.author == agency
 
 
+@pytest.mark.parametrize(
+    "stamp", [" date 2025-03-17 ", "date 2025-03 ", "Date: 2025-03-17 ", "2025-03-17T09:30Z ", "Datum: 2025-03-17 "]
+)
+def test_a_date_stamp_glued_to_the_first_paragraph_is_not_part_of_the_first_claim(stamp: str) -> None:
+    body = "The drone flew 4 km into the South before turning back, the army said."
+    result = extract(stamp + body + "\n\nA second drone was seen near the coast on Tuesday.", language="en")
+    assert texts(result.claims)[0] == body
+    assert result.claims[0].start == len(stamp) and result.claims[0].speaker == "the army"
+
+
+def test_a_sentence_about_a_date_keeps_it() -> None:
+    # The date is the sentence's subject, not a stamp in front of it: what follows it does not start a sentence.
+    text = "2025-03-17 is the day the new tariff takes effect, the ministry said."
+    assert texts(extract_claims(text)) == [text]
+
+
 def test_sentence_starting_with_an_acronym_is_not_a_dateline() -> None:
     text = "NATO allies met in Brussels on Tuesday to discuss air defence."
     assert texts(extract_claims(text)) == [text]

@@ -157,7 +157,8 @@ _TIMESTAMP = re.compile(
 # An ISO date stamp glued to the opening paragraph by whatever saved the page ("date 2023-06-08 Five residents ...",
 # "Date: 2024-01 ..."): metadata, not the first words of the first sentence.
 _DATE_STAMP = re.compile(
-    r"(?:(?i:date|datum|fecha|data|дата)[ \t]*:?[ \t]*)?\d{4}-\d{2}(?:-\d{2})?(?:T\d{2}:\d{2}(?::\d{2})?Z?)?[ \t]+(?=\S)"
+    r"(?:(?i:date|datum|fecha|data|дата)[ \t]*:?[ \t]*)?"
+    r"\d{4}-\d{2}(?:-\d{2})?(?:T\d{2}:\d{2}(?::\d{2})?Z?)?[ \t]+(?=\S)"
 )
 _LABEL = re.compile(
     rf"[*_]{{0,2}}(?P<label>[{_UPPER}][\w'’.\-]{{0,30}}(?:[ \t]+[{_UPPER}][\w'’.\-]{{0,30}}){{0,3}})"

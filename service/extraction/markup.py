@@ -202,6 +202,10 @@ def units_of(text: str) -> list[Unit]:
         if unit.kind in PROSE:
             unit.kind = _classify_block(text[unit.start : unit.end], unit.kind, prose_lines)
     _mark_plain_title(text, units)
+    # (after the title: a headline in title case is the title, not a row of tags)
+    for unit in units:
+        if unit.kind in PROSE and _is_ticker_or_tags(" ".join(text[unit.start : unit.end].split())):
+            unit.kind = "boilerplate"
     _mark_trailing_boilerplate(text, units)
     _strip_prefixes(text, units)
     return units
@@ -275,7 +279,7 @@ def _line_kind(line: str) -> str | None:
     plain = strip_markup(line).strip()
     if parse_byline(plain) is not None:
         return "byline"
-    if parse_date(plain) is not None:
+    if parse_date(plain) is not None or _is_date_pieces(plain):
         return "date"
     if _RELATED.match(plain):
         return "related"
@@ -288,6 +292,31 @@ def _line_kind(line: str) -> str | None:
     if _is_caption(line):
         return "caption"
     return None
+
+
+# A line of dates and times apart by bars or slashes, each maybe after a short label: "Published: 20th February
+# 2023 11:31 PM | Last Updated: 20th February 2023 11:44 PM", "March 8, 2023 / 11:42 AM", "Giriş Tarihi: 08.06.2023".
+_PIECE_SEPARATOR = re.compile(r"[ \t]*[|·•/][ \t]*")
+_PIECE_LABEL = re.compile(r"^[^\W\d][\w'’.\- ]{0,40}:[ \t]*")
+_TIME_ONLY = re.compile(rf"(?:(?:at|à|в)[ \t]+)?{_TIME}(?:[ \t]+[A-Z]{{2,4}})?", re.IGNORECASE)
+_MAX_DATE_PIECES: Final = 4
+
+
+def _is_date_pieces(plain: str) -> bool:
+    if len(plain) > _MAX_DATED_LINE_CHARS:
+        return False
+    pieces = [p for p in _PIECE_SEPARATOR.split(plain) if p]
+    if not pieces or len(pieces) > _MAX_DATE_PIECES:
+        return False
+    dated = False
+    for piece in pieces:
+        piece = _PIECE_LABEL.sub("", piece, count=1).strip()
+        if _TIME_ONLY.fullmatch(piece):
+            continue
+        if parse_date(piece) is None:
+            return False
+        dated = True
+    return dated
 
 
 def _is_share_line(plain: str) -> bool:
@@ -308,6 +337,26 @@ def _classify_block(block: str, kind: str, prose_lines: AbstractSet[str] = froze
     if len(single) <= 10 * _MAX_NOTE_WORDS and _AUTHOR_NOTE.search(single) and word_count(single) <= _MAX_NOTE_WORDS:
         return "boilerplate"
     return kind
+
+
+# Page chrome without a sentence: a market ticker ("EUR 0,0000 USD/EUR 0,00 ALTIN 000,00") or a row of tags (names
+# and places, every word capitalised). Neither ends a sentence or holds a comma's worth of clause.
+_TICKER_MIN_FIGURES: Final = 0.4
+_TAGS_MIN_WORDS: Final = 6
+
+
+def _is_ticker_or_tags(block: str) -> bool:
+    if len(block) > _MAX_META_CHARS or ends_sentence(block) or re.search(r"[,;:!?](?:\s|$)", block):
+        return False
+    words = block.split()
+    if not words or len(words) > MAX_META_WORDS:
+        return False
+    figures = sum(any(ch.isdigit() for ch in w) for w in words)
+    # (a ticker's words are codes and names: "41 dead 12 missing" is a figure list of the story, kept)
+    if len(words) >= 3 and figures >= _TICKER_MIN_FIGURES * len(words) and not any(w.islower() for w in words):
+        return True
+    letters = [w for w in words if w[:1].isalpha()]
+    return len(words) >= _TAGS_MIN_WORDS and len(letters) == len(words) and all(w[:1].isupper() for w in words)
 
 
 def _is_link_only(block: str) -> bool:

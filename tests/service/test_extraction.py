@@ -769,6 +769,31 @@ def test_dateline_gives_the_date_when_there_is_no_date_line() -> None:
     assert result.claims[0].context_text == "The company today [2025-01-22] opened its first cell plant."
 
 
+@pytest.mark.parametrize(
+    "chrome",
+    [
+        "Published: 4th March 2025 11:31 PM  |   Last Updated: 4th March 2025 11:44 PM",
+        "Posted: Mar. 4, 2025 at 3:36 PM HST|Updated: Mar. 5, 2025 at 11:55 AM HST",
+        "March 4, 2025 / 11:42 AM",
+        "Haber Giriş Tarihi: 04.03.2025 10:47",
+        "EUR 0,0000 USD/EUR 0,00 ALTIN 000,00 BIST 0.000 Markets",
+        "Norvik Harbour Flood Rescue Teams Storm Weather Coast",
+    ],
+)
+def test_date_rows_tickers_and_tag_rows_are_not_claims(chrome: str) -> None:
+    body = "The flood killed 41 people in the harbour district, the rescue service said."
+    result = extract(f"{body}\n\n{chrome}\n\nAnother 12 people are still missing after the storm.", language="en")
+    assert texts(result.claims) == [body, "Another 12 people are still missing after the storm."]
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["41 dead, 12 missing and 300 evacuated after the storm", "Rescuers found 41 bodies / 12 still missing"],
+)
+def test_figure_lists_of_the_story_stay_claims(line: str) -> None:
+    assert line in texts(extract(f"The storm hit the coast on Monday.\n\n{line}\n", language="en").claims)
+
+
 def test_live_blog_timestamps_are_stripped() -> None:
     text = (
         "**16:02 CET** — Rail operator NorRail has cancelled all trains until further notice.\n\n"

@@ -27,6 +27,7 @@ from service.extraction.model import ArticleMeta, ExtractedClaim, Extraction
 from service.extraction.sentences import sentence_spans
 from service.extraction.speakers import Attribution, find_attribution
 from service.text.language import detect_language, normalize_language
+from service.text.words import read_sections
 
 # Fewer words than this is a fragment ("Breaking news.", "Why not cut?"), not a claim. Korean
 # writes several words as one spaced unit, so two of those already make a sentence.
@@ -144,6 +145,7 @@ def _claims(
         flat = normalize_claim_text(strip_markup(raw).translate(CONTROL_TO_SPACE))
         sentences.append(_Sentence(start, end, index, flat, find_attribution(flat, language)))
     _propagate_quotes(sentences, units)
+    _propagate_reported_speech(sentences, language)
 
     context = ArticleContext(language=language, published=published)
     if title:
@@ -185,6 +187,28 @@ def _claims(
 def _is_question(raw: str) -> bool:
     stripped = raw[-16:].translate(CONTROL_TO_SPACE).rstrip(CLOSERS)
     return stripped.endswith(("?", "？"))
+
+
+# Verb forms of reported speech by language (service/data/words/reported_speech.txt).
+_REPORTED_SPEECH: Final = {
+    language: re.compile(r"(?<![\w\-])(?:" + "|".join(map(re.escape, forms)) + r")(?![\w\-])")
+    for language, forms in read_sections("reported_speech").items()
+}
+
+
+def _propagate_reported_speech(sentences: list[_Sentence], language: str) -> None:
+    """A sentence in reported speech ("Viele Gebäude seien abgebrannt.") continues the attribution before it."""
+    pattern = _REPORTED_SPEECH.get(language)
+    if pattern is None:
+        return
+    for index in range(1, len(sentences)):
+        sentence, previous = sentences[index], sentences[index - 1]
+        if sentence.attribution is not None or sentence.source is not None or not pattern.search(sentence.flat):
+            continue
+        if previous.attribution is not None:
+            sentence.source = index - 1
+        elif previous.source is not None and previous.source < index - 1:
+            sentence.source = previous.source
 
 
 def _propagate_quotes(sentences: list[_Sentence], units: list[Unit]) -> None:

@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
-from service.text.words import read_terms
+from service.text.words import read_sections, read_terms
 
 __all__ = ["Attribution", "canonical_phrase", "find_attribution"]
 
@@ -257,7 +257,20 @@ _IT: Final = (
 _DE_REPORT_WORDS = r"(?:[\w\-]*(?i:berichten|recherchen|angaben|informationen|schätzungen|aussagen|darstellung))"
 _DE_TOKEN = rf"(?!{_DE_REPORT_WORDS}\b)[{_UP}][\w'’.\-]*"
 _DE_SOURCE = rf"(?P<name>{_DE_TOKEN}(?:[ \t]+(?:(?:von|der|des|de|of|the|for|and)[ \t]+)?{_DE_TOKEN}){{0,5}})"
+_DE_VERB = (
+    r"(?:sagte|sagten|erklärte|erklärten|berichtete|berichteten|betonte|betonten|warnte|warnten|bestätigte"
+    r"|bestätigten|schrieb|schrieben|meldete|meldeten|bekräftigte|versicherte|kritisierte|forderte|räumte)"
+)
 _DE: Final = (
+    # "Die Polizei sagte, ...", "Innenminister Nancy Faeser erklärte am Montag ...": the name right before the verb.
+    re.compile(
+        rf"^{_OPEN}(?:(?:Der|Die|Das|Ein|Eine)[ \t]+)?(?:[a-zäöüß][\w\-]*[ \t]+)?{_DE_SOURCE}[ \t]+{_DE_VERB}\b"
+    ),
+    # "Das teilte die Erdbebenwarte Kandilli am Montag mit.": "mitteilen" splits around its subject.
+    re.compile(
+        rf"\bteilten?[ \t]+(?:(?:der|die|das|ein|eine|den|dem)[ \t]+)?(?:[a-zäöüß][\w\-]*[ \t]+){{0,2}}{_DE_SOURCE}"
+        r"\b[^.!?]{0,120}[ \t]mit[.!]?[\"“”»«]?$"
+    ),
     re.compile(
         rf"\b(?:[Ll]aut|[Nn]ach[ \t]+(?:(?:eigenen|offiziellen|ersten)[ \t]+)?Angaben)[ \t]+"
         rf"(?:(?:des|der|dem|den|von|vom)[ \t]+)?(?:(?:[a-zäöüß][\w\-]*)[ \t]+){{0,2}}{_DE_SOURCE}"
@@ -418,6 +431,24 @@ _DOC_SUFFIX = re.compile(rf"^(?P<source>[{_UP}][\w'’.\-]*(?:[ \t]+[{_UP}][\w'�
 # Lower-case descriptors in front of a proper name: "the grid operator Nordnett", "state news agency
 # KCNA", "le syndicat SUD-Rail", "l'agence Santé publique France".
 _DESCRIBED = re.compile(rf"^(?:[a-zà-ÿа-яё][\w'’\-]*[ \t]+){{1,4}}(?P<proper>[{_UP}].*)$")
+# A proper name's possessive, then a description, then a name: "Turkey's state-run Anadolu Agency" is Anadolu Agency.
+# Without a description between them the possessive is part of the name ("Russia's Defence Ministry": whose).
+_OWNED_NAME = re.compile(
+    rf"^[{_UP}][\w\-]*(?:[ \t]+[{_UP}][\w\-]*){{0,2}}['’]s[ \t]+"
+    rf"(?:[a-zà-ÿ][\w'’\-]*[ \t]+){{1,3}}(?P<proper>[{_UP}].*)$"
+)
+_DESCRIPTORS: Final = read_sections("source_descriptors")
+# "the RIA news agency", "the Rybar channel": a description after the name (service/data/words/source_descriptors.txt).
+_DESCRIPTOR_AFTER = re.compile(
+    rf"^(?P<proper>[{_UP}][\w.&'’\-]*(?:[ \t]+[{_UP}][\w.&'’\-]*){{0,3}})[ \t]+(?:"
+    + "|".join(r"[ \t]+".join(map(re.escape, d.split())) for d in sorted(_DESCRIPTORS["after"], key=len, reverse=True))
+    + r")$"
+)
+# "Senders CNN Türk", "Nachrichtenagentur dpa": a German description before the name.
+_DESCRIPTOR_BEFORE = re.compile(
+    r"^(?i:" + "|".join(map(re.escape, sorted(_DESCRIPTORS["before"], key=len, reverse=True))) + r")"
+    rf"[ \t]+(?P<proper>[{_UP}\w].*)$"
+)
 
 
 _RU_PREPOSITION = re.compile(r"[ \t]+(?:в|во|на|по|после|для|из|с|со|о|об|у|к|при)[ \t]+(?=[а-яё])")
@@ -440,6 +471,9 @@ def canonical_phrase(phrase: str) -> str:
     phrase = bare if has_name or not re.match(r"(?i)the[ \t]", phrase) else "the " + bare
     # "Ветров в своем телеграм-канале": the name ends where a prepositional phrase starts.
     phrase = _RU_PREPOSITION.split(_RU_LEADING_PREPOSITION.sub("", phrase), maxsplit=1)[0]
+    for described_by in (_OWNED_NAME, _DESCRIPTOR_BEFORE, _DESCRIPTOR_AFTER):
+        if (match := described_by.match(phrase)) is not None:
+            phrase = match.group("proper")
     if (
         (described := _DESCRIBED.match(phrase)) is not None
         and not re.search(r"['’]s\b", phrase.split()[0])

@@ -1193,3 +1193,42 @@ def test_german_attributions_that_name_their_source(sentence: str, speaker: str 
 def test_turkish_frames(sentence: str, speaker: str | None) -> None:
     (claim,) = extract_claims(sentence)
     assert claim.speaker == speaker
+
+
+@pytest.mark.parametrize(
+    ("sentence", "speaker"),
+    [
+        ("Die Polizei sagte, in Velmora seien zwei Menschen verletzt worden.", "Polizei"),
+        ("Das teilte die Wetterwarte Orsk in Velmora am Montagabend mit.", "Wetterwarte Orsk"),
+        ("Nach Angaben des Senders Velmora TV fiel in der Stadt der Strom aus.", "Velmora TV"),
+        # "teilen" without "mit" is no speech.
+        ("Der Zug teilte sich kurz vor Velmora in zwei Hälften.", None),
+    ],
+)
+def test_german_speech_verbs_and_descriptions(sentence: str, speaker: str | None) -> None:
+    (claim,) = extract_claims(sentence)
+    assert claim.speaker == speaker
+
+
+def test_german_reported_speech_continues_the_attribution_before_it() -> None:
+    text = (
+        "Die Feuerwehr sagte, in Velmora seien zwei Häuser eingestürzt.\n\n"
+        "Mindestens 20 Menschen hätten Verletzungen erlitten.\n\n"
+        "Am Abend wurde die Brücke wieder geöffnet."
+    )
+    claims = extract(text, language="de").claims
+    assert [c.speaker for c in claims] == ["Feuerwehr", "Feuerwehr", None]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "speaker"),
+    [
+        ("Norland's state-run Velmora Agency said the bridge had reopened on Monday.", "Velmora Agency"),
+        ("The Orsk news agency said the bridge had reopened on Monday.", "Orsk"),
+        # Without a description between them, the possessive says whose ministry it is.
+        ("Norland's Defence Ministry said the bridge had reopened on Monday.", "Norland's Defence Ministry"),
+    ],
+)
+def test_a_speaker_is_the_name_not_its_description(sentence: str, speaker: str) -> None:
+    (claim,) = extract_claims(sentence)
+    assert claim.speaker == speaker

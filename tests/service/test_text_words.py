@@ -17,7 +17,12 @@ from service.text.words import WORDS_DIR, read_pairs, read_patterns, read_sectio
 LISTS = sorted(path.stem for path in WORDS_DIR.glob("*.txt"))
 PATTERN_LISTS = {"boilerplate"}
 PAIR_LISTS = {"opposites"}
-SECTION_LISTS = {"units", "statuses", "qualifiers", "number_words"}
+# Lists of named groups ("[people]" lines open them), read with read_sections.
+SECTION_LISTS = {
+    path.stem
+    for path in WORDS_DIR.glob("*.txt")
+    if any(line.startswith("[") for line in path.read_text(encoding="utf-8").splitlines())
+}
 
 
 @pytest.fixture
@@ -30,6 +35,7 @@ def words_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def test_every_list_says_where_its_words_came_from_and_how_they_were_checked() -> None:
     assert {"negation_cues", "opposites", "speech_verbs", "boilerplate", "stopwords"} <= set(LISTS)
+    assert {"units", "statuses", "qualifiers", "number_words", "source_descriptors"} <= SECTION_LISTS
     for name in LISTS:
         text = (WORDS_DIR / f"{name}.txt").read_text(encoding="utf-8")
         header = "\n".join(line for line in text.splitlines() if line.startswith("#"))

@@ -122,7 +122,10 @@ _TITLE_WORDS: Final = frozenset(
         "Regional", "Local", "the", "of", "and", "Chief's", "глава", "министр", "президент", "премьер-министр",
         "губернатор", "мэр", "пресс-секретарь", "директор", "председатель", "заместитель", "вице-премьер", "посол",
         "генеральный", "главный", "Глава", "Министр", "Президент", "Губернатор", "ministre", "président", "présidente",
-        "directeur", "directrice", "maire", "porte-parole", "délégué", "déléguée", "secrétaire"
+        "directeur", "directrice", "maire", "porte-parole", "délégué", "déléguée", "secrétaire",
+        # Turkish (the title noun with its possessive ending: minister, mayor, governor of a named place or office)
+        "Bakan", "Bakanı", "Başkan", "Başkanı", "Cumhurbaşkanı", "Başbakan", "Vali", "Valisi", "Sözcüsü", "Müdürü",
+        "Komutanı"
     )
 )  # fmt: skip
 _FEMALE_TITLES: Final = frozenset(

@@ -179,6 +179,9 @@ _FR: Final = (
     re.compile(rf"^{_OPEN}{_FR_SUBJECT}[ \t]+(?:a|ont|avait|avaient)[ \t]+{_FR_PP}\b"),
     re.compile(rf"^{_OPEN}{_FR_SUBJECT}[ \t]+(?:ne[ \t]+)?{_FR_PRES}\b"),
     re.compile(
+        rf"^{_OPEN}(?:(?:De[ \t]+son|De[ \t]+leur)[ \t]+côté,[ \t]+)?{_FR_SUBJECT}[ \t]+s['’]est[ \t]+dite?s?\b"
+    ),
+    re.compile(
         rf"[,»\"”][ \t]*(?:a|ont|avait)[ \t]+{_FR_PP}(?:[ \t]+{_FR_DAYS})?[ \t]+{_TO_END}{_APPOSITION_NAME}"
         r"(?:,[^,]{1,80})?[.!?]?$"
     ),
@@ -192,13 +195,14 @@ _RU_VERB = (
     r"|подчеркну(?:л|ла|ло|ли)|добави(?:л|ла|ло|ли)|поясни(?:л|ла|ло|ли)|рассказа(?:л|ла|ло|ли)"
     r"|призна(?:л|ла|ло|ли)|написа(?:л|ла|ло|ли)|уточни(?:л|ла|ло|ли)|завери(?:л|ла|ло|ли)"
     r"|предупреди(?:л|ла|ло|ли)|призва(?:л|ла|ло|ли)|потребова(?:л|ла|ло|ли)|объяви(?:л|ла|ло|ли)"
+    r"|подтверди(?:л|ла|ло|ли)"
     r"|сообщает|заявляет|отмечает|считает|говорит|пишет|подчеркивает|подчёркивает|уточняет|добавляет"
     r"|передает|передаёт|сообщают|заявляют|отмечают)"
 )
 _RU_SUBJECT = r"(?P<name>(?:[\w\-]{1,40}[ \t]+){0,5}?[\w\-]{1,40})"
 _RU_ADVERBIAL = r"(?:[ \t]+(?:в|во|на)[ \t]+[\w\-]{1,40}){0,2}(?:[ \t]+(?:также|уже|ранее|не))?"
 _RU: Final = (
-    re.compile(r"\b[Пп]о[ \t]+(?P<name>его|её|ее|их)[ \t]+словам\b"),
+    re.compile(r"\b[Пп]о[ \t]+(?P<name>его|её|ее|их)[ \t]+(?:словам|данным)\b"),
     re.compile(rf"\b[Кк]ак[ \t]+{_RU_VERB}[ \t]+{_TO_END}(?=[ \t]*[,.;:!?])"),
     re.compile(rf"^{_OPEN}(?P<name>Он|Она|Они)(?:[ \t]+также)?[ \t]+(?:не[ \t]+)?{_RU_VERB}\b"),
     re.compile(rf"^{_OPEN}(?!Как\b){_RU_SUBJECT}{_RU_ADVERBIAL}[ \t]+(?:не[ \t]+)?{_RU_VERB}\b"),
@@ -287,9 +291,17 @@ _TR_VERB = (
     r"(?:dedi|söyledi|açıkladı|bildirdi|belirtti|ifade[ \t]+etti|kaydetti|duyurdu|aktardı|vurguladı"
     r"|iddia[ \t]+etti|uyardı)"
 )
+_TR_REPORT = r"(?:bilgi|haber|iddia|rapor|veri|açıklama|görüntü|tahmin|hesap|sonuç|kayıt)"
 _TR: Final = (
-    re.compile(rf"^{_OPEN}(?P<name>{_TR_NAME}),[^.!?]{{0,300}}\b{_TR_VERB}[.!?]?[\"”»]?$"),
+    # (a dot between digits, "saat 20.04'te", does not end the clause)
+    re.compile(rf"^{_OPEN}(?P<name>{_TR_NAME}),(?:[^.!?]|(?<=\d)\.(?=\d)){{0,300}}\b{_TR_VERB}[.!?]?[\"”»]?$"),
     re.compile(rf"(?P<name>{_TR_NAME})['’][a-zçğıöşü]{{1,4}}[ \t]+(?:alınan[ \t]+bilgi(?:ye|lere)[ \t]+)?göre\b"),
+    # "according to (the) officials": a plural common noun in the dative before "göre", maybe after a capitalised
+    # adjective; not a report ("according to the information") and not after "Bu" or "Şu" (this, that).
+    re.compile(
+        rf"(?<![\w'’])(?P<name>(?:(?!(?:Bu|Şu|O)\b)[{_TR_UP}]\w*[ \t]+)?(?!(?i:{_TR_REPORT}))"
+        rf"[{_TR_UP}a-zçğıöşü][a-zçğıöşü]+(?:ler|lar))[ae][ \t]+göre\b"
+    ),
 )
 
 _PATTERNS: Final = {

@@ -1184,7 +1184,12 @@ def test_german_attributions_that_name_their_source(sentence: str, speaker: str 
 @pytest.mark.parametrize(
     ("sentence", "speaker"),
     [
-        ("Vali Orhan Tekin, kentte 12 binanın yıkıldığını açıkladı.", "Vali Orhan Tekin"),
+        # (a title before the name is not part of it, in Turkish as in English: "Vali" is governor)
+        ("Vali Orhan Tekin, kentte 12 binanın yıkıldığını açıkladı.", "Orhan Tekin"),
+        ("AFAD, saat 20.04'te kentte deprem meydana geldiğini duyurdu.", "AFAD"),
+        ("Yerel yetkililere göre kentte 12 bina yıkıldı.", "Yerel yetkililer"),
+        # A report is no source.
+        ("Resmi verilere göre kentte 12 bina yıkıldı.", None),
         ("Kandilli'ye göre deprem 7 kilometre derinlikte oldu.", "Kandilli"),
         # Without a speech verb at its end, the sentence's first name is no speaker.
         ("Velmora, depremden en çok etkilenen kent oldu.", None),
@@ -1231,4 +1236,16 @@ def test_german_reported_speech_continues_the_attribution_before_it() -> None:
 )
 def test_a_speaker_is_the_name_not_its_description(sentence: str, speaker: str) -> None:
     (claim,) = extract_claims(sentence)
+    assert claim.speaker == speaker
+
+
+@pytest.mark.parametrize(
+    ("sentence", "language", "speaker"),
+    [
+        ("Росавиация подтвердила, что самолёт вылетел из Орска в 18:00.", "ru", "Росавиация"),
+        ("Le ministère s'est dit « très préoccupé » par la hausse des prix à Velmora.", "fr", "ministère"),
+    ],
+)
+def test_more_russian_and_french_speech_verbs(sentence: str, language: str, speaker: str) -> None:
+    (claim,) = extract(sentence, language=language).claims
     assert claim.speaker == speaker

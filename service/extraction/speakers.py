@@ -120,7 +120,11 @@ _EN: Final = (
     re.compile(rf"{_NAME}[ \t]+(?:was|were)[ \t]+quoted(?:[ \t]+by[ \t]+[^,.;]{{1,60}}?)?[ \t]+as[ \t]+saying\b"),
     re.compile(rf"^{_OPEN}(?P<name>He|She|It|They)\b{_ADVERBIAL}[ \t]+{_PRONOUN_VERB}"),
     re.compile(rf"^{_OPEN}{_SPEECH_NAME}{_ADVERBIAL}[ \t]+{_SPEECH_VERB}"),
-    re.compile(rf"^{_OPEN}{_NAME},[ \t]+(?:who|a|an|the)\b[^,]{{1,100}},[ \t]+{_SPEECH_VERB}"),
+    # (after an opening adverbial: "On the evening of June 23, Jane Roe, the founder of X, said ...")
+    re.compile(
+        rf"^{_OPEN}(?:(?:On|In|At|Later|Earlier|Meanwhile|However|Then)\b[^,]{{0,60}},[ \t]+)?"
+        rf"{_NAME},[ \t]+(?:who|a|an|the)\b[^,]{{1,100}},[ \t]+{_SPEECH_VERB}"
+    ),
     # "Russia's chief of the general staff, Valery Gerasimov, said ...": the apposition is the name.
     re.compile(
         rf"^{_OPEN}(?P<name>[^,]{{2,80}}),[ \t]+(?P<appos>[{_UP}][\w'’\-]+(?:[ \t]+[{_UP}][\w'’\-]+){{0,3}}),"

@@ -1249,3 +1249,19 @@ def test_a_speaker_is_the_name_not_its_description(sentence: str, speaker: str) 
 def test_more_russian_and_french_speech_verbs(sentence: str, language: str, speaker: str) -> None:
     (claim,) = extract(sentence, language=language).claims
     assert claim.speaker == speaker
+
+
+@pytest.mark.parametrize(
+    ("sentence", "speaker"),
+    [
+        (
+            "On the evening of 3 May, Jane Roe, the founder of the Orsk Relief Fund, said on her channel that 40 "
+            "families had been moved.",
+            "Jane Roe",
+        ),
+        ("The Norland Defence Ministry dismissed the reports of a second strike as false.", "Norland Defence Ministry"),
+    ],
+)
+def test_an_opening_adverbial_and_a_dismissal_keep_the_speaker(sentence: str, speaker: str) -> None:
+    (claim,) = extract_claims(sentence)
+    assert claim.speaker == speaker

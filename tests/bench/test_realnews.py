@@ -216,3 +216,24 @@ def test_extraction_bench_reads_the_labels_of_the_split_it_is_asked_for(
     assert report["excerpts"] == 1 and report["claims"]["gold"] == 1 and report["claims"]["recall"] == 1.0
     # the dev labels are another file: absent in this copy of the miniature set
     assert extraction.main(parser.parse_args(["--realnews"])) == 2
+
+
+def test_the_committed_extraction_labels_keep_to_their_split() -> None:
+    # The dev labels (tuned on) hold only dev excerpts and the held-out labels only test excerpts: a label in the
+    # wrong file would let tuning see the held-out pages. Checked on the committed manifest (no cache needed).
+    from bench.extraction import REALNEWS_LABELS
+
+    from itertools import pairwise
+
+    data = realnews.load_set()
+    allowed = {"dev": set(data.events("dev")), "test": set(data.events("test")) | set(data.events("test2"))}
+    for split, name in REALNEWS_LABELS.items():
+        rows = [json.loads(line) for line in (realnews.SET_DIR / name).read_text(encoding="utf-8").splitlines()]
+        assert len(rows) >= 30, name
+        for row in rows:
+            excerpt = data.excerpts[row["id"]]
+            assert excerpt.event in allowed[split], (name, row["id"])
+            assert excerpt.language == row["language"]
+            spans = [(c["start"], c["end"]) for c in row["claims"]]
+            assert all(a < b for a, b in spans)
+            assert all(end <= start for (_, end), (start, _) in pairwise(spans))

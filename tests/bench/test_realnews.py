@@ -221,9 +221,9 @@ def test_extraction_bench_reads_the_labels_of_the_split_it_is_asked_for(
 def test_the_committed_extraction_labels_keep_to_their_split() -> None:
     # The dev labels (tuned on) hold only dev excerpts and the held-out labels only test excerpts: a label in the
     # wrong file would let tuning see the held-out pages. Checked on the committed manifest (no cache needed).
-    from bench.extraction import REALNEWS_LABELS
-
     from itertools import pairwise
+
+    from bench.extraction import REALNEWS_LABELS
 
     data = realnews.load_set()
     allowed = {"dev": set(data.events("dev")), "test": set(data.events("test")) | set(data.events("test2"))}

@@ -484,21 +484,21 @@ def _strip_prefixes(text: str, units: list[Unit]) -> None:
             unit.label = name
 
 
-def _date_stamp(raw: str) -> re.Match[str] | None:
-    match = _DATE_STAMP.match(raw)
+def _prefix_before_sentence(pattern: re.Pattern[str], raw: str) -> re.Match[str] | None:
+    """``pattern`` at the start of ``raw`` when what follows it starts a sentence (else it is the sentence's own)."""
+    match = pattern.match(raw)
     if match is None:
         return None
     rest = raw[match.end() :].lstrip(OPENERS)
     return match if rest[:1].isupper() or rest[:1].isdigit() else None
+
+
+def _date_stamp(raw: str) -> re.Match[str] | None:
+    return _prefix_before_sentence(_DATE_STAMP, raw)
 
 
 def _dateline(raw: str) -> re.Match[str] | None:
-    match = _DATELINE.match(raw)
-    if match is None:
-        return None
-    # The rest must start a sentence.
-    rest = raw[match.end() :].lstrip(OPENERS)
-    return match if rest[:1].isupper() or rest[:1].isdigit() else None
+    return _prefix_before_sentence(_DATELINE, raw)
 
 
 def dateline_agency(units: list[Unit]) -> str | None:

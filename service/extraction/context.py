@@ -34,6 +34,7 @@ from typing import Final
 from service.extraction.dates import resolve_relative_dates
 from service.extraction.speakers import PRONOUNS, Attribution, canonical_phrase
 from service.text.countries import COUNTRIES
+from service.text.words import read_sections
 
 __all__ = ["ArticleContext", "Resolved"]
 
@@ -102,56 +103,18 @@ _LEARN_NEEDLES: Final = {
     _LEARN_COUNTRY[2].pattern: re.compile(r"\bof\s"),
 }
 
+# Titles and roles around a person's name: service/data/words/titles.txt.
+_TITLES: Final = read_sections("titles")
 # Words of a title in front of a person's name.
-_TITLE_WORDS: Final = frozenset(
-    word.lower()
-    for word in (
-        "President", "Vice", "Prime", "Minister", "Deputy", "Defence", "Defense", "Finance", "Foreign", "Interior",
-        "Economy", "Agriculture", "Transport", "Health", "Justice", "Education", "Energy", "Trade", "Labour", "Labor",
-        "Culture", "Environment", "Chief", "Executive", "Officer", "Governor", "Mayor", "Councillor", "Councilor",
-        "Leader", "leader", "Chair", "Chairman", "Chairwoman", "Chairperson", "Director", "General", "Secretary",
-        "Spokesman", "Spokeswoman", "Spokesperson", "Senator", "Sen.", "Rep.", "Representative", "Ambassador",
-        "Commissioner", "Judge", "Justice", "Chancellor", "King", "Queen", "Prince", "Princess", "Pope", "Colonel",
-        "Col.", "Lieutenant", "Lt.", "Major", "Maj.", "Gov.", "Gov", "Superintendent", "Inspector", "Detective",
-        "Constable", "Attorney", "Marshal", "Mufti", "Patriarch", "Bishop", "Archbishop",
-        "Sergeant", "Sgt.", "Captain", "Capt.", "Admiral", "Commander",
-        "Dr.", "Dr", "Mr.", "Mr", "Mrs.", "Mrs", "Ms.", "Ms", "Mme", "M.", "Prof.", "Professor", "Presenter", "Host",
-        "Anchor", "Coach", "Manager", "CEO", "CFO", "Founder", "Economist", "Analyst", "Runner", "Author", "Lead",
-        "Head", "Staff", "Opposition", "Former", "Acting", "Interim", "Supreme", "State", "Party", "Union", "Farmers'",
-        "Farmers", "Competition", "Authority", "Office", "Bank", "Central", "Council", "Board", "Federal", "National",
-        "Regional", "Local", "the", "of", "and", "Chief's", "глава", "министр", "президент", "премьер-министр",
-        "губернатор", "мэр", "пресс-секретарь", "директор", "председатель", "заместитель", "вице-премьер", "посол",
-        "генеральный", "главный", "Глава", "Министр", "Президент", "Губернатор", "ministre", "président", "présidente",
-        "directeur", "directrice", "maire", "porte-parole", "délégué", "déléguée", "secrétaire",
-        # Turkish (the title noun with its possessive ending: minister, mayor, governor of a named place or office)
-        "Bakan", "Bakanı", "Başkan", "Başkanı", "Cumhurbaşkanı", "Başbakan", "Vali", "Valisi", "Sözcüsü", "Müdürü",
-        "Komutanı"
-    )
-)  # fmt: skip
-_FEMALE_TITLES: Final = frozenset(
-    {"mrs", "mrs.", "ms", "ms.", "mme", "chairwoman", "spokeswoman", "queen", "princess", "directrice",
-     "présidente", "déléguée", "madame"}
-)  # fmt: skip
-_MALE_TITLES: Final = frozenset({"mr", "mr.", "m.", "chairman", "spokesman", "king", "prince", "monsieur"})
+_TITLE_WORDS: Final = frozenset(word.lower() for word in _TITLES["title words"])
+_FEMALE_TITLES: Final = frozenset(_TITLES["female titles"])
+_MALE_TITLES: Final = frozenset(_TITLES["male titles"])
 # Lower-case roles that introduce a person's name ("local runner Pieter Smit", "lead author Dr. ...").
-_ROLE_WORDS: Final = (
-    "leader", "minister", "president", "presenter", "councillor", "councilor", "runner", "author", "executive",
-    "chief", "director", "governor", "mayor", "chair", "chairman", "chairwoman", "spokesman", "spokeswoman",
-    "spokesperson", "analyst", "economist", "researcher", "professor", "coach", "player", "striker", "captain",
-    "envoy", "ambassador", "secretary", "commander", "general", "lawyer", "judge", "founder", "manager", "minister",
-    "senator", "candidate", "activist", "expert", "scientist", "reporter", "correspondent", "host", "deputy",
-    "министр", "президент", "губернатор", "глава", "мэр", "пресс-секретарь", "директор", "председатель", "ministre",
-    "président", "présidente", "directeur", "directrice", "maire", "délégué", "déléguée", "porte-parole",
-)  # fmt: skip
+_ROLE_WORDS: Final = _TITLES["roles"]
 _PERSON_ROLES = "(?:" + "|".join(_ROLE_WORDS) + ")"
 _NAME_TOKEN = rf"[{_UP}][a-zà-ÿа-яё'’]{{1,30}}(?:-[{_UP}a-zà-ÿа-яё][a-zà-ÿа-яё'’]{{1,30}})?"
 _PERSON_NAME = rf"(?P<person>{_NAME_TOKEN}(?:[ \t]+{_NAME_TOKEN}){{1,3}})"
-_TITLE_NAMES: Final = (
-    "President", "Minister", "Governor", "Mayor", "Councillor", "Councilor", "Chancellor", "Senator", "Ambassador",
-    "Commissioner", "Secretary", "Director", "Executive", "Chair", "Chairman", "Chairwoman", "Presenter", "Dr.",
-    "Mr.", "Mrs.", "Ms.", "Prof.", "General", "Colonel", "Judge", "King", "Queen", "Leader", "Spokesman",
-    "Spokeswoman", "Coach",
-)  # fmt: skip
+_TITLE_NAMES: Final = _TITLES["title names"]
 _TITLE_CAPS = (
     r"(?:(?:Vice|Deputy|Prime|Defen[cs]e|Finance|Foreign|Interior|Agriculture|Transport|Health|Justice|Chief"
     r"|Executive|Acting|Former|Opposition|Supreme)[ \t]+)*"
@@ -168,11 +131,7 @@ _PERSON_PATTERNS: Final = (
 # Every match of the first pattern holds a title or a role word: sentences without one skip it (a prefix tree
 # finds them several times faster than the pattern fails).
 _PERSON_NEEDLE: Final = re.compile(_longest_first([*_TITLE_NAMES, *_ROLE_WORDS]))
-_NOT_FIRST_NAMES: Final = frozenset(
-    {"Storm", "Hurricane", "Typhoon", "Cyclone", "Lake", "Mount", "River", "Operation", "The", "A", "An", "In",
-     "On", "At", "North", "South", "East", "West", "New", "Consumer", "Food", "Card", "Rail", "Police", "Public",
-     "National", "State", "Central", "Supreme", "Council"}
-)  # fmt: skip
+_NOT_FIRST_NAMES: Final = frozenset(_TITLES["not first names"])
 
 # Organisation kinds, by the words in a name or in front of it.
 _KIND_WORDS: Final[dict[str, tuple[str, ...]]] = {

@@ -115,11 +115,17 @@ _DOC_WORDS = (
     r"|research|documents?|filing|census|étude|rapport|sondage|enquête|chiffres|données)"
 )
 
+_NAME_THEN_VERB: Final = re.compile(rf"^{_OPEN}{_SPEECH_NAME}{_ADVERBIAL}[ \t]+{_SPEECH_VERB}")
+# A report of a report: "Reuters reported that President Tayyip Erdogan admitted ...": the source of the claim is
+# the innermost speaker, whom the outer one reports.
+_REPORTED_THAT: Final = re.compile(
+    r"[ \t]+(?:reported|reports|said|says|wrote|writes|announced|learned|told[ \t]+[\w ]{1,30}?)[ \t]+that[ \t]+"
+)
 _EN: Final = (
     re.compile(rf"\bquoted[ \t]+{_ROLE_PREFIX}{_NAME}[ \t]+as[ \t]+saying\b"),
     re.compile(rf"{_NAME}[ \t]+(?:was|were)[ \t]+quoted(?:[ \t]+by[ \t]+[^,.;]{{1,60}}?)?[ \t]+as[ \t]+saying\b"),
     re.compile(rf"^{_OPEN}(?P<name>He|She|It|They)\b{_ADVERBIAL}[ \t]+{_PRONOUN_VERB}"),
-    re.compile(rf"^{_OPEN}{_SPEECH_NAME}{_ADVERBIAL}[ \t]+{_SPEECH_VERB}"),
+    _NAME_THEN_VERB,
     # (after an opening adverbial: "On the evening of June 23, Jane Roe, the founder of X, said ...")
     re.compile(
         rf"^{_OPEN}(?:(?:On|In|At|Later|Earlier|Meanwhile|However|Then)\b[^,]{{0,60}},[ \t]+)?"
@@ -379,7 +385,7 @@ def find_attribution(flat: str, language: str) -> Attribution | None:
         for match in pattern.finditer(flat):
             found = _from_match(match)
             if found is not None:
-                return found
+                return _innermost(flat, found) if english else found
     if language not in ("en",) and language in _PATTERNS:
         # Quotes in English inside another language's article still follow English frames.
         for pattern in _EN[:2]:
@@ -387,6 +393,18 @@ def find_attribution(flat: str, language: str) -> Attribution | None:
                 if (found := _from_match(match)) is not None:
                     return found
     return None
+
+
+def _innermost(flat: str, found: Attribution) -> Attribution:
+    """The speaker the found one reports, when the sentence goes on "X reported that Y said ..." (else ``found``)."""
+    that = _REPORTED_THAT.match(flat, found.end)
+    if that is None or found.pronoun:
+        return found
+    inner = _NAME_THEN_VERB.match(flat[that.end() :])
+    found_inner = _from_match(inner) if inner is not None else None
+    if found_inner is None or found_inner.pronoun:
+        return found
+    return Attribution(found_inner.phrase, found_inner.start + that.end(), found_inner.end + that.end())
 
 
 def _from_match(match: re.Match[str]) -> Attribution | None:

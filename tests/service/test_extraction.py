@@ -1265,3 +1265,17 @@ def test_more_russian_and_french_speech_verbs(sentence: str, language: str, spea
 def test_an_opening_adverbial_and_a_dismissal_keep_the_speaker(sentence: str, speaker: str) -> None:
     (claim,) = extract_claims(sentence)
     assert claim.speaker == speaker
+
+
+@pytest.mark.parametrize(
+    ("sentence", "speaker"),
+    [
+        ("The Orsk Courier reported that Mayor Jane Roe on Monday admitted the sirens had failed.", "Jane Roe"),
+        # The report's own clause names no speaker of its own: the outer one stays.
+        ("The ministry said that police arrested 12 people in Velmora.", "ministry"),
+        ("The Orsk Courier reported that he said the plant was closed.", "Orsk Courier"),
+    ],
+)
+def test_a_report_of_a_report_names_the_innermost_speaker(sentence: str, speaker: str) -> None:
+    (claim,) = extract_claims(sentence)
+    assert claim.speaker == speaker

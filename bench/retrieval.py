@@ -24,6 +24,7 @@ import fcntl
 import hashlib
 import json
 import logging
+import re
 import statistics
 import time
 from collections.abc import Mapping, Sequence
@@ -44,7 +45,7 @@ from service.lexical import open_lexical
 from service.matching import MatchOptions
 from service.models import Claim, Source
 from service.runtime import Runtime
-from service.schemas import MAX_K, MatchQuery
+from service.schemas import MAX_CONTEXT_SENTENCES, MAX_K, MatchQuery
 
 logger = logging.getLogger(__name__)
 
@@ -328,13 +329,17 @@ def run_queries(
     mode: str,
     options: MatchOptions,
     k: int = MAX_K,
+    contexts: Mapping[str, list[str]] | None = None,
 ) -> tuple[dict[str, list[tuple[str, float]]], list[float]]:
-    """Every query through `Matcher.match` (as the API route calls it); the ranked dataset ids and ms per query."""
+    """Every query through `Matcher.match` (as the API route calls it); the ranked dataset ids and ms per query.
+
+    `contexts`: the sentences around each query, sent as the match query's `context` (none when absent)."""
     run: dict[str, list[tuple[str, float]]] = {}
     timings: list[float] = []
     items = list(queries.items())
     for position, (qid, text) in enumerate(items[:WARMUP_QUERIES] + items):
-        query = MatchQuery(text=text, k=k, mode=mode)  # type: ignore[arg-type]
+        context = (contexts or {}).get(qid) or None
+        query = MatchQuery(text=text, k=k, mode=mode, context=context)  # type: ignore[arg-type]
         start = time.perf_counter()
         with open_session(runtime.engine) as session:
             response = runtime.matcher.match(session=session, query=query, options=options)
@@ -345,6 +350,27 @@ def run_queries(
         ranked = [(doc_id_of(m.source.url), m.score) for m in response.matches]
         run[qid] = [(doc, score) for doc, score in ranked if doc is not None]
     return run, timings
+
+
+_LINE_ID = re.compile(r"^(?P<document>.+)_(?P<line>\d+)$")
+
+
+def neighbour_contexts(queries: Mapping[str, str], window: int) -> dict[str, list[str]]:
+    """For ids that name a document and a line ("20170822_Trump_phoenix_0412"), the other queries of the same
+    document within ``window`` lines, in line order: the sentences around each one that the query set holds (the
+    CLEF-2022 2B sentences come without their transcripts). Ids of another shape get no context."""
+    lines: dict[str, list[tuple[int, str]]] = {}
+    for qid in queries:
+        if (m := _LINE_ID.match(qid)) is not None:
+            lines.setdefault(m["document"], []).append((int(m["line"]), qid))
+    out: dict[str, list[str]] = {}
+    for members in lines.values():
+        members.sort()
+        for line, qid in members:
+            around = [queries[other] for n, other in members if other != qid and abs(n - line) <= window]
+            if around:
+                out[qid] = around[:MAX_CONTEXT_SENTENCES]
+    return out
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -368,6 +394,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="MiniLM backend that encodes the queries (default: CROSSCHECK_ENCODER_BACKEND, as the API does); "
         "the corpus vectors are always the cached torch ones",
+    )
+    parser.add_argument(
+        "--context-window",
+        type=int,
+        default=0,
+        help="send each query the other queries of its document within N lines as its `context` (ids "
+        "'<document>_<line>', as CLEF-2022 2B's debate sentences); 0: none",
     )
     ablation = parser.add_argument_group("ablations (pipeline switches that are not part of the API)")
     ablation.add_argument("--no-clean", action="store_true", help="match the raw query text")
@@ -409,9 +442,16 @@ COMPONENTS: tuple[tuple[str, str, MatchOptions], ...] = (
 
 
 def _measure(
-    *, runtime: Runtime, queries: dict[str, str], qrels: Qrels, mode: str, options: MatchOptions, k: int
+    *,
+    runtime: Runtime,
+    queries: dict[str, str],
+    qrels: Qrels,
+    mode: str,
+    options: MatchOptions,
+    k: int,
+    contexts: Mapping[str, list[str]] | None = None,
 ) -> tuple[dict[str, Any], dict[str, list[tuple[str, float]]]]:
-    run, timings = run_queries(runtime=runtime, queries=queries, mode=mode, options=options, k=k)
+    run, timings = run_queries(runtime=runtime, queries=queries, mode=mode, options=options, k=k, contexts=contexts)
     active = {
         r.name
         for r in runtime.matcher.rankers
@@ -469,6 +509,8 @@ def run_benchmark(
         queries = dict(list(queries.items())[: args.limit_queries])
         qrels = {q: rel for q, rel in qrels.items() if q in queries}
     options = _options(args)
+    window = getattr(args, "context_window", 0) or 0
+    contexts = neighbour_contexts(queries, window) if window > 0 else None
     # Queries go through the backend the API would use (ONNX int8 by default; it shares torch's vector space,
     # see embeddings/onnx.py); the corpus vectors stay the cached torch ones, so the store is never rebuilt.
     backend = getattr(args, "query_backend", None) or Settings().encoder_backend
@@ -478,7 +520,7 @@ def run_benchmark(
     )
     try:
         figures, run = _measure(
-            runtime=runtime, queries=queries, qrels=qrels, mode=args.mode, options=options, k=args.k
+            runtime=runtime, queries=queries, qrels=qrels, mode=args.mode, options=options, k=args.k, contexts=contexts
         )
         table = []
         if getattr(args, "table", False):
@@ -492,6 +534,7 @@ def run_benchmark(
                     mode=mode,
                     options=replace(row_options, depth=options.depth),
                     k=args.k,
+                    contexts=contexts,
                 )
                 table.append({"component": name, **row})
     finally:
@@ -511,6 +554,8 @@ def run_benchmark(
         "query_encoder_backend": "test encoder" if encoder is not None else backend,
         "store": str(bench_store.data_dir),
     }
+    if contexts is not None:
+        report["context"] = {"window": window, "queries_with_context": len(contexts)}
     if table:
         report["table"] = table
     if args.run_out is not None:

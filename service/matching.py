@@ -53,6 +53,10 @@ QUERY_VECTOR_CACHE = 4_096  # query texts whose vectors each dense ranker keeps 
 # widens by this factor until k sources are found or the index is exhausted (hybrid mode starts from its usual
 # pool, already deeper than k, and widens only when that comes short).
 PER_SOURCE_OVERFETCH = 4
+# How far the sentences around a claim (MatchQuery.context) pull its embedding: the claim's unit vector plus this
+# times the mean of theirs. Chosen on CLEF-2022 2B train, a debate's neighbouring check-worthy sentences as the
+# context (`crosscheck bench retrieval ... --context-window 3`); see the README.
+CONTEXT_WEIGHT = 1.0
 # Hybrid search pools this many candidates from each ranker (or k, if larger) for the reranker.
 CANDIDATE_DEPTH = 50
 # Dense mode over an approximate (HNSW, 8-bit) index asks it for k times this many candidates and re-scores them
@@ -653,6 +657,8 @@ class Matcher:
         mode = query.mode
         if scope.empty or not self._active(mode, options):
             return MatchResponse(query=query.text, matches=[])
+        if query.context and vectors is None:
+            vectors = self.context_vectors(text, query.context, mode=mode, options=options)
         depth = self._depth(mode, query.k, options)
         # A hybrid pool is already several times k deep (and its verifier was fitted on pools of this depth); the
         # other modes list k candidates per ranker, and one source may hold several of them.
@@ -678,6 +684,21 @@ class Matcher:
             if exhausted or not short or floor:
                 return match_response(query.text, matches)
             depth *= PER_SOURCE_OVERFETCH
+
+    def context_vectors(
+        self, text: str, context: Sequence[str], *, mode: str, options: MatchOptions
+    ) -> dict[str, np.ndarray]:
+        """Each active embedding ranker's query vector read in the light of the sentences around the claim: the
+        claim's unit vector plus `CONTEXT_WEIGHT` times the mean of theirs, made unit length again."""
+        cleaned = [self.clean(c) if options.clean_query else normalize_claim_text(c) for c in context]
+        out: dict[str, np.ndarray] = {}
+        for ranker in self._active(mode, options):
+            if not isinstance(ranker, DenseRanker):
+                continue
+            around = np.asarray(ranker.encoder.encode_queries(cleaned), dtype=np.float64).mean(axis=0)
+            vector = np.asarray(ranker.query_vector(text), dtype=np.float64) + CONTEXT_WEIGHT * around
+            out[ranker.name] = (vector / max(float(np.linalg.norm(vector)), 1e-12)).astype(np.float32)
+        return out
 
     def _pool(
         self,

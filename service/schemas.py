@@ -19,6 +19,10 @@ SEED_EXAMPLE_TEXT = (
 )
 
 ShortStr = Annotated[str, StringConstraints(strip_whitespace=True, max_length=512)]
+# The sentences around a claim that a match query may bring (MatchQuery.context).
+MAX_CONTEXT_SENTENCES = 20
+MAX_CONTEXT_CHARS = 2_000
+ContextSentence = Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_CONTEXT_CHARS)]
 MAX_K = 100
 MatchMode = Literal["hybrid", "dense", "lexical"]
 
@@ -237,6 +241,14 @@ class MatchQuery(_Strict):
         description="Only these kinds of source: article (ingested reporting) and/or fact_check (stored "
         "ClaimReviews). Default: both.",
     )
+    context: list[ContextSentence] | None = Field(
+        default=None,
+        max_length=MAX_CONTEXT_SENTENCES,
+        description="Sentences around the claim where it was said or written (the lines before and after it in "
+        "a transcript, say): the embedding rankers read the claim in their light (its vector leans towards theirs), "
+        "which helps where the claim says 'that bill' or 'he'. Keyword search reads the claim's own words. "
+        f"At most {MAX_CONTEXT_SENTENCES} sentences of up to {MAX_CONTEXT_CHARS} characters.",
+    )
 
     model_config = ConfigDict(
         extra="forbid",
@@ -249,6 +261,13 @@ class MatchQuery(_Strict):
     @classmethod
     def _text_not_blank(cls, value: str) -> str:
         return _require_text(value, "send the claim to match")
+
+    @field_validator("context")
+    @classmethod
+    def _context_not_blank(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and any(not sentence.strip() for sentence in value):
+            raise ValueError("a context sentence is empty: send the sentences around the claim, or leave context out")
+        return value
 
 
 Relation = Literal["same", "conflict", "related"]

@@ -94,3 +94,37 @@ def test_an_extra_encoder_gets_its_vectors_once_and_the_table_has_every_componen
         _args(corpus, tmp_path, mode="dense", no_use=True), encoder=encoder, extra_encoders={"use": extra}
     )
     assert extra.documents_encoded == len(CORPUS) and again["rankers"] == ["dense"]
+
+
+def test_neighbouring_lines_of_one_document_are_each_others_context() -> None:
+    queries = {
+        "debate_a_0010": "first",
+        "debate_a_0012": "second",
+        "debate_a_0020": "far away",
+        "debate_b_0011": "other debate",
+        "tweet-7": "no line number",
+    }
+    contexts = bench_retrieval.neighbour_contexts(queries, window=3)
+    assert contexts == {"debate_a_0010": ["second"], "debate_a_0012": ["first"]}
+    assert bench_retrieval.neighbour_contexts(queries, window=10)["debate_a_0020"] == ["first", "second"]
+
+
+def test_the_bench_sends_the_context_and_reports_it(tmp_path: Path) -> None:
+    root = tmp_path / "data"
+    corpus = _dataset(root)
+    # Two lines of one "debate": the second alone points at the quarry strike; its neighbour says it is the bridge.
+    queries = (
+        "\ttweet_content\n"
+        + "d_0001\tVelmont harbour bridge finally open\nd_0002\tIt was a strike of luck, workers said\n"
+    )
+    (root / "dev" / "tweets.queries.tsv").write_text(queries, encoding="utf-8")
+    (root / "dev" / "tweet-vclaim-pairs.qrels").write_text("d_0001\t0\t10\t1\nd_0002\t0\t10\t1\n")
+    plain = bench_retrieval.run_benchmark(
+        _args(corpus, tmp_path, mode="dense"), encoder=HashingEncoder(), extra_encoders={}
+    )
+    with_context = bench_retrieval.run_benchmark(
+        _args(corpus, tmp_path, mode="dense", context_window=1), encoder=HashingEncoder(), extra_encoders={}
+    )
+    assert "context" not in plain
+    assert with_context["context"] == {"window": 1, "queries_with_context": 2}
+    assert with_context["map@1"] == 1.0 and plain["map@1"] < 1.0

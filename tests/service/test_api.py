@@ -179,6 +179,15 @@ ARTICLE = "The harbour bridge opened to traffic on Friday after four years of co
         ("post", "/claims/match", {"json": {"text": "bridge", "k": 101}}, 422, "less than or equal to 100"),
         ("post", "/claims/match", {"json": {"text": " "}}, 422, "text is empty"),
         ("post", "/claims/match", {"json": {"text": "bridge", "min_score": 2}}, 422, "less than or equal to 1"),
+        ("post", "/claims/match", {"json": {"text": "bridge", "context": ["  "]}}, 422, "a context sentence is empty"),
+        ("post", "/claims/match", {"json": {"text": "bridge", "context": ["a"] * 21}}, 422, "at most 20 items"),
+        (
+            "post",
+            "/claims/match",
+            {"json": {"text": "bridge", "context": ["a" * 2001]}},
+            422,
+            "at most 2000 characters",
+        ),
         ("get", "/sources/999999", {}, 404, "no source with id 999999"),
         ("get", "/sources/abc", {}, 422, "valid integer"),
         ("delete", "/sources/999999", {}, 404, "no source with id 999999"),
@@ -234,3 +243,25 @@ def test_swagger_ui_works_without_internet(make_client) -> None:
         spec = client.get("/openapi.json").json()
         example = spec["components"]["schemas"]["MatchQuery"]["examples"][0]
         assert client.post("/claims/match", json=example).status_code == 200
+
+
+def test_the_sentences_around_a_claim_say_what_it_is_about(make_client) -> None:
+    # "That bill" names nothing by itself; the sentence before it in the transcript says which bill.
+    farm = "The farm bill cut the land tax for growers in the Orsk valley by a third."
+    fuel = "The transport bill raised the fuel duty on lorries crossing the Velmora bridge."
+    with make_client(HashingEncoder()) as client:
+        for text, outlet in ((farm, "farm.example"), (fuel, "fuel.example")):
+            assert client.post("/sources", json={"text": text, "outlet": outlet}).status_code == 201
+        claim = "That bill was the worst thing ever done to them."
+
+        def first(context: list[str] | None) -> str:
+            body: dict[str, object] = {"text": claim, "k": 2, "mode": "dense"}
+            if context is not None:
+                body["context"] = context
+            return match(client, **body)["matches"][0]["source"]["outlet"]
+
+        assert first(["We talked to growers in the Orsk valley about their land tax."]) == "farm.example"
+        assert first(["We talked to lorry drivers on the Velmora bridge about the fuel duty."]) == "fuel.example"
+        # The claim's own words are unchanged: the answer names the claim as sent.
+        body = {"text": claim, "k": 2, "context": ["Growers in the Orsk valley."]}
+        assert match(client, **body)["query"] == claim

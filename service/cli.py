@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from service.client import Client, CrosscheckError
 from service.config import get_settings
+from service.schemas import MAX_CONTEXT_WINDOW
 
 FEED_BATCH = 256  # fact-checks stored per transaction
 INGEST_SUFFIXES = {".md", ".txt", ".jsonl", ".json"}  # .json: a ClaimReview feed
@@ -242,7 +243,10 @@ def _remote_source_id(client: Client, ref: str) -> int:
 
 
 def _report_options(args: argparse.Namespace) -> dict[str, object]:
-    return {"k": args.k, "min_checkworthiness": args.min_checkworthiness}
+    options: dict[str, object] = {"k": args.k, "min_checkworthiness": args.min_checkworthiness}
+    if args.context_window:
+        options["context_window"] = args.context_window
+    return options
 
 
 def _shorten(text: str, width: int) -> str:
@@ -312,6 +316,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.min_checkworthiness is not None and not 0 <= args.min_checkworthiness <= 1:
         print("error: --min-checkworthiness must be between 0 and 1", file=sys.stderr)
         return 2
+    if not 0 <= args.context_window <= MAX_CONTEXT_WINDOW:
+        print(f"error: --context-window must be between 0 and {MAX_CONTEXT_WINDOW}", file=sys.stderr)
+        return 2
     if args.server:
         try:
             with _client(args) as client:
@@ -343,6 +350,7 @@ def cmd_report(args: argparse.Namespace) -> int:
                 source=source,
                 k=args.k,
                 min_checkworthiness=args.min_checkworthiness,
+                context_window=args.context_window,
             )
     finally:
         runtime.engine.dispose()
@@ -555,6 +563,13 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("source", help="source id or URL")
     report.add_argument("-k", type=int, default=5, help="independent sources per claim (1..100)")
     report.add_argument("--min-checkworthiness", type=float, default=None, help="only claims at least this (0..1)")
+    report.add_argument(
+        "--context-window",
+        type=int,
+        default=0,
+        help="match each claim in the light of the source's claims up to N places either side (a transcript's "
+        f"lines; 0..{MAX_CONTEXT_WINDOW}, default 0: the claim alone)",
+    )
     report.add_argument("--width", type=int, default=100, help="table width in characters")
     report.add_argument("--json", action="store_true", help="print the API's JSON")
     _server_arguments(report)

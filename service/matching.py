@@ -494,6 +494,13 @@ def outlet_condition(outlets: Sequence[str]) -> ColumnElement[bool]:
     return or_(*clauses)
 
 
+def with_context(vector: np.ndarray, around: np.ndarray) -> np.ndarray:
+    """A claim's unit vector read in the light of the sentences around it (their vectors, one row each): the claim's
+    plus `CONTEXT_WEIGHT` times their mean, made unit length again (float32)."""
+    blended = np.asarray(vector, dtype=np.float64) + CONTEXT_WEIGHT * np.asarray(around, dtype=np.float64).mean(axis=0)
+    return (blended / max(float(np.linalg.norm(blended)), 1e-12)).astype(np.float32)
+
+
 def _start(ranker: Ranker, *, session: Session, text: str, vectors: Mapping[str, np.ndarray] | None) -> RankerQuery:
     """The ranker's query of `text`, from the query's vector in `vectors` when the ranker is dense and has one."""
     if isinstance(ranker, DenseRanker) and vectors and ranker.name in vectors:
@@ -691,14 +698,11 @@ class Matcher:
         """Each active embedding ranker's query vector read in the light of the sentences around the claim: the
         claim's unit vector plus `CONTEXT_WEIGHT` times the mean of theirs, made unit length again."""
         cleaned = [self.clean(c) if options.clean_query else normalize_claim_text(c) for c in context]
-        out: dict[str, np.ndarray] = {}
-        for ranker in self._active(mode, options):
-            if not isinstance(ranker, DenseRanker):
-                continue
-            around = np.asarray(ranker.encoder.encode_queries(cleaned), dtype=np.float64).mean(axis=0)
-            vector = np.asarray(ranker.query_vector(text), dtype=np.float64) + CONTEXT_WEIGHT * around
-            out[ranker.name] = (vector / max(float(np.linalg.norm(vector)), 1e-12)).astype(np.float32)
-        return out
+        return {
+            ranker.name: with_context(ranker.query_vector(text), ranker.encoder.encode_queries(cleaned))
+            for ranker in self._active(mode, options)
+            if isinstance(ranker, DenseRanker)
+        }
 
     def _pool(
         self,

@@ -19,7 +19,16 @@ import numpy as np
 from sqlmodel import Session
 
 from service import store
-from service.matching import DenseRanker, Matcher, Scope, build_scope, claim_facts, claim_public, source_brief
+from service.matching import (
+    DenseRanker,
+    Matcher,
+    Scope,
+    build_scope,
+    claim_facts,
+    claim_public,
+    source_brief,
+    with_context,
+)
 from service.models import Claim, Source
 from service.schemas import (
     MAX_K,
@@ -75,6 +84,25 @@ def _stored_vectors(*, matcher: Matcher, session: Session, claims: Sequence[Clai
             found, vectors = ranker.vectors_of(session, ids)
             for claim_id, vector in zip(found.tolist(), vectors, strict=True):
                 out[int(claim_id)][ranker.name] = np.asarray(vector, dtype=np.float32)
+    return out
+
+
+def _in_context(
+    claims: Sequence[Claim], vectors: Mapping[int, Mapping[str, np.ndarray]], window: int
+) -> dict[int, dict[str, np.ndarray]]:
+    """Each claim's stored vectors read in the light of its neighbours' (up to `window` places either side)."""
+    out: dict[int, dict[str, np.ndarray]] = {}
+    for place, claim in enumerate(claims):
+        own = vectors.get(claim.id or 0, {})
+        around = [
+            vectors.get(c.id or 0, {}) for c in claims[max(0, place - window) : place + window + 1] if c is not claim
+        ]
+        out[claim.id or 0] = {
+            name: with_context(vector, np.stack([a[name] for a in around if name in a]))
+            if any(name in a for a in around)
+            else vector
+            for name, vector in own.items()
+        }
     return out
 
 
@@ -135,7 +163,13 @@ def _judge(hits: Sequence[_GroupHit]) -> list[ReportMatch]:
 
 
 def build_report(
-    *, session: Session, matcher: Matcher, source: Source, k: int, min_checkworthiness: float | None = None
+    *,
+    session: Session,
+    matcher: Matcher,
+    source: Source,
+    k: int,
+    min_checkworthiness: float | None = None,
+    context_window: int = 0,
 ) -> CrossReferenceReport:
     """For every claim of `source`: corroborating, conflicting and related claims of independent sources.
 
@@ -143,8 +177,12 @@ def build_report(
         matcher: The service's matcher (each claim is matched as POST /claims/match would, from its stored vectors).
         k: Independent sources looked at per claim (copies of one story count once).
         min_checkworthiness: Only claims at least this check-worthy are reported or matched.
+        context_window: Each claim is matched in the light of the source's claims up to this many places before
+            and after it (as a match query's ``context``; for a transcript, whose lines say "that bill", "he"); 0:
+            the claim alone.
     """
-    claims = store.claims_of(session=session, source_id=source.id or 0)
+    every_claim = store.claims_of(session=session, source_id=source.id or 0)
+    claims = every_claim
     group = source_group(source)
     copies = [s for s in store.sources_in_group(session=session, group=group) if s.id != source.id]
     if min_checkworthiness is not None:
@@ -164,7 +202,9 @@ def build_report(
             kinds=None,
         ),
     )
-    vectors = _stored_vectors(matcher=matcher, session=session, claims=claims)
+    vectors = _stored_vectors(matcher=matcher, session=session, claims=every_claim if context_window else claims)
+    if context_window:
+        vectors = _in_context(every_claim, vectors, context_window)
 
     entries: list[ClaimCrossReference] = []
     corroborating_sources: set[int] = set()

@@ -22,6 +22,8 @@ ShortStr = Annotated[str, StringConstraints(strip_whitespace=True, max_length=51
 # The sentences around a claim that a match query may bring (MatchQuery.context).
 MAX_CONTEXT_SENTENCES = 20
 MAX_CONTEXT_CHARS = 2_000
+# The widest context a cross-reference report may ask for: claims of the source either side of each claim.
+MAX_CONTEXT_WINDOW = 10
 ContextSentence = Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_CONTEXT_CHARS)]
 MAX_K = 100
 MatchMode = Literal["hybrid", "dense", "lexical"]

@@ -23,6 +23,7 @@ from service.api.examples import example
 from service.errors import UnprocessableError
 from service.models import Claim, Source
 from service.schemas import (
+    MAX_CONTEXT_WINDOW,
     CrossReferenceReport,
     ErrorResponse,
     SourceCreate,
@@ -184,9 +185,22 @@ def cross_references(
     min_checkworthiness: float | None = Query(
         default=None, ge=0.0, le=1.0, description="Only claims (of this and other sources) at least this check-worthy."
     ),
+    context_window: int = Query(
+        default=0,
+        ge=0,
+        le=MAX_CONTEXT_WINDOW,
+        description="Match each claim in the light of the source's claims up to this many places before and after "
+        "it, as a match query's `context` (for a speech or debate transcript, whose lines say 'that bill' or "
+        "'he'). 0: each claim alone.",
+    ),
 ) -> CrossReferenceReport:
     """For every claim: corroborating independent sources, conflicting ones (with the signal), related claims."""
     # Plain `def`: FAISS and SQLite work. Each claim is matched from its stored vectors: nothing is encoded.
     return report.build_report(
-        session=session, matcher=matcher, source=source, k=k, min_checkworthiness=min_checkworthiness
+        session=session,
+        matcher=matcher,
+        source=source,
+        k=k,
+        min_checkworthiness=min_checkworthiness,
+        context_window=context_window,
     )

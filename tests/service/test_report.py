@@ -215,6 +215,35 @@ def test_a_claim_nobody_else_carries_is_single_source(make_client) -> None:
         assert body["summary"]["single_source"] == 1
 
 
+def test_a_transcript_line_is_matched_in_the_light_of_the_lines_around_it(make_client) -> None:
+    # Two transcripts end with the same line, "that bill"; the line before says which bill. With a context window
+    # the report reads the last line in its light; without one both read it alike.
+    last = "That bill hurt them, the senator said."
+    farm_talk = "We talked to growers in the Orsk valley about the farm bill and their land tax on Monday."
+    fuel_talk = "We talked to lorry drivers at the Velmora depot about the transport bill and fuel duty on Monday."
+    farm = "The farm bill cut the land tax for growers in the Orsk valley by a third, the ministry said."
+    fuel = "The transport bill raised the fuel duty for lorry drivers at the Velmora depot, the union said."
+    with make_client(HashingEncoder()) as client:
+        ingest(client, farm)
+        ingest(client, fuel)
+        speeches = [ingest(client, f"{talk}\n\n{last}") for talk in (farm_talk, fuel_talk)]
+
+        def best_for_last_line(speech: dict, **params: object) -> str:
+            body = client.get(f"/sources/{speech['id']}/cross-references", params={"k": 3, **params})
+            assert body.status_code == 200, body.text
+            item = body.json()["claims"][-1]
+            assert item["claim"]["text"] == last
+            found = [m for m in entries(item) if m["source"]["id"] not in {s["id"] for s in speeches}]
+            return max(found, key=lambda m: m["score"])["claim"]["text"]
+
+        alone = {best_for_last_line(speech) for speech in speeches}
+        assert len(alone) == 1
+        in_context = [best_for_last_line(speech, context_window=1) for speech in speeches]
+        assert in_context == [farm, fuel]
+        too_wide = client.get(f"/sources/{speeches[0]['id']}/cross-references", params={"context_window": 11})
+        assert too_wide.status_code == 422
+
+
 def _sample_report() -> CrossReferenceReport:
     def brief(i: int, outlet: str) -> SourceBrief:
         return SourceBrief(
@@ -351,6 +380,11 @@ def test_report_cli(cli_env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pyte
     assert cli.main(["report", "https://nowhere.example/x"]) == 1
     assert "no source with URL" in capsys.readouterr().err
     assert cli.main(["report", "1", "-k", "0"]) == 2
+    assert cli.main(["report", "1", "--context-window", "11"]) == 2
+    assert "--context-window must be between 0 and 10" in capsys.readouterr().err
+    assert cli.main(["report", url, "--json", "--context-window", "2"]) == 0
+    in_context = json.loads(capsys.readouterr().out)
+    assert [c["claim"]["id"] for c in in_context["claims"]] == [c["claim"]["id"] for c in body["claims"]]
 
 
 # --- the seeds demo -----------------------------------------------------------------------------------------

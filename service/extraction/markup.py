@@ -351,9 +351,11 @@ def _is_ticker_or_tags(block: str) -> bool:
     words = block.split()
     if not words or len(words) > MAX_META_WORDS:
         return False
-    figures = sum(any(ch.isdigit() for ch in w) for w in words)
-    # (a ticker's words are codes and names: "41 dead 12 missing" is a figure list of the story, kept)
-    if len(words) >= 3 and figures >= _TICKER_MIN_FIGURES * len(words) and not any(w.islower() for w in words):
+    figures = [any(ch.isdigit() for ch in w) for w in words]
+    # A ticker's words are codes and names, capitalised: "41 dead 12 missing" is a figure list of the story, and a
+    # line in a script without capitals (Arabic, Chinese) is not told apart this way: both are kept.
+    codes = all(figure or w[:1].isupper() for w, figure in zip(words, figures, strict=True))
+    if len(words) >= 3 and sum(figures) >= _TICKER_MIN_FIGURES * len(words) and codes:
         return True
     letters = [w for w in words if w[:1].isalpha()]
     return len(words) >= _TAGS_MIN_WORDS and len(letters) == len(words) and all(w[:1].isupper() for w in words)

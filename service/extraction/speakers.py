@@ -23,6 +23,7 @@ Every quantifier is bounded: these patterns run over untrusted text.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -88,8 +89,15 @@ _ROLE = (
 _SPEECH_NAME = rf"(?<![\w'’])(?P<name>{_NOUN_PHRASE}|{_POSSESSIVE}|{_TITLED}|{_ROLE}|{_GROUP}|{_PROPER})"
 # Lower-case job titles in front of a name: "quoted envoy Jane Doe as saying".
 _ROLE_PREFIX = r"(?:(?!by\b)[a-z][\w\-]{1,30}[ \t]+){0,3}?"
-# English speech verbs (service/data/words/speech_verbs.txt), as one alternation; a phrase's words apart by blanks.
-_SPEECH_WORDS = "|".join(r"[ \t]+".join(map(re.escape, term.split())) for term in read_terms("speech_verbs"))
+
+
+def _phrases(terms: Sequence[str]) -> str:
+    """An alternation of the terms, in their order, each read literally but for its words, apart by any blanks."""
+    return "|".join(r"[ \t]+".join(map(re.escape, term.split())) for term in terms)
+
+
+# English speech verbs (service/data/words/speech_verbs.txt), as one alternation.
+_SPEECH_WORDS = _phrases(read_terms("speech_verbs"))
 _SPEECH_VERB = rf"(?:{_SPEECH_WORDS})\b"
 # After "It" (an organisation) a few more verbs report its position: "It expects to reconnect ...".
 _PRONOUN_VERB = rf"(?:{_SPEECH_WORDS}|expects|estimates|plans|believes|thinks)\b"
@@ -475,7 +483,7 @@ _DESCRIPTORS: Final = read_sections("source_descriptors")
 # "the RIA news agency", "the Rybar channel": a description after the name (service/data/words/source_descriptors.txt).
 _DESCRIPTOR_AFTER = re.compile(
     rf"^(?P<proper>[{_UP}][\w.&'’\-]*(?:[ \t]+[{_UP}][\w.&'’\-]*){{0,3}})[ \t]+(?:"
-    + "|".join(r"[ \t]+".join(map(re.escape, d.split())) for d in sorted(_DESCRIPTORS["after"], key=len, reverse=True))
+    + _phrases(sorted(_DESCRIPTORS["after"], key=len, reverse=True))
     + r")$"
 )
 # "Senders CNN Türk", "Nachrichtenagentur dpa": a German description before the name.

@@ -52,26 +52,25 @@ class NumberMention:
 
 # Number words and their values (service/data/words/number_words.txt): [8] read in every language, [es 8] only in
 # that language (Portuguese "dos" is "of the", Spanish "dos" two), [de part 8] the pieces of German number words.
-_NUMBER_WORDS: Final = read_sections("number_words")
-_WORDS: Final[dict[str, float]] = {
-    word: float(key) for key, words in _NUMBER_WORDS.items() if len(key.split()) == 1 for word in words
-}
-_WORDS_OF_LANGUAGE: Final[dict[str, dict[str, float]]] = {
-    language: {
-        word: float(key.split()[1])
-        for key, words in _NUMBER_WORDS.items()
-        if key.split()[0] == language
-        if len(key.split()) == 2
-        for word in words
-    }
-    for language in dict.fromkeys(key.split()[0] for key in _NUMBER_WORDS if len(key.split()) == 2)
-}
+def _number_words() -> tuple[dict[str, float], dict[str, dict[str, float]], dict[str, float]]:
+    """The number words of every language, those of one language by language, and the German pieces."""
+    every: dict[str, float] = {}
+    of_language: dict[str, dict[str, float]] = {}
+    german_parts: dict[str, float] = {}
+    for key, words in read_sections("number_words").items():
+        *where, value = key.split()
+        table = (
+            every if not where else german_parts if where == ["de", "part"] else of_language.setdefault(where[0], {})
+        )
+        table.update(dict.fromkeys(words, float(value)))
+    return every, of_language, german_parts
+
+
+_WORDS, _WORDS_OF_LANGUAGE, _DE_MORPHEMES = _number_words()
 _WORD_JOINERS: Final = frozenset({"and", "y", "e"})  # "treinta y dos", "trenta e due"
 _ONE_WORDS: Final = frozenset({"one", "a", "an", "un", "une", "ein", "eine", "один", "одна", "одну"})
-# German number words are written as one word ("zehntausend", "fünfundzwanzig"): read them morpheme by morpheme.
-_DE_MORPHEMES: Final[dict[str, float]] = {
-    word: float(key.split()[-1]) for key, words in _NUMBER_WORDS.items() if key.startswith("de part ") for word in words
-}
+# German number words are written as one word ("zehntausend", "fünfundzwanzig"): read them morpheme by morpheme
+# (_DE_MORPHEMES, above).
 _DE_WORD = re.compile("(?:" + "|".join(sorted(map(re.escape, _DE_MORPHEMES), key=len, reverse=True)) + ")+")
 _DE_SPLIT = re.compile("|".join(sorted(map(re.escape, _DE_MORPHEMES), key=len, reverse=True)))
 
@@ -465,21 +464,10 @@ def find_numbers(
             continue
         value, index, end = r.value, r.first_token, r.end
         # A unit glued to the figure ("300km", "150m", "251미터"), else a scale word ("45mila", "3mil", "$4m").
-        glued = re.match(r"[^\W\d_]+", text[end : end + 12])
-        glued_text = glued.group(0) if glued else ""
-        glued_unit = _glued_unit(text, r.start, end, glued_text.lower()) if glued else None
-        latin = re.match(r"[a-zA-Z]+", glued_text)
-        if glued and not glued_unit and latin and latin.group(0) != glued_text:
-            # "150m로": a unit with a Korean particle glued after it
-            glued_unit = _glued_unit(text, r.start, end, latin.group(0).lower())
-            glued_text = latin.group(0) if glued_unit else glued_text
-        glued_scale = scale_value(glued_text.lower(), glued=True) if glued and not glued_unit else None
-        if glued and not glued_unit and glued_scale is None and latin:
-            glued_scale = scale_value(latin.group(0).lower(), glued=True)  # "$4m는"
-            glued_text = latin.group(0) if glued_scale is not None else glued_text
-        if glued and (glued_unit or glued_scale is not None):
-            value *= glued_scale or 1
-            end += len(glued_text)
+        glued_unit, glued_scale, glued_length = _glued_word(text, r.start, end)
+        glued_text = text[end : end + glued_length]
+        value *= glued_scale or 1
+        end += glued_length
         # Scale word after the figure ("1.2 million", "5 миллиардов", "$4bn").
         after = (
             scale_value(tokens[index].lower, glued=tokens[index].start == end)
@@ -649,6 +637,26 @@ def _durations(text: str, mentions: list[NumberMention]) -> list[NumberMention]:
 
 # What a glued "m" counts in millions when the next word names it ("2.6m people", "4m barrels" are not metres).
 _COUNTED_IN_MILLIONS: Final = frozenset({"people", "usd", "eur", "gbp", "rub", "uah", "krw", "homes", "jobs"})
+
+
+def _glued_word(text: str, start: int, end: int) -> tuple[str | None, float | None, int]:
+    """What the letters glued to the figure at ``start:end`` stand for: ``(unit class, None, length)`` for a unit
+    ("300km", "251미터", "150m로" with a Korean particle after it), ``(None, scale, length)`` for a scale word
+    ("45mila", "$4m", "$4m는"), else ``(None, None, 0)``. The whole run of letters is read first, then its Latin
+    beginning."""
+    glued = re.match(r"[^\W\d_]+", text[end : end + 12])
+    if glued is None:
+        return None, None, 0
+    word = glued.group(0)
+    latin = re.match(r"[a-zA-Z]+", word)
+    readings = [word] if latin is None or latin.group(0) == word else [word, latin.group(0)]
+    for reading in readings:
+        if (unit := _glued_unit(text, start, end, reading.lower())) is not None:
+            return unit, None, len(reading)
+    for reading in readings:
+        if (scale := scale_value(reading.lower(), glued=True)) is not None:
+            return None, scale, len(reading)
+    return None, None, 0
 
 
 def _glued_unit(text: str, start: int, end: int, word: str) -> str | None:

@@ -2,7 +2,8 @@
 
 Word lists that encode knowledge of language (negation cues, opposite predicates, speech verbs, boilerplate markers,
 function words) live in ``service/data/words/*.txt``, each with a header saying where it came from and how it was
-checked (the house rule: data is not code). `read_terms`, `read_pairs` and `read_patterns` read them.
+checked (the house rule: data is not code). `read_terms`, `read_pairs`, `read_sections` and `read_patterns`
+read them.
 
 A word table maps words to what they stand for: each word read whole, or, written with a trailing *, as a beginning
 that takes any ending ("погиб*": погиб, погибли, погибших). The relations engine's units and statuses and the scale

@@ -147,11 +147,21 @@ def load_gold(directory: Path = GOLD_DIR) -> list[GoldArticle]:
     return articles
 
 
+def labelled_part(text: str, ends: Sequence[int]) -> str:
+    """`text` up to the end of the line holding the last of these claim ends (all of it without claims)."""
+    if not ends:
+        return text
+    newline = text.find("\n", max(ends))
+    return text if newline < 0 else text[: newline + 1]
+
+
 def load_realnews_gold(labels: Path, cache: Path) -> tuple[list[GoldArticle], list[str]]:
     """Real news excerpts labelled for extraction (``bench/data/realnews/extraction.jsonl``: spans and speakers
     only, the texts come from the git-ignored cache); also the ids whose text is not in the cache.
 
-    Only claims and speakers are labelled there: the context texts are the sentences themselves.
+    Only claims and speakers are labelled there: the context texts are the sentences themselves. Each text is
+    scored up to the end of the line that holds its last labelled claim (`labelled_part`): a page looked up again
+    to refill the cache may show more of the article than the labeller saw, and that tail was never labelled.
     """
     from bench import realnews
 
@@ -165,6 +175,7 @@ def load_realnews_gold(labels: Path, cache: Path) -> tuple[list[GoldArticle], li
         if text is None:
             missing.append(raw["id"])
             continue
+        text = labelled_part(text, [int(c["end"]) for c in raw["claims"]])
         date = manifest[raw["id"]].date if raw["id"] in manifest else None
         claims = [
             GoldClaim(

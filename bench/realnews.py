@@ -514,8 +514,33 @@ def check(args: argparse.Namespace) -> dict[str, Any]:
         "kinds": dict(kinds),
         "splits": data.splits,
         "missing_from_cache": missing,
+        "labels_off_the_cached_text": off_the_text(args.set, args.cache),
         "problems": data.problems,
     }
+
+
+def off_the_text(set_dir: Path, cache: Path) -> list[str]:
+    """Excerpts whose extraction labels do not fall on word boundaries of their cached text: a refill that added or
+    dropped something before them (often a leading space or a "date ..." stamp the labelled copy did not have)."""
+    off = []
+    for labels in sorted(set_dir.glob("extraction*.jsonl")):
+        for line in labels.read_text(encoding="utf-8").splitlines():
+            raw = json.loads(line) if line.strip() else None
+            text = cached_text(raw["id"], cache) if raw else None
+            if raw is None or text is None:
+                continue
+            for claim in raw["claims"]:
+                start, end = int(claim["start"]), int(claim["end"])
+                span = text[start:end]
+                inside = 0 <= start < end <= len(text) and not span[0].isspace() and not span[-1].isspace()
+                if (
+                    not inside
+                    or (start > 0 and text[start - 1].isalnum())
+                    or (end < len(text) and text[end].isalnum() and span[-1].isalnum())
+                ):
+                    off.append(raw["id"])
+                    break
+    return off
 
 
 def main(args: argparse.Namespace) -> int:
@@ -528,7 +553,7 @@ def main(args: argparse.Namespace) -> int:
     if args.out is not None:
         args.out.write_text(text + "\n", encoding="utf-8")
     print(text)
-    return 1 if args.check and report["problems"] else 0
+    return 1 if args.check and (report["problems"] or report["labels_off_the_cached_text"]) else 0
 
 
 if __name__ == "__main__":

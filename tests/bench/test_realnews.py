@@ -188,6 +188,28 @@ def test_extraction_labels_of_real_excerpts_are_spans_into_the_cache(tmp_path: P
     assert report["claims"]["recall"] == 1.0 and report["claims"]["gold"] == 2
 
 
+def test_extraction_scores_only_the_part_of_a_refilled_page_that_was_labelled(tmp_path: Path) -> None:
+    from bench.extraction import evaluate as evaluate_extraction
+    from bench.extraction import labelled_part, load_realnews_gold
+
+    text = (MINI / "cache" / "fl-001.txt").read_text(encoding="utf-8")
+    tail = "\nRescuers said on Monday that 300 homes in the district had been destroyed by the water.\n"
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "fl-001.txt").write_text(text.rstrip("\n") + "\n" + tail, encoding="utf-8")
+    first = "Another 12 people are still missing."
+    start = text.index(first)
+    labels = tmp_path / "extraction.jsonl"
+    claims = [{"start": start, "end": start + len(first), "speaker": None}]
+    labels.write_text(json.dumps({"id": "fl-001", "language": "en", "claims": claims}) + "\n")
+    articles, _ = load_realnews_gold(labels, cache)
+    assert "300 homes" not in articles[0].text and articles[0].text.endswith("still missing.\n")
+    report, _errors = evaluate_extraction(articles)
+    # The sentence the refilled page adds after the labelled line is not counted as an extra claim.
+    assert report["claims"]["predicted"] == 2 and report["claims"]["gold"] == 1
+    assert labelled_part("a\nb\nc", []) == "a\nb\nc" and labelled_part("a\nb\nc", [1]) == "a\n"
+
+
 def test_extraction_bench_reads_the_labels_of_the_split_it_is_asked_for(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -237,3 +259,23 @@ def test_the_committed_extraction_labels_keep_to_their_split() -> None:
             spans = [(c["start"], c["end"]) for c in row["claims"]]
             assert all(a < b for a, b in spans)
             assert all(end <= start for (_, end), (start, _) in pairwise(spans))
+
+
+def test_check_names_labels_a_refill_has_moved_off_their_words(tmp_path: Path) -> None:
+    import shutil
+
+    shutil.copytree(MINI, tmp_path / "set")
+    cache = tmp_path / "set" / "cache"
+    text = (cache / "fl-001.txt").read_text(encoding="utf-8")
+    sentence = "Another 12 people are still missing."
+    start = text.index(sentence)
+    claims = [{"start": start, "end": start + len(sentence), "speaker": None}]
+    (tmp_path / "set" / "extraction.jsonl").write_text(
+        json.dumps({"id": "fl-001", "language": "en", "claims": claims}) + "\n", encoding="utf-8"
+    )
+    args = _args(set=tmp_path / "set", cache=cache, check=True)
+    assert realnews.check(args)["labels_off_the_cached_text"] == []
+    # A refill whose text starts with a date stamp the labelled copy did not have moves every span.
+    (cache / "fl-001.txt").write_text(" date 2024-05-01 " + text, encoding="utf-8")
+    assert realnews.check(args)["labels_off_the_cached_text"] == ["fl-001"]
+    assert realnews.main(args) == 1

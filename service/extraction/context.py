@@ -112,6 +112,10 @@ _MALE_TITLES: Final = frozenset(_TITLES["male titles"])
 # Lower-case roles that introduce a person's name ("local runner Pieter Smit", "lead author Dr. ...").
 _ROLE_WORDS: Final = _TITLES["roles"]
 _PERSON_ROLES = "(?:" + "|".join(_ROLE_WORDS) + ")"
+# A title word that stands for a person (not "Interior" or "Health"): the word before a surname in "President Putin".
+_PERSON_TITLES: Final = frozenset(
+    t.lower() for t in (*_ROLE_WORDS, *_TITLES["title names"], *_TITLES["female titles"], *_TITLES["male titles"])
+)
 _NAME_TOKEN = rf"[{_UP}][a-zà-ÿа-яё'’]{{1,30}}(?:-[{_UP}a-zà-ÿа-яё][a-zà-ÿа-яё'’]{{1,30}})?"
 _PERSON_NAME = rf"(?P<person>{_NAME_TOKEN}(?:[ \t]+{_NAME_TOKEN}){{1,3}})"
 _TITLE_NAMES: Final = _TITLES["title names"]
@@ -495,6 +499,22 @@ class ArticleContext:
             if self._is_person_name(name):
                 known = self._person_named(name)
                 return ("person", known.name if known else self._add_person(name, _gender_of(phrase)).name)
+        # A title before one capitalised word is a person known by a surname ("President Putin", or
+        # a Turkish minister's title before a surname): the person named earlier in the text, else the surname.
+        surname = _strip_titles(before_of)
+        titled = before_of.split()
+        if (
+            len(surname.split()) == 1
+            and len(titled) > 1
+            and titled[-1] == surname
+            and titled[-2].lower() in _PERSON_TITLES
+            and surname.lower() not in _TITLE_WORDS
+            and not _has_org_word(surname)
+            and not self._is_place_or_org(surname)
+            and self._org_named(surname) is None
+        ):
+            known = self._person_named(surname)
+            return ("person", known.name if known else surname)
         org = self._org_named(phrase)
         if org is not None:
             return ("org", org.name)
@@ -779,6 +799,7 @@ def _has_org_word(text: str) -> bool:
     return bool(_kinds_of(text)) or bool(
         re.search(
             r"\b(?:service|office|authorit(?:y|ies)|government|military|army|police|kremlin|commission|statement"
+            r"|department|guard|administration|directorate|forces|corps"
             r"|chiefs|staff|broadcaster|media|officials|bureau|press|пресс-служба|бюро|правительство|служба)\b",
             text.lower(),
         )

@@ -82,9 +82,13 @@ _TITLED = rf"(?:{_PROPER}[ \t]+)?(?:{_ROLE_WORDS}[ \t]+){{1,3}}{_PROPER}"
 _NAME = rf"(?<![\w'’])(?P<name>{_NOUN_PHRASE}|{_POSSESSIVE}|{_TITLED}|{_GROUP}|{_PROPER})"
 # Directly before a speech verb any determiner phrase is a speaker ("the engineer said"),
 # so that frame also accepts "the/its + up to three words" ending in a common noun.
+# Not the object of a preposition ("listen to the news reports"), and no auxiliary or negation inside it ("the state
+# have not said": nobody said anything).
+_AUXILIARY = r"(?:have|has|had|did|does|do|not|never|was|were|is|are|will|would|could|can|may|might|should|must)\b"
 _ROLE = (
-    rf"{_DETERMINER}(?:{_MODIFIER}){{0,2}}?(?!the\b|first\b|second\b|third\b|last\b|only\b|latest\b|same\b"
-    r"|other\b|new\b|most\b)[a-z][\w\-]{1,40}"
+    r"(?<!\bto )(?<!\bof )(?<!\bin )(?<!\bon )(?<!\bat )(?<!\bfor )(?<!\bwith )(?<!\bfrom )(?<!\bby )"
+    rf"{_DETERMINER}(?:(?!{_AUXILIARY}){_MODIFIER}){{0,2}}?(?!the\b|first\b|second\b|third\b|last\b|only\b"
+    rf"|latest\b|same\b|other\b|new\b|most\b|{_AUXILIARY})[a-z][\w\-]{{1,40}}"
 )
 _SPEECH_NAME = rf"(?<![\w'’])(?P<name>{_NOUN_PHRASE}|{_POSSESSIVE}|{_TITLED}|{_ROLE}|{_GROUP}|{_PROPER})"
 # Lower-case job titles in front of a name: "quoted envoy Jane Doe as saying".
@@ -102,7 +106,8 @@ _SPEECH_VERB = rf"(?:{_SPEECH_WORDS})\b"
 # After "It" (an organisation) a few more verbs report its position: "It expects to reconnect ...".
 _PRONOUN_VERB = rf"(?:{_SPEECH_WORDS}|expects|estimates|plans|believes|thinks)\b"
 _ADVERBIAL = (
-    r"(?:[ \t]+(?:also|later|earlier|previously|then|again|(?:on|last|this)[ \t]+\w{1,20}"
+    r"(?:,[ \t]+(?:meanwhile|however|though|too|in[ \t]+turn|for[ \t]+(?:his|her|its|their)[ \t]+part),"
+    r"|[ \t]+(?:also|later|earlier|previously|then|again|(?:on|last|this)[ \t]+\w{1,20}"
     r"|(?:over|during)[ \t]+the[ \t]+\w{1,20}"
     r"|in[ \t]+an?[ \t]+(?:[\w\-]{1,20}[ \t]+){0,2}(?:statement|address|interview|speech|post|video|message)"
     r"|(?:has|have|had)(?=[ \t]+(?:said|told|warned|denied|confirmed|admitted|promised|pledged|vowed|insisted"
@@ -155,6 +160,8 @@ _EN: Final = (
         rf"{_APPOSITION_NAME}"
         r"(?:,[^,]{1,80}){0,2}[.!?]?$"
     ),
+    # 'according to the "White Helmets" civil defence group': the quoted name.
+    re.compile(r"\b[Aa]ccording[ \t]+to[ \t]+(?:the[ \t]+)?[\"“«](?P<name>[^\"“”«»,;]{2,60})[\"”»]"),
     re.compile(
         rf"\b[Aa]ccording[ \t]+to[ \t]+{_TO_END}(?=[ \t]*(?:[,.;:!?\"“”]|$|[ \t]+(?:that|which|who|on|in[ \t]+a)\b))"
     ),
@@ -313,6 +320,11 @@ _TR_REPORT = r"(?:bilgi|haber|iddia|rapor|veri|açıklama|görüntü|tahmin|hesa
 _TR: Final = (
     # (a dot between digits, "saat 20.04'te", does not end the clause)
     re.compile(rf"^{_OPEN}(?P<name>{_TR_NAME}),(?:[^.!?]|(?<=\d)\.(?=\d)){{0,300}}\b{_TR_VERB}[.!?]?[\"”»]?$"),
+    # "X, <when> <made> <statement-in>, ...": X said in a statement (made last night), in Turkish.
+    re.compile(
+        rf"^{_OPEN}(?P<name>{_TR_NAME}),?[ \t]+(?:[^.!?,]{{0,60}}[ \t])?(?:yaptığı|yaptıkları)[ \t]+"
+        r"(?:[a-zçğıöşü]+[ \t]+)?(?:açıklamada|açıklamasında|konuşmada|konuşmasında)\b"
+    ),
     re.compile(rf"(?P<name>{_TR_NAME})['’][a-zçğıöşü]{{1,4}}[ \t]+(?:alınan[ \t]+bilgi(?:ye|lere)[ \t]+)?göre\b"),
     # "according to (the) officials": a plural common noun in the dative before "göre", maybe after a capitalised
     # adjective; not a report ("according to the information") and not after "Bu" or "Şu" (this, that).

@@ -1135,6 +1135,30 @@ def test_more_verbs_report_what_a_speaker_said(sentence: str, speaker: str) -> N
 @pytest.mark.parametrize(
     ("sentence", "speaker"),
     [
+        # A quoted name after "according to the".
+        ('The toll in the valley is at least 41, according to the "Blue Vests" rescue group.', "Blue Vests"),
+        # Nobody said anything: a negated verb, or a phrase that is the object of a preposition.
+        ("The county and the state have not said if the sirens sounded in Velmora.", None),
+        ("Residents in Velmora were told to turn on the radio and listen to the news reports.", None),
+        # An adverb between commas between the name and the verb.
+        ("Velmora Mayor Liv Tangen, meanwhile, said the bridge would reopen on Friday.", "Liv Tangen"),
+        # A title before a surname: the person named earlier, else the surname.
+        ("President Tangen said the bridge would reopen on Friday.", "Tangen"),
+        # "Department" makes a name an organisation, not a person.
+        (
+            "The Velmora Department of Transport said 4,000 tourists were still waiting to leave.",
+            "Velmora Department of Transport",
+        ),
+    ],
+)
+def test_speaker_frames_of_real_reporting(sentence: str, speaker: str | None) -> None:
+    (claim,) = extract_claims(sentence)
+    assert claim.speaker == speaker
+
+
+@pytest.mark.parametrize(
+    ("sentence", "speaker"),
+    [
         # An organisation's initials in apposition are the name it goes by.
         ("Velmora's flood control agency, VFCA, said the river would crest on Friday night.", "VFCA"),
         # An outlet named before "television" or "news agency".
@@ -1198,6 +1222,13 @@ def test_german_attributions_that_name_their_source(sentence: str, speaker: str 
         ("Kandilli'ye göre deprem 7 kilometre derinlikte oldu.", "Kandilli"),
         # Without a speech verb at its end, the sentence's first name is no speaker.
         ("Velmora, depremden en çok etkilenen kent oldu.", None),
+        # "X, dün akşam yaptığı açıklamada": X, in a statement last night; the title is dropped.
+        (
+            "Velmora Belediye Başkanı Orhan Tekin, dün akşam yaptığı açıklamada 12 kişinin öldüğünü söyledi.",
+            "Orhan Tekin",
+        ),
+        # A title before a surname alone: the surname.
+        ("İçişleri Bakanı Tekin, kentte 12 binanın yıkıldığını açıkladı.", "Tekin"),
     ],
 )
 def test_turkish_frames(sentence: str, speaker: str | None) -> None:

@@ -64,7 +64,9 @@ _MODIFIER = r"(?!the\b)[\w'’\-]{1,40}[ \t]+"
 _NOUN_PHRASE = rf"{_DETERMINER}(?:{_MODIFIER}){{0,4}}?{_INSTITUTION}"
 _POSSESSIVE = rf"{_PROPER}['’]s[ \t]+(?:{_MODIFIER}){{0,3}}?{_INSTITUTION}"
 _GROUP = (
-    r"(?:(?:[Bb]oth|[Rr]egional|[Ll]ocal|[Ss]tate|[Ff]ederal|[Ss]enior|[Uu]\.S\.|[Ww]estern|[Mm]ilitary)[ \t]+)?"
+    # (a nationality before the group: "Ukrainian officials", "Japanese investigators")
+    r"(?:(?:[Bb]oth|[Rr]egional|[Ll]ocal|[Ss]tate|[Ff]ederal|[Ss]enior|[Uu]\.S\.|[Ww]estern|[Mm]ilitary"
+    r"|[A-Z][a-z]{2,20}(?:an|ish|ese|ch|ic|i))[ \t]+)?"
     r"(?:[Oo]fficials|[Aa]uthorities|[Oo]rganisers|[Oo]rganizers|[Ii]nvestigators|[Aa]nalysts|[Ee]conomists"
     r"|[Ee]xperts|[Rr]esidents|[Ww]itnesses|[Ss]ources|[Rr]esearchers|[Aa]uthors|[Pp]rosecutors|[Ss]ides"
     r"|[Dd]iplomats|[Ll]awmakers|[Cc]ritics|[Ee]xporters|[Pp]olice)(?:[ \t]+in[ \t]+{_PROPER})?"
@@ -201,7 +203,10 @@ _FR: Final = (
     re.compile(rf"\b{_FR_PRES}-t-(?P<name>il|elle)\b"),
     re.compile(rf"^{_OPEN}(?P<name>Il|Elle|Ils|Elles)[ \t]+(?:a|ont|avait)[ \t]+{_FR_PP}\b"),
     re.compile(rf"^{_OPEN}(?P<name>Il|Elle|Ils|Elles)[ \t]+{_FR_PRES}\b"),
-    re.compile(rf"^{_OPEN}{_FR_SUBJECT}[ \t]+(?:a|ont|avait|avaient)[ \t]+{_FR_PP}\b"),
+    re.compile(
+        rf"^{_OPEN}{_FR_SUBJECT}[ \t]+(?:a|ont|avait|avaient)(?:[ \t]+pour[ \t]+(?:sa|leur)[ \t]+part)?"
+        rf"[ \t]+(?:{_FR_PP}|fait[ \t]+état)\b"
+    ),
     re.compile(rf"^{_OPEN}{_FR_SUBJECT}[ \t]+(?:ne[ \t]+)?{_FR_PRES}\b"),
     re.compile(
         rf"^{_OPEN}(?:(?:De[ \t]+son|De[ \t]+leur)[ \t]+côté,[ \t]+)?{_FR_SUBJECT}[ \t]+s['’]est[ \t]+dite?s?\b"
@@ -382,7 +387,7 @@ _TRIGGERS: Final = {
         r"|remarks|comments|warning|pledge|promise|quote|expects|estimates|plans|believes|thinks)\b",
         re.IGNORECASE,
     ),
-    "fr": re.compile(rf"{_FR_PP}|{_FR_PRES}|\bselon\b|d['’]après|-t-(?:il|elle)", re.IGNORECASE),
+    "fr": re.compile(rf"{_FR_PP}|{_FR_PRES}|\bselon\b|d['’]après|-t-(?:il|elle)|fait[ \t]+état", re.IGNORECASE),
     "ru": re.compile(rf"{_RU_VERB}|\bсловам\b|\bданным\b|\bинформации\b|\bоценкам\b", re.IGNORECASE),
     "ko": re.compile(_KO_VERB),
 }
@@ -533,7 +538,8 @@ def canonical_phrase(phrase: str) -> str:
         and not re.search(r"['’]s\b", phrase.split()[0])
         # "ministère du Travail", "Ministry of Defence": the capitalised part only completes the name.
         and not re.search(
-            r"(?:\b(?:de|du|des|of|for|in|at|from|on|with)|d['’])[ \t]*$", phrase[: described.start("proper")].rstrip()
+            r"(?:\b(?:de|du|des|of|for|in|at|from|on|with)(?:[ \t]+(?:la|le|les|the))?|d['’])[ \t]*$",
+            phrase[: described.start("proper")].rstrip(),
         )
     ):
         proper = described.group("proper")

@@ -1157,6 +1157,30 @@ def test_speaker_frames_of_real_reporting(sentence: str, speaker: str | None) ->
 
 
 @pytest.mark.parametrize(
+    ("sentence", "language", "speaker"),
+    [
+        # "a pour sa part fait état de": reported, for his part; the apposition after the role is no name.
+        (
+            "Le gouverneur de Velmora, cité par l'agence Orsk, a pour sa part fait état de 18 morts dans la province.",
+            "fr",
+            "gouverneur de Velmora",
+        ),
+        # "de la Santé" completes the ministry's name: the capital is not the name on its own.
+        (
+            "Le bilan s'est élevé à 237 morts dans le nord, selon le ministère velmorien de la Santé.",
+            "fr",
+            "ministère velmorien de la Santé",
+        ),
+        # A nationality before a group of people is part of the speaker.
+        ("Velmoran officials on Wednesday denied that the dam had been breached.", "en", "Velmoran officials"),
+    ],
+)
+def test_speaker_phrases_keep_what_names_them(sentence: str, language: str, speaker: str) -> None:
+    (claim,) = extract_claims(sentence, language=language)
+    assert claim.speaker == speaker
+
+
+@pytest.mark.parametrize(
     ("sentence", "speaker"),
     [
         # An organisation's initials in apposition are the name it goes by.

@@ -298,7 +298,9 @@ _DE_VERB = (
 _DE: Final = (
     # "Die Polizei sagte, ...", "Innenminister Nancy Faeser erklärte am Montag ...": the name right before the verb.
     re.compile(
-        rf"^{_OPEN}(?:(?:Der|Die|Das|Ein|Eine)[ \t]+)?(?:[a-zäöüß][\w\-]*[ \t]+)?{_DE_SOURCE}[ \t]+{_DE_VERB}\b"
+        rf"^{_OPEN}(?:(?:Der|Die|Das|Ein|Eine)[ \t]+)?(?:[a-zäöüß][\w\-]*[ \t]+)?{_DE_SOURCE}"
+        r"(?:[ \t]+(?:selbst|zudem|außerdem|auch|nun|jedoch|aber|bereits))?"
+        rf"[ \t]+(?:{_DE_VERB}\b|teilten?[ \t]+(?!sich\b)(?:[^.!?,]{{0,40}}[ \t])?mit(?=[ \t]*[,.:;]))"
     ),
     # "Das teilte die Erdbebenwarte Kandilli am Montag mit.": "mitteilen" splits around its subject.
     re.compile(

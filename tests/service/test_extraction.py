@@ -1268,6 +1268,10 @@ def test_turkish_frames(sentence: str, speaker: str | None) -> None:
         ("Nach Angaben des Senders Velmora TV fiel in der Stadt der Strom aus.", "Velmora TV"),
         # "teilen" without "mit" is no speech.
         ("Der Zug teilte sich kurz vor Velmora in zwei Hälften.", None),
+        # "X (selbst) teilte (am Montag) mit, ...": the subject before the split verb.
+        ("Die Wetterwarte selbst teilte mit, in Velmora seien zwei Menschen verletzt worden.", "Wetterwarte"),
+        ("Die Polizei teilte am Montag mit, in Velmora seien zwei Menschen verletzt worden.", "Polizei"),
+        ("Der Zug teilte sich kurz vor Velmora in zwei Hälften mit Ziel Orsk.", None),
     ],
 )
 def test_german_speech_verbs_and_descriptions(sentence: str, speaker: str | None) -> None:

@@ -1156,6 +1156,15 @@ def test_speaker_frames_of_real_reporting(sentence: str, speaker: str | None) ->
     assert claim.speaker == speaker
 
 
+def test_an_abbreviated_title_introduces_the_person_a_later_pronoun_means() -> None:
+    text = (
+        "In an interview, Gov. Liv Tangen could not say why the sirens in Velmora stayed silent.\n\n"
+        "\u201cPeople will ask that question. We will always try to protect people more,\u201d she said."
+    )
+    claims = extract_claims(text, language="en")
+    assert [c.speaker for c in claims[1:]] == ["Liv Tangen", "Liv Tangen"]
+
+
 @pytest.mark.parametrize(
     ("sentence", "language", "speaker"),
     [

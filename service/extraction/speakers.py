@@ -204,7 +204,8 @@ _FR: Final = (
     re.compile(rf"^{_OPEN}(?P<name>Il|Elle|Ils|Elles)[ \t]+(?:a|ont|avait)[ \t]+{_FR_PP}\b"),
     re.compile(rf"^{_OPEN}(?P<name>Il|Elle|Ils|Elles)[ \t]+{_FR_PRES}\b"),
     re.compile(
-        rf"^{_OPEN}{_FR_SUBJECT}[ \t]+(?:a|ont|avait|avaient)(?:[ \t]+pour[ \t]+(?:sa|leur)[ \t]+part)?"
+        rf"^{_OPEN}{_FR_SUBJECT}[ \t]+(?:a|ont|avait|avaient)"
+        r"(?:[ \t]+(?:pour[ \t]+(?:sa|leur)[ \t]+part|ainsi|également|aussi|encore|notamment|déjà))?"
         rf"[ \t]+(?:{_FR_PP}|fait[ \t]+état)\b"
     ),
     re.compile(rf"^{_OPEN}{_FR_SUBJECT}[ \t]+(?:ne[ \t]+)?{_FR_PRES}\b"),

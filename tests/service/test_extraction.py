@@ -1174,6 +1174,12 @@ def test_an_abbreviated_title_introduces_the_person_a_later_pronoun_means() -> N
             "fr",
             "gouverneur de Velmora",
         ),
+        # An adverb between the auxiliary and the verb; the person's name in apposition is the speaker.
+        (
+            "Le maire de la ville de Velmora, Liv Tangen, a ainsi déclaré que deux immeubles se sont effondrés.",
+            "fr",
+            "Liv Tangen",
+        ),
         # "de la Santé" completes the ministry's name: the capital is not the name on its own.
         (
             "Le bilan s'est élevé à 237 morts dans le nord, selon le ministère velmorien de la Santé.",

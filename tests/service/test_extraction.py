@@ -1176,7 +1176,7 @@ def test_an_abbreviated_title_introduces_the_person_a_later_pronoun_means() -> N
         ),
         # An adverb between the auxiliary and the verb; the person's name in apposition is the speaker.
         (
-            "Le maire de la ville de Velmora, Liv Tangen, a ainsi déclaré que deux immeubles se sont effondrés.",
+            "Le maire de la ville d'Orsk, Liv Tangen, a ainsi déclaré que deux immeubles se sont effondrés.",
             "fr",
             "Liv Tangen",
         ),

@@ -134,7 +134,7 @@ def _analyse(
         tokens=words,
         value_tokens=value_tokens,
         topic=topic,
-        speaker=speaker or attribution.detect_speaker(_BRACKET.sub("", base)),
+        speaker=speaker or attribution.detect_speaker(_BRACKET.sub("", base), lang),
         published=published_at.toordinal() if published_at else None,
     )
 
@@ -347,7 +347,8 @@ def _attribution_signals(q: _Analysis, m: _Analysis) -> list[Signal]:
     if q.speaker and m.speaker:
         if attribution.same_speaker(q.speaker, m.speaker):
             return []
-        if attribution.is_person(q.speaker) and attribution.is_person(m.speaker):
+        # Names are spelt differently from one language to another (Peskov, Peskow): two people only within one.
+        if q.language == m.language and attribution.is_person(q.speaker) and attribution.is_person(m.speaker):
             return [
                 Signal(
                     "attribution",

@@ -12,45 +12,28 @@ from __future__ import annotations
 import re
 from typing import Final
 
+from service.extraction.speakers import canonical_phrase, find_attribution
 from service.relations import rules
 from service.relations.entities import canonical
-from service.relations.text import word_set
+from service.text.countries import COUNTRIES
+from service.text.words import read_sections
 
-_NAME = r"[A-ZА-ЯЁІЇЄҐ][\w'’.-]*(?:\s+(?:[A-ZА-ЯЁІЇЄҐ][\w'’.-]*|of|the|de|von))*"
-_VERBS = r"(?:said|says|told|reported|reports|claimed|claims|announced|warned|estimates|estimated|stated|added)"
-_PATTERNS: Final = (
-    re.compile(
-        r"\baccording to (?:the\s+|figures\s+(?:from\s+)?(?:the\s+)?)?"
-        rf"({_NAME}|[a-z][\w\s'’-]{{2,40}}?)(?=[,.;]|$| has| said)"
-    ),
-    re.compile(rf"(?:^|,\s*|\"\s*|”\s*)((?:the\s+|a\s+)?[\w'’ -]{{2,60}}?)\s+{_VERBS}\.?\s*$", re.IGNORECASE),
-    re.compile(rf"^(?:the\s+)?({_NAME})\s+{_VERBS}\b"),
-    # "..., said Mirela Dancu": the inverted form only with verbs whose subject can follow them.
-    re.compile(rf"\b(?:said|says|added|wrote|warned)\s+((?:[a-z]+\s+){{0,2}}{_NAME})"),
-)
-# Words a speaker never starts with ("said on Saturday", "said in a statement").
-_NOT_SPEAKERS: Final = word_set(
-    """on in at last this that it he she they we earlier later monday tuesday wednesday thursday friday
-    saturday sunday january february march april may june july august september october november december"""
-)
-_TITLES: Final = word_set(
-    """president prime minister finance foreign interior coach captain senator governor mayor economist
-    professor opposition leader chief spokesman spokeswoman analyst general central bank secretary the a an
-    's"""
-)
+# Title words are read from the extraction's list (service/data/words/titles.txt), the one list of them.
+_TITLES: Final = frozenset(w.lower() for w in read_sections("titles")["title words"]) | {"the", "a", "an", "'s"}
 
 
-def detect_speaker(text: str) -> str | None:
-    """The speaker a claim names ("..., the ministry said", "according to X", "X said that ..."), or None."""
-    flat = " ".join(text.split())
-    for pattern in _PATTERNS:
-        m = pattern.search(flat)
-        if m:
-            speaker = m.group(1).strip(' ,."”')
-            first = speaker.split()[0].lower() if speaker.split() else ""
-            if 2 <= len(speaker) <= 80 and first not in _NOT_SPEAKERS:
-                return speaker
-    return None
+# Every name, demonym and capital of the one country list ("South Korea" is no person).
+_COUNTRY_NAMES: Final = frozenset(alias.lower() for name, aliases in COUNTRIES.items() for alias in (name, *aliases))
+
+
+def detect_speaker(text: str, language: str = "en") -> str | None:
+    """The speaker a claim names ("..., the ministry said", "according to X", "X said that ..."), or None: the
+    extraction's attribution frames (`service.extraction.speakers`), so a claim and a query read alike."""
+    found = find_attribution(" ".join(text.split()), language)
+    if found is None or found.pronoun:
+        return None
+    speaker = canonical_phrase(found.phrase)
+    return speaker if 2 <= len(speaker) <= 80 else None
 
 
 def _key_words(speaker: str) -> frozenset[str]:
@@ -71,7 +54,7 @@ def same_speaker(a: str, b: str) -> bool:
 def is_person(speaker: str) -> bool:
     """A speaker of two or more capitalised words, none of them an organisation word or a country."""
     words = [w for w in re.findall(r"[\w'’.-]+", speaker) if w.lower() not in _TITLES]
-    if len(words) < 2 or not all(w[:1].isupper() for w in words):
+    if len(words) < 2 or not all(w[:1].isupper() for w in words) or " ".join(words).lower() in _COUNTRY_NAMES:
         return False
     lowered = {w.lower().removesuffix("'s") for w in words}
     if lowered & rules.ORGANISATION_WORDS:

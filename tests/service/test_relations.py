@@ -307,6 +307,30 @@ def test_organisations_corroborate_but_people_are_misattributed() -> None:
     assert verdict.relation == "conflict" and verdict.signals[0].kind == "attribution"
 
 
+def test_a_claim_without_a_stored_speaker_is_read_by_the_extraction_frames() -> None:
+    """The relations read a query's speaker with the extraction's own attribution frames, in its language."""
+    from service.relations.attribution import detect_speaker, is_person
+
+    assert detect_speaker("Selon le ministère velmorien de la Santé, 41 personnes sont mortes.", "fr") == (
+        "ministère velmorien de la Santé"
+    )
+    assert detect_speaker("Laut der Wetterwarte Orsk fiel in Velmora der Strom aus.", "de") == "Wetterwarte Orsk"
+    assert detect_speaker("The toll rose to 41, he said.", "en") is None  # a pronoun names nobody
+    assert detect_speaker("The toll rose to 41 overnight.", "en") is None
+    assert is_person("Governor Liv Tangen") and not is_person("South Korea") and not is_person("Health Ministry")
+
+
+def test_people_are_misattributed_only_within_one_language() -> None:
+    """Names are spelt differently across languages (Peskov / Peskow): two speakers in two languages are two
+    sources, not a misattribution; the same two in one language are."""
+    de = ClaimFacts("Steuern werden dieses Jahr nicht steigen.", speaker="Dmitri Weberow", language="de")
+    en = ClaimFacts("Taxes will not rise this year.", speaker="Dmitry Weberov", language="en")
+    verdict = compare(en, de, similarity=0.9)
+    assert not any(s.kind == "attribution" and s.conflicting for s in verdict.signals), verdict
+    other = ClaimFacts("Taxes will not rise this year.", speaker="Paul Richter", language="en")
+    assert compare(en, other, similarity=0.97).relation == "conflict"
+
+
 def test_the_counted_noun_further_in_the_phrase() -> None:
     """ "seven Russian military aircraft" counts aircraft as "six Russian aircraft" does: the figures compare (and
     differ); a figure whose phrase names another noun does not."""

@@ -38,7 +38,7 @@ import statistics
 import tempfile
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -419,19 +419,28 @@ def run(
     return report
 
 
+def _first_rank(returned: Sequence[Returned], wanted: Set[str]) -> int | None:
+    return next((i + 1 for i, m in enumerate(returned) if m.excerpts & wanted), None)
+
+
 def errors(
     cases: Sequence[ClaimCase],
     results: Mapping[str, Sequence[Returned]],
     raw: Mapping[str, Any],
     excerpts: Mapping[str, Excerpt],
 ) -> list[dict[str, Any]]:
-    """Each claim whose top 5 misses its stating sources, whose `same` goes to a source that does not state it,
-    or whose `conflict` goes to a source that neither contradicts it nor gives another figure for it."""
+    """Each claim whose top 5 misses its stating sources (or those in another language), whose `same` goes to a
+    source that does not state it, or whose `conflict` goes to a source that neither contradicts it nor gives another
+    figure for it."""
     out = []
     for case in cases:
         returned = list(results.get(case.id, []))
         head = returned[:TOP]
         missed = bool(case.supports) and not any(m.excerpts & case.supports for m in head)
+        other_language = {e for e in case.supports if excerpts[e].language != case.language}
+        rank = _first_rank(returned, case.supports)
+        other_rank = _first_rank(returned, other_language)
+        missed_other = bool(other_language) and (other_rank is None or other_rank > TOP)
         wrong_same = [m for m in head if m.relation == "same" and not m.excerpts & case.supports]
         unflagged = [
             (m, match)
@@ -443,13 +452,17 @@ def errors(
             for m, match in zip(returned, raw[case.id]["matches"], strict=False)
             if m.relation == "conflict" and not m.excerpts & (case.contradicts | case.updates)
         ]
-        if missed or wrong_same or unflagged or wrong_conflict:
+        if missed or missed_other or wrong_same or unflagged or wrong_conflict:
             out.append(
                 {
                     "claim": case.id,
                     "text": case.text,
                     "kinds": case.kinds,
                     "missed": missed,
+                    # 1-based rank among the k returned of the first stating source, and of the first in another
+                    # language than the claim's (null: none of the k; absent: the claim has none)
+                    "stating_rank": rank,
+                    **({"other_language_stating_rank": other_rank} if other_language else {}),
                     "top": [
                         {
                             "excerpts": sorted(m.excerpts),

@@ -132,6 +132,27 @@ def test_the_error_list_names_wrong_conflicts_and_missed_ones() -> None:
     assert [w["excerpts"] for w in entry["conflicts_not_flagged"]] == [["c"]]
 
 
+def test_the_error_list_gives_the_rank_of_other_language_evidence() -> None:
+    names = ("x1", "x2", "x3", "x4", "x5", "de1", "en1")
+    excerpts = {e: _excerpt(e, language="de" if e.startswith("de") else "en") for e in names}
+    case = _case("q2", supports={"en1", "de1"})
+    # The English source that states it comes first; the German one only at rank 7, after five others.
+    order = ("en1", "x1", "x2", "x3", "x4", "x5", "de1")
+    results = {"q2": [_m(e, 0.9 - i / 10, "related") for i, e in enumerate(order)]}
+    raw = {"q2": {"matches": [{"claim": {"text": e}, "signals": []} for e in order]}}
+    (entry,) = realnews.errors([case], results, raw, excerpts)
+    assert entry["missed"] is False and entry["stating_rank"] == 1 and entry["other_language_stating_rank"] == 7
+    # Within the top 5, nothing is listed.
+    near = ("en1", "de1", "x1")
+    close = {"q2": [_m(e, 0.9 - i / 10, "related") for i, e in enumerate(near)]}
+    assert (
+        realnews.errors(
+            [case], close, {"q2": {"matches": [{"claim": {"text": e}, "signals": []} for e in near]}}, excerpts
+        )
+        == []
+    )
+
+
 def test_reliability_curve_and_auc() -> None:
     curve = realnews.reliability([(0.95, True), (0.91, True), (0.15, False), (0.12, True)])
     assert [row["bin"] for row in curve["bins"]] == ["0.1-0.2", "0.9-1.0"]

@@ -20,6 +20,7 @@ import pysbd
 from pysbd.languages import LANGUAGE_CODES, Language
 
 from service.extraction.markup import CONTROL_TO_SPACE, PROSE, Unit, ends_sentence, starts_lowercase
+from service.text.months import AMBIGUOUS, month_number
 
 # Longest text handed to pysbd in one call (see _chunks for why there is a limit).
 _MAX_SEGMENT_CHARS: Final = 2_000
@@ -29,6 +30,9 @@ _MAX_SEGMENT_CHARS: Final = 2_000
 # The look-behind starts a match only at the first mark of a run, so a run of 100,000 dots costs one pass.
 _CANDIDATE = re.compile(r"(?<![.!?…。！？])([.!?…。！？]++)([\"'”’»)\]*_]*+)(\s++)([\"'“‘«„(*_]*+)(\S)")
 _NO_SPACE_TERMINALS = re.compile(r"[。！？]")
+_WORD = re.compile(r"\w+")
+# Prepositions and articles before a day written as an ordinal ("am 12. Mai", "den 3. maj", "vom 1. März").
+_DATE_PREPOSITIONS: Final = frozenset({"am", "vom", "zum", "bis", "seit", "ab", "den", "dem", "der", "til", "fra"})
 # Words that end in a dot without ending the sentence, beyond the short ones caught by length.
 _ABBREVIATIONS: Final = frozenset(
     {"sept", "corp", "prof", "capt", "dept", "govt", "approx", "univ", "assn", "bros", "blvd", "messrs", "mlle",
@@ -93,8 +97,26 @@ def _easy_cuts(view: str, start: int, end: int) -> list[int] | None:
             word = before[0].lstrip("\"'“‘«(*_[") if before else ""
             if "." in word or (len(word) <= 3 and word.isalpha()) or word.lower() in _ABBREVIATIONS:
                 return None  # "Mr. Smith", "Gen. Roe", "U.S. Army": an abbreviation may not end anything
+            if (
+                word.isdigit()
+                and len(word) <= 2
+                and _ordinal_date(view, match.start(1) - len(word), match.start(5), end)
+            ):
+                continue  # "am 6. Februar", "vom 24. Juni": a day written as an ordinal, not a sentence end
         cuts.append(match.start(3))
     return cuts
+
+
+def _ordinal_date(view: str, day: int, at: int, end: int) -> bool:
+    """Whether the day written "6." at `day` and the word at `at` make a date (German, Nordic, Czech...): a month
+    name follows; one that is also a word ("Mai", "March") only after a preposition of time ("am 12. Mai")."""
+    following = _WORD.match(view, at, end)
+    if following is None or month_number(following.group()) is None:
+        return False
+    if following.group().lower() not in AMBIGUOUS:
+        return True
+    before = view[max(0, day - 6) : day].split()
+    return bool(before) and before[-1].lower() in _DATE_PREPOSITIONS
 
 
 def _segment(view: str, start: int, end: int, segmenter: pysbd.Segmenter) -> list[tuple[int, int]]:

@@ -1358,3 +1358,39 @@ def test_an_opening_adverbial_and_a_dismissal_keep_the_speaker(sentence: str, sp
 def test_a_report_of_a_report_names_the_innermost_speaker(sentence: str, speaker: str) -> None:
     (claim,) = extract_claims(sentence)
     assert claim.speaker == speaker
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "sentences"),
+    [
+        # A day written as an ordinal ("6.") before a month name does not end the sentence.
+        (
+            "Am 6. Februar hatte ein Beben der Stärke 7,7 Velmora erschüttert. Mehr als 4.000 Menschen starben.",
+            "de",
+            ["Am 6. Februar hatte ein Beben der Stärke 7,7 Velmora erschüttert.", "Mehr als 4.000 Menschen starben."],
+        ),
+        # A month name that is also a word ("Mai") only after a preposition of time.
+        (
+            "Das Beben in Velmora geschah am 12. Mai in der Nacht.",
+            "de",
+            ["Das Beben in Velmora geschah am 12. Mai in der Nacht."],
+        ),
+        (
+            "Der Preis in Velmora stieg auf 12. Mai und Juni waren ruhig.",
+            "de",
+            ["Der Preis in Velmora stieg auf 12.", "Mai und Juni waren ruhig."],
+        ),
+        # A figure that ends an English sentence still ends it.
+        (
+            "The toll in Velmora rose to 41. March was the worst month.",
+            "en",
+            ["The toll in Velmora rose to 41.", "March was the worst month."],
+        ),
+    ],
+)
+def test_an_ordinal_day_before_a_month_is_no_sentence_end(text: str, language: str, sentences: list[str]) -> None:
+    from service.extraction.markup import units_of
+    from service.extraction.sentences import sentence_spans
+
+    spans = sentence_spans(text, units_of(text), language)
+    assert [text[a:b] for a, b, _ in spans] == sentences

@@ -204,7 +204,8 @@ def units_of(text: str) -> list[Unit]:
     _mark_plain_title(text, units)
     # (after the title: a headline in title case is the title, not a row of tags)
     for unit in units:
-        if unit.kind in PROSE and _is_ticker_or_tags(" ".join(text[unit.start : unit.end].split())):
+        block = " ".join(text[unit.start : unit.end].split()) if unit.kind in PROSE else ""
+        if block and (_is_ticker_or_tags(block) or _is_shouted(block)):
             unit.kind = "boilerplate"
     _mark_trailing_boilerplate(text, units)
     _strip_prefixes(text, units)
@@ -359,6 +360,19 @@ def _is_ticker_or_tags(block: str) -> bool:
         return True
     letters = [w for w in words if w[:1].isalpha()]
     return len(words) >= _TAGS_MIN_WORDS and len(letters) == len(words) and all(w[:1].isupper() for w in words)
+
+
+def _is_shouted(block: str) -> bool:
+    """A subhead in capitals ("AT LEAST 3 DEAD", "6 DEAD, 562 INJURED"): no sentence, every letter a capital."""
+    words = block.split()
+    letters = sum(ch.isalpha() for ch in block)
+    return (
+        2 <= len(words) <= MAX_META_WORDS
+        and letters >= 6
+        and not ends_sentence(block)
+        and block == block.upper()
+        and block != block.lower()
+    )
 
 
 def _is_link_only(block: str) -> bool:

@@ -1394,3 +1394,16 @@ def test_an_ordinal_day_before_a_month_is_no_sentence_end(text: str, language: s
 
     spans = sentence_spans(text, units_of(text), language)
     assert [text[a:b] for a, b, _ in spans] == sentences
+
+
+def test_a_subhead_in_capitals_is_no_claim() -> None:
+    text = (
+        "A strong earthquake struck the province of Velmora on Monday evening, officials said.\n\n"
+        "AT LEAST 3 DEAD, 562 INJURED\n\n"
+        "Rescue teams reached the worst-hit villages of Velmora overnight, the governor said."
+    )
+    claims = [c.text for c in extract_claims(text, language="en")]
+    assert claims == [
+        "A strong earthquake struck the province of Velmora on Monday evening, officials said.",
+        "Rescue teams reached the worst-hit villages of Velmora overnight, the governor said.",
+    ]

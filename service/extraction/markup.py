@@ -137,12 +137,21 @@ _NAME_PARTICLES: Final = frozenset(
 # ---- prefixes of a prose unit that are not part of its first sentence
 _UPPER = "A-ZÀ-ÖØ-ÞА-ЯЁ"
 # "SEOUL (Reuters) —", "KYIV, Ukraine —", "PARIS, 28 avril (AFP) -", "OSLO, April 24, 2025 /PRNewswire/ --",
-# "МОСКВА, 28 апреля. /ТАСС/."
+# "МОСКВА, 28 апреля. /ТАСС/.", "ANKARA: "
 _DATELINE = re.compile(
     rf"(?P<place>[{_UPPER}][{_UPPER}'’.\-]{{1,30}}(?:[ \t]+[{_UPPER}][{_UPPER}'’.\-]{{1,30}}){{0,3}})"
     r"(?:,[ \t]+[^\n()\u2013\u2014/]{1,50}?)?[ \t]*\.?[ \t]*"
     r"(?:(?:\((?P<agency>[^()\n]{2,40})\)|/(?P<agency2>[^/\n]{2,40})/)[ \t]*(?:[-\u2013\u2014]{1,2}|\.)?"
-    r"|(?P<sep>[-\u2013\u2014]{1,2}))[ \t]+(?=\S)"
+    r"|(?P<sep>[-\u2013\u2014]{1,2})|:)[ \t]+(?=\S)"
+)
+# "March 8 (UPI) -- ", "(PRIMAPRESS) - UCRAINA - ": the agency in brackets first, maybe after the day, maybe before
+# the place.
+_AGENCY_DATELINE = re.compile(
+    r"(?:[A-Z][a-z]{2,8}\.?[ \t]+\d{1,2}|\d{1,2}\.?[ \t]+[A-Z][a-z]{2,8}\.?)?[ \t]*"
+    r"\((?P<agency>[^()\n]{2,40})\)[ \t]*[-\u2013\u2014]{1,2}[ \t]+"
+    rf"(?:[{_UPPER}][{_UPPER}'’.\-]{{1,30}}(?:[ \t]+[{_UPPER}][{_UPPER}'’.\-]{{1,30}}){{0,3}}"
+    r"[ \t]*[-\u2013\u2014]{1,2}[ \t]+)?"
+    r"(?=\S)"
 )
 _TIME = (
     r"(?:\d{1,2}[:.h]\d{2}(?:[ \t]*[ap]\.?m\.?)?|\d{1,2}[ \t]*[ap]\.?m\.?)"
@@ -479,7 +488,8 @@ def _strip_prefixes(text: str, units: list[Unit]) -> None:
         # A dateline opens the body, which may follow a standfirst or two.
         if prose_seen < _DATELINE_UNITS and (dateline := _dateline(raw)) is not None:
             unit.start += dateline.end()
-            unit.agency = (dateline.group("agency") or dateline.group("agency2") or "").strip() or None
+            found = dateline.groupdict()
+            unit.agency = (found.get("agency") or found.get("agency2") or "").strip() or None
             unit.dateline = dateline.group()
             raw = text[unit.start : unit.end]
         prose_seen += 1
@@ -514,7 +524,7 @@ def _date_stamp(raw: str) -> re.Match[str] | None:
 
 
 def _dateline(raw: str) -> re.Match[str] | None:
-    return _prefix_before_sentence(_DATELINE, raw)
+    return _prefix_before_sentence(_DATELINE, raw) or _prefix_before_sentence(_AGENCY_DATELINE, raw)
 
 
 def dateline_agency(units: list[Unit]) -> str | None:

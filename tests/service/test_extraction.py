@@ -733,6 +733,9 @@ def test_short_korean_sentences_are_claims() -> None:
             "PRNewswire",
         ),
         ("МОСКВА, 28 апреля. /ТАСС/. The drone flew 4 km into the South before turning back.", "ТАСС"),
+        ("VELMORA: The drone flew 4 km into the South before turning back.", None),
+        ("March 8 (Orsk Wire) -- The drone flew 4 km into the South before turning back.", "Orsk Wire"),
+        ("(ORSKPRESS) - VELMORA - The drone flew 4 km into the South before turning back.", "ORSKPRESS"),
     ],
 )
 def test_datelines_are_not_part_of_the_first_claim(paragraph: str, agency: str | None) -> None:
@@ -760,6 +763,9 @@ def test_a_sentence_about_a_date_keeps_it() -> None:
 def test_sentence_starting_with_an_acronym_is_not_a_dateline() -> None:
     text = "NATO allies met in Brussels on Tuesday to discuss air defence."
     assert texts(extract_claims(text)) == [text]
+    # A label in capitals and a colon before a lower-case clause is the sentence's own.
+    quoted = "NATO: allies met in Brussels on Tuesday to discuss air defence."
+    assert texts(extract_claims(quoted)) == [quoted]
 
 
 def test_dateline_gives_the_date_when_there_is_no_date_line() -> None:

@@ -92,6 +92,13 @@ _CREDIT_SUFFIX = re.compile(
     r"(?:[.!?)][ \t]+|\()(?:photo(?:graph)?|image|picture|credit|crédit|фото|사진)\s*[:=]\s*[^.!?\n]{1,60}\)?\s*$",
     re.IGNORECASE,
 )
+# (after a finished sentence: the start of a caption is `_CAPTION_PREFIX`'s)
+_PHOTO_BY = re.compile(
+    r"[.!?)][ \t]+(?:(?:file|archive)[ \t]+)?(?:photo(?:graph)?|picture)[ \t]+by[ \t]+[^.!?\n]{2,80}/[^.!?\n]{2,60}$"
+    r"|\|[ \t]*license[ \t]+photo[ \t]*$"
+    r"|[.!?)][ \t]+(?:bild|foto)[ \t]*:[ \t]*[^.!?\n]{2,60}/[^.!?\n]{2,60}$",
+    re.IGNORECASE,
+)
 # Author notes ("The views expressed here are her own.") and contact lines with an e-mail address.
 _AUTHOR_NOTE = re.compile(
     r"views\s+expressed\s+(?:here|in\s+this\s+(?:article|column|piece))\s+are|is\s+a\s+(?:contributing|guest)"
@@ -391,6 +398,9 @@ def _is_link_only(block: str) -> bool:
 
 def _is_caption(block: str) -> bool:
     if _CAPTION_PREFIX.match(block) or _IMAGE_FIRST.match(block):
+        return True
+    # A photographer's credit closes a caption of any length ("... File photo by Jane Roe/Agency", "Bild: X/dpa").
+    if word_count(block) <= 2 * MAX_META_WORDS and _PHOTO_BY.search(block[-160:]):
         return True
     if word_count(block) > MAX_META_WORDS:
         return False

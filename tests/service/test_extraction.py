@@ -1413,3 +1413,26 @@ def test_a_subhead_in_capitals_is_no_claim() -> None:
         "A strong earthquake struck the province of Velmora on Monday evening, officials said.",
         "Rescue teams reached the worst-hit villages of Velmora overnight, the governor said.",
     ]
+
+
+_LONG_CAPTION = (
+    "Rescuers searched the rubble of a collapsed building in the old town of Velmora on Tuesday afternoon, two days"
+    " after the earthquake. Officials said on Wednesday that the search for survivors in the province would go on"
+    " for at least another week."
+)
+
+
+@pytest.mark.parametrize(
+    "caption",
+    [
+        _LONG_CAPTION + " File photo by Jane Roe/Orsk Wire",
+        _LONG_CAPTION + " File photo by Jane Roe/Orsk Wire | License Photo",
+        "Der Generalbundesanwalt hat am Dienstag in Velmora einen Haftbefehl gegen einen Mann erwirkt, der nach"
+        " Angaben der Ermittler zuletzt in der Stadt Orsk gelebt hat und seitdem untergetaucht ist. Die Ermittler"
+        " gehen davon aus, dass er einer der Taucher war. Bild: Jane Roe/dpa/picture alliance",
+    ],
+)
+def test_a_caption_that_ends_in_a_photographers_credit_is_no_claim(caption: str) -> None:
+    body = "Officials in Velmora on Wednesday denied any role in the sabotage of the pipeline, the ministry said."
+    claims = [c.text for c in extract_claims(caption + "\n\n" + body, language="en")]
+    assert claims == [body]

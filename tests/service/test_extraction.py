@@ -1436,3 +1436,18 @@ def test_a_caption_that_ends_in_a_photographers_credit_is_no_claim(caption: str)
     body = "Officials in Velmora on Wednesday denied any role in the sabotage of the pipeline, the ministry said."
     claims = [c.text for c in extract_claims(caption + "\n\n" + body, language="en")]
     assert claims == [body]
+
+
+@pytest.mark.parametrize(
+    "promo",
+    [
+        "Download the free Velmora7 app for iOS or Android to stay informed on the latest news",
+        "Check out more news from around Velmora",
+        "WATCH | Velmora residents band together to try and save fish after the dam burst",
+        "RELATED Velmora unveils new sanctions on every item used in the war",
+    ],
+)
+def test_promotion_lines_are_no_claims(promo: str) -> None:
+    body = "Officials in Velmora on Wednesday denied any role in the sabotage of the pipeline, the ministry said."
+    claims = [c.text for c in extract_claims(body + "\n\n" + promo + "\n\n" + body, language="en")]
+    assert claims == [body, body]

@@ -381,13 +381,14 @@ def _is_ticker_or_tags(block: str) -> bool:
 def _is_shouted(block: str) -> bool:
     """A subhead in capitals ("AT LEAST 3 DEAD", "6 DEAD, 562 INJURED"): no sentence, every letter a capital."""
     words = block.split()
-    letters = sum(ch.isalpha() for ch in block)
+    capitals = sum(ch.isupper() for ch in block)
+    # Every letter has a case and is a capital: a script without case (Japanese, Arabic) with a code in capitals
+    # ("BX391") is no subhead.
     return (
         2 <= len(words) <= MAX_META_WORDS
-        and letters >= 6
+        and capitals >= 6
+        and capitals == sum(ch.isalpha() for ch in block)
         and not ends_sentence(block)
-        and block == block.upper()
-        and block != block.lower()
     )
 
 

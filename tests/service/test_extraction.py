@@ -1451,3 +1451,11 @@ def test_promotion_lines_are_no_claims(promo: str) -> None:
     body = "Officials in Velmora on Wednesday denied any role in the sabotage of the pipeline, the ministry said."
     claims = [c.text for c in extract_claims(body + "\n\n" + promo + "\n\n" + body, language="en")]
     assert claims == [body, body]
+
+
+def test_a_paragraph_in_a_script_without_capitals_is_not_a_subhead_for_its_codes() -> None:
+    text = (
+        "釜山消防災害本部によると、同日午後10時15分ごろ、乗客169人を乗せたBX391便の尾の方から火が出た。\n\n"
+        "乗客と乗務員は、非常口の出入り口2つを強制開放後、 BX391便の スライドを利用して全員脱出した"
+    )
+    assert len(extract_claims(text, language="ja")) == 2

@@ -31,6 +31,8 @@ _MAX_SEGMENT_CHARS: Final = 2_000
 _CANDIDATE = re.compile(r"(?<![.!?…。！？])([.!?…。！？]++)([\"'”’»)\]*_]*+)(\s++)([\"'“‘«„(*_]*+)(\S)")
 _NO_SPACE_TERMINALS = re.compile(r"[。！？]")
 _WORD = re.compile(r"\w+")
+# "at 8 am.": a time of day written without dots ends a sentence like any word.
+_CLOCK = re.compile(r"\d[ \t]*(?:am|pm)$", re.IGNORECASE)
 # Prepositions and articles before a day written as an ordinal ("am 12. Mai", "den 3. maj", "vom 1. März").
 _DATE_PREPOSITIONS: Final = frozenset({"am", "vom", "zum", "bis", "seit", "ab", "den", "dem", "der", "til", "fra"})
 # Words that end in a dot without ending the sentence, beyond the short ones caught by length.
@@ -95,7 +97,10 @@ def _easy_cuts(view: str, start: int, end: int) -> list[int] | None:
         if punctuation == ".":
             before = view[max(start, match.start(1) - 12) : match.start(1)].rsplit(None, 1)[-1:]
             word = before[0].lstrip("\"'“‘«(*_[") if before else ""
-            if "." in word or (len(word) <= 3 and word.isalpha()) or word.lower() in _ABBREVIATIONS:
+            clock = word.lower() in ("am", "pm") and _CLOCK.search(
+                view, max(start, match.start(1) - 12), match.start(1)
+            )
+            if not clock and ("." in word or (len(word) <= 3 and word.isalpha()) or word.lower() in _ABBREVIATIONS):
                 return None  # "Mr. Smith", "Gen. Roe", "U.S. Army": an abbreviation may not end anything
             if (
                 word.isdigit()

@@ -1386,6 +1386,12 @@ def test_a_report_of_a_report_names_the_innermost_speaker(sentence: str, speaker
             "de",
             ["Der Preis in Velmora stieg auf 12.", "Mai und Juni waren ruhig."],
         ),
+        # A time of day without dots ends a sentence, inside a quotation too.
+        (
+            '"The water in Velmora was at 16.4 m at 8 am. It can no longer be pumped," the statement says.',
+            "en",
+            ['"The water in Velmora was at 16.4 m at 8 am.', 'It can no longer be pumped," the statement says.'],
+        ),
         # A figure that ends an English sentence still ends it.
         (
             "The toll in Velmora rose to 41. March was the worst month.",

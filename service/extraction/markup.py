@@ -496,14 +496,15 @@ def _strip_prefixes(text: str, units: list[Unit]) -> None:
         if prose_seen < _DATELINE_UNITS and (stamp := _date_stamp(raw)) is not None:
             unit.start += stamp.end()
             raw = text[unit.start : unit.end]
-        # A dateline opens the body, which may follow a standfirst or two.
+        # A dateline opens the body, which may follow a standfirst or two (lines of page chrome that end no sentence,
+        # "Trending", "World News", do not count).
         if prose_seen < _DATELINE_UNITS and (dateline := _dateline(raw)) is not None:
             unit.start += dateline.end()
             found = dateline.groupdict()
             unit.agency = (found.get("agency") or found.get("agency2") or "").strip() or None
             unit.dateline = dateline.group()
             raw = text[unit.start : unit.end]
-        prose_seen += 1
+        prose_seen += ends_sentence(raw.rstrip())
         if (stamp := _TIMESTAMP.match(raw)) is not None:
             unit.start += stamp.end()
             raw = text[unit.start : unit.end]

@@ -760,6 +760,14 @@ def test_a_sentence_about_a_date_keeps_it() -> None:
     assert texts(extract_claims(text)) == [text]
 
 
+def test_a_dateline_after_lines_of_page_chrome_is_still_a_dateline() -> None:
+    chrome = "World News\n\nEurope\n\nPolitics\n\nMarch 8, 2023 / 11:42 AM\n\n"
+    chrome += "Velmora officials deny any role in the blast\n\n"
+    result = extract(chrome + "March 8 (Orsk Wire) -- The drone flew 4 km into the South before turning back.\n")
+    assert texts(result.claims)[-1] == "The drone flew 4 km into the South before turning back."
+    assert result.meta.author == "Orsk Wire"
+
+
 def test_sentence_starting_with_an_acronym_is_not_a_dateline() -> None:
     text = "NATO allies met in Brussels on Tuesday to discuss air defence."
     assert texts(extract_claims(text)) == [text]

@@ -151,6 +151,12 @@ _DATELINE = re.compile(
     r"(?:(?:\((?P<agency>[^()\n]{2,40})\)|/(?P<agency2>[^/\n]{2,40})/)[ \t]*(?:[-\u2013\u2014]{1,2}|\.)?"
     r"|(?P<sep>[-\u2013\u2014]{1,2})|:)[ \t]+(?=\S)"
 )
+# "Honolulu: Bei ...": one capitalised word and a colon before the first sentence of the body (a capital next:
+# "Wheat: 2.9 million tonnes" is a list of figures); a live blog's "Update vom 26. Juni, 9.12 Uhr: ...".
+_PLACE_COLON = re.compile(
+    rf"(?:[{_UPPER}][a-zß-ÿа-яё'’\-]{{2,30}}|(?:Update|Aktualisiert)[ \t]+(?:vom|am)[ \t]+[^:\n]{{3,40}}?Uhr)"
+    rf"[ \t]*:[ \t]+(?=[\"“«]?[{_UPPER}])"
+)
 # "March 8 (UPI) -- ", "(PRIMAPRESS) - UCRAINA - ": the agency in brackets first, maybe after the day, maybe before
 # the place.
 _AGENCY_DATELINE = re.compile(
@@ -536,7 +542,11 @@ def _date_stamp(raw: str) -> re.Match[str] | None:
 
 
 def _dateline(raw: str) -> re.Match[str] | None:
-    return _prefix_before_sentence(_DATELINE, raw) or _prefix_before_sentence(_AGENCY_DATELINE, raw)
+    return (
+        _prefix_before_sentence(_DATELINE, raw)
+        or _prefix_before_sentence(_AGENCY_DATELINE, raw)
+        or _prefix_before_sentence(_PLACE_COLON, raw)
+    )
 
 
 def dateline_agency(units: list[Unit]) -> str | None:

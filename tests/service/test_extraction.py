@@ -736,6 +736,8 @@ def test_short_korean_sentences_are_claims() -> None:
         ("VELMORA: The drone flew 4 km into the South before turning back.", None),
         ("March 8 (Orsk Wire) -- The drone flew 4 km into the South before turning back.", "Orsk Wire"),
         ("(ORSKPRESS) - VELMORA - The drone flew 4 km into the South before turning back.", "ORSKPRESS"),
+        ("Velmora: The drone flew 4 km into the South before turning back.", None),
+        ("Update vom 26. Juni, 9.12 Uhr: The drone flew 4 km into the South before turning back.", None),
     ],
 )
 def test_datelines_are_not_part_of_the_first_claim(paragraph: str, agency: str | None) -> None:
@@ -758,6 +760,13 @@ def test_a_sentence_about_a_date_keeps_it() -> None:
     # The date is the sentence's subject, not a stamp in front of it: what follows it does not start a sentence.
     text = "2025-03-17 is the day the new tariff takes effect, the ministry said."
     assert texts(extract_claims(text)) == [text]
+
+
+def test_a_list_of_figures_keeps_its_labels() -> None:
+    text = (
+        "Harvest in Velmora this year:\n\n- Wheat: 2.9 million tonnes, up 14% on the year\n- Oats: 0.7 million tonnes\n"
+    )
+    assert "Wheat: 2.9 million tonnes, up 14% on the year" in texts(extract_claims(text, language="en"))
 
 
 def test_a_dateline_after_lines_of_page_chrome_is_still_a_dateline() -> None:

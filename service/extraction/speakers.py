@@ -514,7 +514,7 @@ _DESCRIPTOR_BEFORE = re.compile(
 
 
 _RU_PREPOSITION = re.compile(r"[ \t]+(?:в|во|на|по|после|для|из|с|со|о|об|у|к|при)[ \t]+(?=[а-яё])")
-_RU_LEADING_PREPOSITION = re.compile(r"^(?:в|во|на)[ \t]+(?=[а-яёА-ЯЁ])")
+_RU_LEADING_PREPOSITION = re.compile(r"^(?:[вВ]|[вВ]о|[нН]а)[ \t]+(?=[а-яёА-ЯЁ])")
 
 
 def canonical_phrase(phrase: str) -> str:

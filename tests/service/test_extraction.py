@@ -1482,3 +1482,19 @@ def test_a_paragraph_in_a_script_without_capitals_is_not_a_subhead_for_its_codes
         "乗客と乗務員は、非常口の出入り口2つを強制開放後、 BX391便の スライドを利用して全員脱出した"
     )
     assert len(extract_claims(text, language="ja")) == 2
+
+
+def test_cyrillic_sentences_glued_without_a_space_are_split() -> None:
+    text = (
+        "Власти Велморы объявили об эвакуации жителей — в опасной зоне 16 тысяч человек."
+        "В Орскэнерго заявили, что станция полностью разрушена."
+    )
+    claims = extract_claims(text, language="ru")
+    assert [c.text for c in claims] == [
+        "Власти Велморы объявили об эвакуации жителей — в опасной зоне 16 тысяч человек.",
+        "В Орскэнерго заявили, что станция полностью разрушена.",
+    ]
+    assert claims[1].speaker == "Орскэнерго"
+    # An initial inside a name is not a sentence end: only a lower-case word before the full stop counts.
+    (one,) = extract_claims("Эксперт А.Петров заявил, что в опасной зоне 16 тысяч человек.", language="ru")
+    assert one.text.startswith("Эксперт")

@@ -73,11 +73,17 @@ _GROUP = (
     r"|[Aa]n?[ \t]+(?:(?:senior|government|military|western|foreign|local|defen[cs]e|ministry|company)[ \t]+){0,3}"
     r"(?:official|spokes(?:man|woman|person)|source|diplomat|analyst|officer)(?:[ \t]+(?:in|at|for|of)[ \t]+{_PROPER})?"
 ).replace("{_PROPER}", _PROPER)
+
+
+def _phrases(terms: Sequence[str]) -> str:
+    """An alternation of the terms, in their order, each read literally but for its words, apart by any blanks."""
+    return "|".join(r"[ \t]+".join(map(re.escape, term.split())) for term in terms)
+
+
+_TITLE_LISTS: Final = read_sections("titles")
+# Lower-case role words (service/data/words/titles.txt: roles and role modifiers), the extraction's one list of them.
 _ROLE_WORDS = (
-    r"(?:leader|chief|executive|director|chair|chairman|chairwoman|minister|spokesman|spokeswoman|spokesperson"
-    r"|secretary|governor|president|councillor|runner|author|presenter|analyst|economist|head|deputy|envoy"
-    r"|ambassador|commander|official|adviser|advisor|founder|manager|coach|captain|lawyer|professor|researcher"
-    r"|union|authority|lead|senior|vice|prime|foreign|defence|defense|finance)"
+    "(?:" + _phrases(sorted({*_TITLE_LISTS["roles"], *_TITLE_LISTS["role modifiers"]}, key=len, reverse=True)) + ")"
 )
 # "Opposition leader Mats Berglund", "Stratus chief executive Jonas Berg", "lead author Dr. Ingrid Holm".
 _TITLED = rf"(?:{_PROPER}[ \t]+)?(?:{_ROLE_WORDS}[ \t]+){{1,3}}{_PROPER}"
@@ -95,11 +101,6 @@ _ROLE = (
 _SPEECH_NAME = rf"(?<![\w'’])(?P<name>{_NOUN_PHRASE}|{_POSSESSIVE}|{_TITLED}|{_ROLE}|{_GROUP}|{_PROPER})"
 # Lower-case job titles in front of a name: "quoted envoy Jane Doe as saying".
 _ROLE_PREFIX = r"(?:(?!by\b)[a-z][\w\-]{1,30}[ \t]+){0,3}?"
-
-
-def _phrases(terms: Sequence[str]) -> str:
-    """An alternation of the terms, in their order, each read literally but for its words, apart by any blanks."""
-    return "|".join(r"[ \t]+".join(map(re.escape, term.split())) for term in terms)
 
 
 # English speech verbs (service/data/words/speech_verbs.txt), as one alternation.

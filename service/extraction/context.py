@@ -34,7 +34,7 @@ from typing import Final
 from service.extraction.dates import resolve_relative_dates
 from service.extraction.speakers import PRONOUNS, Attribution, canonical_phrase
 from service.text.countries import COUNTRIES
-from service.text.words import read_sections
+from service.text.words import read_sections, read_terms
 
 __all__ = ["ArticleContext", "Resolved"]
 
@@ -795,15 +795,16 @@ def is_organisation_name(name: str) -> bool:
     return _has_org_word(name)
 
 
+# The one list of organisation words (service/data/words/organisation_words.txt), as whole words.
+_ORG_WORD: Final = re.compile(
+    r"(?<![\w\-])(?:"
+    + "|".join(map(re.escape, sorted(read_terms("organisation_words"), key=len, reverse=True)))
+    + r")(?![\w\-])"
+)
+
+
 def _has_org_word(text: str) -> bool:
-    return bool(_kinds_of(text)) or bool(
-        re.search(
-            r"\b(?:service|office|authorit(?:y|ies)|government|military|army|police|kremlin|commission|statement"
-            r"|department|guard|administration|directorate|forces|corps"
-            r"|chiefs|staff|broadcaster|media|officials|bureau|press|пресс-служба|бюро|правительство|служба)\b",
-            text.lower(),
-        )
-    )
+    return bool(_kinds_of(text)) or bool(_ORG_WORD.search(text.lower()))
 
 
 _DOCUMENT_END = re.compile(

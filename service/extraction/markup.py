@@ -495,6 +495,13 @@ def _strip_prefixes(text: str, units: list[Unit]) -> None:
     """Move prose units past datelines, timestamps and transcript labels."""
     labels: list[tuple[Unit, re.Match[str]]] = []
     prose_seen = 0
+    # A name that labels several paragraphs is a transcript's speaker, not a place ("Brekke: We will ...").
+    labelling = Counter(
+        m.group("label").lower()
+        for u in units
+        if u.kind in PROSE and (m := _LABEL.match(text, u.start, u.end)) is not None
+    )
+    repeated = frozenset(label for label, count in labelling.items() if count >= 2)
     for unit in units:
         if unit.kind not in PROSE:
             continue
@@ -504,7 +511,7 @@ def _strip_prefixes(text: str, units: list[Unit]) -> None:
             raw = text[unit.start : unit.end]
         # A dateline opens the body, which may follow a standfirst or two (lines of page chrome that end no sentence,
         # "Trending", "World News", do not count).
-        if prose_seen < _DATELINE_UNITS and (dateline := _dateline(raw)) is not None:
+        if prose_seen < _DATELINE_UNITS and (dateline := _dateline(raw, repeated)) is not None:
             unit.start += dateline.end()
             found = dateline.groupdict()
             unit.agency = (found.get("agency") or found.get("agency2") or "").strip() or None
@@ -541,12 +548,13 @@ def _date_stamp(raw: str) -> re.Match[str] | None:
     return _prefix_before_sentence(_DATE_STAMP, raw)
 
 
-def _dateline(raw: str) -> re.Match[str] | None:
-    return (
-        _prefix_before_sentence(_DATELINE, raw)
-        or _prefix_before_sentence(_AGENCY_DATELINE, raw)
-        or _prefix_before_sentence(_PLACE_COLON, raw)
-    )
+def _dateline(raw: str, labels: frozenset[str] = frozenset()) -> re.Match[str] | None:
+    """A dateline opening ``raw``; "Word: " only when the word does not label other paragraphs too (`labels`)."""
+    found = _prefix_before_sentence(_DATELINE, raw) or _prefix_before_sentence(_AGENCY_DATELINE, raw)
+    if found is not None:
+        return found
+    place = _prefix_before_sentence(_PLACE_COLON, raw)
+    return place if place is not None and place.group().split(":")[0].strip().lower() not in labels else None
 
 
 def dateline_agency(units: list[Unit]) -> str | None:

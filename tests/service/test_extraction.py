@@ -1498,3 +1498,16 @@ def test_cyrillic_sentences_glued_without_a_space_are_split() -> None:
     # An initial inside a name is not a sentence end: only a lower-case word before the full stop counts.
     (one,) = extract_claims("Эксперт А.Петров заявил, что в опасной зоне 16 тысяч человек.", language="ru")
     assert one.text.startswith("Эксперт")
+
+
+def test_a_transcript_label_opening_the_text_is_not_taken_for_a_place() -> None:
+    text = (
+        "Brekke: We will reopen the plant in Velmora next week.\n\n"
+        "Holm: How many workers will return?\n\n"
+        "Brekke: About 400 of the 600 workers will return in May.\n"
+    )
+    claims = extract_claims(text, language="en")
+    assert [(c.text, c.speaker) for c in claims] == [
+        ("We will reopen the plant in Velmora next week.", "Brekke"),
+        ("About 400 of the 600 workers will return in May.", "Brekke"),
+    ]

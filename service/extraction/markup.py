@@ -154,7 +154,7 @@ _DATELINE = re.compile(
 # "Honolulu: Bei ...": one capitalised word and a colon before the first sentence of the body (a capital next:
 # "Wheat: 2.9 million tonnes" is a list of figures); a live blog's "Update vom 26. Juni, 9.12 Uhr: ...".
 _PLACE_COLON = re.compile(
-    rf"(?:[{_UPPER}][a-zß-ÿа-яё'’\-]{{2,30}}|(?:Update|Aktualisiert)[ \t]+(?:vom|am)[ \t]+[^:\n]{{3,40}}?Uhr)"
+    rf"(?:(?P<word>[{_UPPER}][a-zß-ÿа-яё'’\-]{{2,30}})|(?:Update|Aktualisiert)[ \t]+(?:vom|am)[ \t]+[^:\n]{{3,40}}?Uhr)"
     rf"[ \t]*:[ \t]+(?=[\"“«]?[{_UPPER}])"
 )
 # "March 8 (UPI) -- ", "(PRIMAPRESS) - UCRAINA - ": the agency in brackets first, maybe after the day, maybe before
@@ -406,10 +406,11 @@ def _is_link_only(block: str) -> bool:
 def _is_caption(block: str) -> bool:
     if _CAPTION_PREFIX.match(block) or _IMAGE_FIRST.match(block):
         return True
+    words = word_count(block)
     # A photographer's credit closes a caption of any length ("... File photo by Jane Roe/Agency", "Bild: X/dpa").
-    if word_count(block) <= 2 * MAX_META_WORDS and _PHOTO_BY.search(block[-160:]):
+    if words <= 2 * MAX_META_WORDS and _PHOTO_BY.search(block[-160:]):
         return True
-    if word_count(block) > MAX_META_WORDS:
+    if words > MAX_META_WORDS:
         return False
     # Credits sit at the end: only the end of the line needs searching.
     end = block[-160:]
@@ -554,7 +555,7 @@ def _dateline(raw: str, labels: frozenset[str] = frozenset()) -> re.Match[str] |
     if found is not None:
         return found
     place = _prefix_before_sentence(_PLACE_COLON, raw)
-    return place if place is not None and place.group().split(":")[0].strip().lower() not in labels else None
+    return place if place is not None and (place.group("word") or "").lower() not in labels else None
 
 
 def dateline_agency(units: list[Unit]) -> str | None:

@@ -104,11 +104,10 @@ def _easy_cuts(view: str, start: int, end: int) -> list[int] | None:
         if punctuation not in ".!?" or (not first.isupper() and not (opener and first.isalpha())):
             return None  # ellipses, "?!", a digit or a symbol next: let pysbd decide
         if punctuation == ".":
-            before = view[max(start, match.start(1) - 12) : match.start(1)].rsplit(None, 1)[-1:]
+            window = view[max(start, match.start(1) - 12) : match.start(1)]
+            before = window.rsplit(None, 1)[-1:]
             word = before[0].lstrip("\"'“‘«(*_[") if before else ""
-            clock = word.lower() in ("am", "pm") and _CLOCK.search(
-                view, max(start, match.start(1) - 12), match.start(1)
-            )
+            clock = word.lower() in ("am", "pm") and _CLOCK.search(window)
             if not clock and ("." in word or (len(word) <= 3 and word.isalpha()) or word.lower() in _ABBREVIATIONS):
                 return None  # "Mr. Smith", "Gen. Roe", "U.S. Army": an abbreviation may not end anything
             if (

@@ -30,6 +30,8 @@ BENCHMARKS: dict[str, str] = {
     "watches": "ingest throughput with 0 / 1,000 / 100,000 active watches, checker catch-up, alert latency",
     "alert_quality": "alerts of an all-fact-checks watch on CLEF2020: precision and recall per threshold, picked "
     "on train, reported on dev",
+    "transcript_alerts": "CLEF-2022 2B debate sentences ingested as transcripts, looked up among the fact-checks by "
+    "all-fact-checks watches, each claim alone and read with its neighbours (context_window)",
 }
 
 

@@ -59,13 +59,15 @@ from service.matching import (
     Scope,
     claim_public,
     fact_check_brief,
+    in_context,
     judgment_brief,
     source_brief,
+    with_context,
 )
 from service.models import FACT_CHECK_KIND, Alert, Claim, ClaimVector, FactCheck, Source, Watch
 from service.models import utcnow as now  # aware UTC, as the tables store times
 from service.multilingual import USE_KEY
-from service.schemas import AlertPublic, MatchQuery, SignalPublic, WatchCreate, WatchPublic
+from service.schemas import AlertPublic, Match, MatchQuery, SignalPublic, WatchCreate, WatchPublic
 
 if TYPE_CHECKING:
     from service.runtime import Runtime
@@ -128,6 +130,8 @@ def watch_public(watch: Watch, alerts: int = 0) -> WatchPublic:
         description=watch.description,
         active=watch.active,
         created_at=watch.created_at,
+        context=_json_list(watch.context),
+        context_window=watch.context_window or 0,
         alerts=alerts,
     )
 
@@ -148,7 +152,17 @@ def create_watch(*, session: Session, runtime: Runtime, body: WatchCreate, fetch
     targets = [body.text is not None, body.claim_id is not None, body.fact_check_id is not None, body.all_fact_checks]
     if sum(targets) != 1:
         raise UnprocessableError("give exactly one of text, claim_id, fact_check_id or all_fact_checks: true")
+    if body.context is not None and body.text is None:
+        raise UnprocessableError(
+            "context: only with text (a claim_id watch takes context_window: its source's claims around it)"
+        )
+    if body.context_window and body.claim_id is None and not body.all_fact_checks:
+        raise UnprocessableError(
+            "context_window: only with claim_id or all_fact_checks (a text watch takes context: the sentences "
+            "around it)"
+        )
     text: str | None = None
+    context: list[str] | None = [" ".join(c.split()) for c in body.context] if body.context else None
     if body.text is not None:
         text = " ".join(body.text.split())
         if not text:
@@ -161,6 +175,8 @@ def create_watch(*, session: Session, runtime: Runtime, body: WatchCreate, fetch
         except NotFoundError:
             raise UnprocessableError(f"claim_id: no claim {body.claim_id}") from None
         text = claim.context_text or " ".join(claim.text.split())
+        if body.context_window:
+            context = _neighbours(session, claim, body.context_window) or None
     elif body.fact_check_id is not None:
         try:
             text = factchecks.get(session=session, fact_check_id=body.fact_check_id).claim_reviewed
@@ -174,9 +190,9 @@ def create_watch(*, session: Session, runtime: Runtime, body: WatchCreate, fetch
     secret = check_secret(body.secret) if body.secret is not None else new_secret()
     embedding = embedding_use = None
     if text is not None:
-        embedding = store.vector_to_bytes(runtime.encoder.encode_queries([text])[0])
+        embedding = store.vector_to_bytes(_watch_vector(runtime.encoder, text, context))
         if USE_KEY in runtime.extras:
-            embedding_use = store.vector_to_bytes(runtime.extras[USE_KEY].encoder.encode_queries([text])[0])
+            embedding_use = store.vector_to_bytes(_watch_vector(runtime.extras[USE_KEY].encoder, text, context))
     watch = Watch(
         text=text,
         claim_id=body.claim_id,
@@ -187,6 +203,8 @@ def create_watch(*, session: Session, runtime: Runtime, body: WatchCreate, fetch
         languages=json.dumps(sorted({lang.lower() for lang in body.languages})) if body.languages else None,
         callback_url=body.callback_url,
         description=body.description,
+        context=json.dumps(context, ensure_ascii=False) if context else None,
+        context_window=body.context_window or None,
         secret=secret,
         embedding=embedding,
         embedding_use=embedding_use,
@@ -198,6 +216,20 @@ def create_watch(*, session: Session, runtime: Runtime, body: WatchCreate, fetch
     bump_version(session)
     session.commit()
     return watch, secret
+
+
+def _neighbours(session: Session, claim: Claim, window: int) -> list[str]:
+    """The texts of the claims of `claim`'s source up to `window` places before and after it, in their order."""
+    every = store.claims_of(session=session, source_id=claim.source_id)
+    place = next(i for i, c in enumerate(every) if c.id == claim.id)
+    around = every[max(0, place - window) : place] + every[place + 1 : place + window + 1]
+    return [c.context_text or " ".join(c.text.split()) for c in around]
+
+
+def _watch_vector(encoder: Any, text: str, context: Sequence[str] | None) -> np.ndarray:
+    """The watched text's query vector, read with its context as a match query's would be (the reverse index's)."""
+    vector = encoder.encode_queries([text])[0]
+    return with_context(vector, encoder.encode_queries(list(context))) if context else vector
 
 
 def get_watch(*, session: Session, watch_id: int) -> Watch:
@@ -375,7 +407,13 @@ class AlertChecker:
         if not allowed:
             return []
         # Every new claim that matches is an alert of its own, several from one article included.
-        query = MatchQuery(text=watch.text or "", k=min(100, len(allowed)), min_score=watch.min_score, per_source=False)
+        query = MatchQuery(
+            text=watch.text or "",
+            k=min(100, len(allowed)),
+            min_score=watch.min_score,
+            per_source=False,
+            context=_json_list(watch.context),
+        )
         scope = Scope(allowed=np.asarray(allowed, dtype=np.int64), excluded=np.zeros(0, dtype=np.int64))
         response = self.matcher.match(session=session, query=query, scope=scope)
         relations = set(_json_list(watch.relations) or [])
@@ -397,31 +435,55 @@ class AlertChecker:
         watches = [w for w in (session.get(Watch, i) for i in self.index.fact_check_watches) if w and w.active]
         if not watches:
             return []
+        windows = sorted({w.context_window or 0 for w in watches})
+        # Per window: each new claim's vectors read with its source's claims around it (none for 0: its own text).
+        read_with = {window: self._in_context(session, claims, window) for window in windows if window}
         out = []
         for claim, source in claims.values():
             if source.kind == FACT_CHECK_KIND:
                 continue  # a new fact-check is not "the same claim again in reporting"
             text = claim.context_text or " ".join(claim.text.split())
-            query = MatchQuery(text=text, k=1, kinds=["fact_check"])
-            response = self.matcher.match(session=session, query=query)
-            if not response.matches or response.matches[0].fact_check is None:
-                continue
-            top = response.matches[0]
-            verdict = judgments.for_pairs(
-                session=session, key=judgments.claim_key(claim.id or 0), matched=[top.claim.id]
-            )
-            if top.claim.id in verdict and verdict[top.claim.id].verdict == "unrelated":
-                continue
-            brief = top.fact_check
-            fact_check = session.get(FactCheck, brief.id) if brief is not None else None
+            top_of: dict[int, Match | None] = {}
+            for window in windows:
+                vectors = read_with[window].get(claim.id or 0) if window else None
+                top_of[window] = self._top_fact_check(session, claim, text, vectors)
             for watch in watches:
+                top = top_of[watch.context_window or 0]
+                if top is None:
+                    continue
                 relations = set(_json_list(watch.relations) or [])
                 if top.score < watch.min_score or top.relation not in relations:
                     continue
                 if self._allowed(watch, claim, source):
+                    fact_check = session.get(FactCheck, top.fact_check.id) if top.fact_check is not None else None
                     out.append(
                         _NewAlert(watch.id or 0, claim, source, top.score, top.relation, top.signals, fact_check)
                     )
+        return out
+
+    def _top_fact_check(
+        self, session: Session, claim: Claim, text: str, vectors: dict[str, np.ndarray] | None
+    ) -> Match | None:
+        """The claim's best fact-check, unless there is none or a reviewer said the pair is unrelated."""
+        query = MatchQuery(text=text, k=1, kinds=["fact_check"])
+        response = self.matcher.match(session=session, query=query, vectors=vectors or None)
+        if not response.matches or response.matches[0].fact_check is None:
+            return None
+        top = response.matches[0]
+        verdict = judgments.for_pairs(session=session, key=judgments.claim_key(claim.id or 0), matched=[top.claim.id])
+        if top.claim.id in verdict and verdict[top.claim.id].verdict == "unrelated":
+            return None
+        return top
+
+    def _in_context(
+        self, session: Session, claims: dict[int, tuple[Claim, Source]], window: int
+    ) -> dict[int, dict[str, np.ndarray]]:
+        """The new claims' stored vectors read with their sources' claims up to `window` places either side."""
+        out: dict[int, dict[str, np.ndarray]] = {}
+        for source_id in sorted({c.source_id for c, _ in claims.values()}):
+            every = store.claims_of(session=session, source_id=source_id)
+            read = in_context(every, self.matcher.stored_vectors(session=session, claims=every), window)
+            out.update({i: v for i, v in read.items() if i in claims})
         return out
 
     def _commit(self, after: int, upto: int, found: list[_NewAlert]) -> int | None:

@@ -370,6 +370,7 @@ BENCH_NAMES = (
     "factchecks",
     "watches",
     "alert_quality",
+    "transcript_alerts",
 )
 CHECKOUT = Path(__file__).resolve().parents[1]
 

@@ -501,6 +501,26 @@ def with_context(vector: np.ndarray, around: np.ndarray) -> np.ndarray:
     return (blended / max(float(np.linalg.norm(blended)), 1e-12)).astype(np.float32)
 
 
+def in_context(
+    claims: Sequence[Claim], vectors: Mapping[int, Mapping[str, np.ndarray]], window: int
+) -> dict[int, dict[str, np.ndarray]]:
+    """Each claim's vectors (claim id -> ranker name -> vector) read in the light of its neighbours': the claims of
+    `claims` (one source's, in their order) up to `window` places either side, by `with_context`."""
+    out: dict[int, dict[str, np.ndarray]] = {}
+    for place, claim in enumerate(claims):
+        own = vectors.get(claim.id or 0, {})
+        around = [
+            vectors.get(c.id or 0, {}) for c in claims[max(0, place - window) : place + window + 1] if c is not claim
+        ]
+        out[claim.id or 0] = {
+            name: with_context(vector, np.stack([a[name] for a in around if name in a]))
+            if any(name in a for a in around)
+            else vector
+            for name, vector in own.items()
+        }
+    return out
+
+
 def _start(ranker: Ranker, *, session: Session, text: str, vectors: Mapping[str, np.ndarray] | None) -> RankerQuery:
     """The ranker's query of `text`, from the query's vector in `vectors` when the ranker is dense and has one."""
     if isinstance(ranker, DenseRanker) and vectors and ranker.name in vectors:
@@ -691,6 +711,17 @@ class Matcher:
             if exhausted or not short or floor:
                 return match_response(query.text, matches)
             depth *= PER_SOURCE_OVERFETCH
+
+    def stored_vectors(self, *, session: Session, claims: Sequence[Claim]) -> dict[int, dict[str, np.ndarray]]:
+        """Each claim's stored vector for every dense ranker that has it (a claim missing from one is encoded there)."""
+        ids = [c.id or 0 for c in claims]
+        out: dict[int, dict[str, np.ndarray]] = {i: {} for i in ids}
+        for ranker in self.rankers:
+            if isinstance(ranker, DenseRanker) and ranker.available and ids:
+                found, vectors = ranker.vectors_of(session, ids)
+                for claim_id, vector in zip(found.tolist(), vectors, strict=True):
+                    out[int(claim_id)][ranker.name] = np.asarray(vector, dtype=np.float32)
+        return out
 
     def context_vectors(
         self, text: str, context: Sequence[str], *, mode: str, options: MatchOptions

@@ -135,6 +135,11 @@ class Watch(SQLModel, table=True):
     languages: str | None = Field(default=None, max_length=512)  # JSON list, or NULL for any
     callback_url: str = Field(max_length=2048)
     description: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # The sentences the watched claim is read with (JSON list; NULL: none): the caller's, or the watched claim's
+    # neighbours in its source. `context_window` (all_fact_checks): each new claim is read with its source's
+    # claims up to this many places either side (NULL or 0: alone).
+    context: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    context_window: int | None = None
     # The Standard Webhooks signing secret ("whsec_" + base64): kept to sign every delivery.
     secret: str = Field(max_length=256)
     active: bool = Field(default=True, index=True)

@@ -20,14 +20,13 @@ from sqlmodel import Session
 
 from service import store
 from service.matching import (
-    DenseRanker,
     Matcher,
     Scope,
     build_scope,
     claim_facts,
     claim_public,
+    in_context,
     source_brief,
-    with_context,
 )
 from service.models import Claim, Source
 from service.schemas import (
@@ -73,37 +72,6 @@ def _group_hits(matches: Sequence[Match], *, own_group: int, k: int) -> list[_Gr
         elif len(hit.others) < CLAIMS_PER_GROUP - 1:
             hit.others.append(m)
     return list(groups.values())
-
-
-def _stored_vectors(*, matcher: Matcher, session: Session, claims: Sequence[Claim]) -> dict[int, dict[str, np.ndarray]]:
-    """Each claim's stored vector for every dense ranker that has it (a claim missing from one is encoded there)."""
-    ids = [c.id or 0 for c in claims]
-    out: dict[int, dict[str, np.ndarray]] = {i: {} for i in ids}
-    for ranker in matcher.rankers:
-        if isinstance(ranker, DenseRanker) and ranker.available and ids:
-            found, vectors = ranker.vectors_of(session, ids)
-            for claim_id, vector in zip(found.tolist(), vectors, strict=True):
-                out[int(claim_id)][ranker.name] = np.asarray(vector, dtype=np.float32)
-    return out
-
-
-def _in_context(
-    claims: Sequence[Claim], vectors: Mapping[int, Mapping[str, np.ndarray]], window: int
-) -> dict[int, dict[str, np.ndarray]]:
-    """Each claim's stored vectors read in the light of its neighbours' (up to `window` places either side)."""
-    out: dict[int, dict[str, np.ndarray]] = {}
-    for place, claim in enumerate(claims):
-        own = vectors.get(claim.id or 0, {})
-        around = [
-            vectors.get(c.id or 0, {}) for c in claims[max(0, place - window) : place + window + 1] if c is not claim
-        ]
-        out[claim.id or 0] = {
-            name: with_context(vector, np.stack([a[name] for a in around if name in a]))
-            if any(name in a for a in around)
-            else vector
-            for name, vector in own.items()
-        }
-    return out
 
 
 def _search(
@@ -202,9 +170,9 @@ def build_report(
             kinds=None,
         ),
     )
-    vectors = _stored_vectors(matcher=matcher, session=session, claims=every_claim if context_window else claims)
+    vectors = matcher.stored_vectors(session=session, claims=every_claim if context_window else claims)
     if context_window:
-        vectors = _in_context(every_claim, vectors, context_window)
+        vectors = in_context(every_claim, vectors, context_window)
 
     entries: list[ClaimCrossReference] = []
     corroborating_sources: set[int] = set()

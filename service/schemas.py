@@ -267,9 +267,14 @@ class MatchQuery(_Strict):
     @field_validator("context")
     @classmethod
     def _context_not_blank(cls, value: list[str] | None) -> list[str] | None:
-        if value is not None and any(not sentence.strip() for sentence in value):
-            raise ValueError("a context sentence is empty: send the sentences around the claim, or leave context out")
-        return value
+        return _context_sentences(value)
+
+
+def _context_sentences(value: list[str] | None) -> list[str] | None:
+    """A match query's or a watch's context: no blank sentence."""
+    if value is not None and any(not sentence.strip() for sentence in value):
+        raise ValueError("a context sentence is empty: send the sentences around the claim, or leave context out")
+    return value
 
 
 Relation = Literal["same", "conflict", "related"]
@@ -555,6 +560,21 @@ class WatchCreate(_Strict):
         description="Your own signing secret (whsec_ + base64 of 24 to 64 random bytes); by default one is made "
         "and shown once.",
     )
+    context: list[ContextSentence] | None = Field(
+        default=None,
+        max_length=MAX_CONTEXT_SENTENCES,
+        description="With text: the sentences around the watched claim where it was said (the lines of a "
+        "transcript before and after it), read with it as a match query's context: for a claim that says 'that "
+        f"bill' or 'he'. At most {MAX_CONTEXT_SENTENCES} sentences of up to {MAX_CONTEXT_CHARS} characters.",
+    )
+    context_window: int = Field(
+        default=0,
+        ge=0,
+        le=MAX_CONTEXT_WINDOW,
+        description="With claim_id: the watched claim is read with its source's claims up to this many places "
+        "before and after it. With all_fact_checks: each new claim is looked up among the fact-checks read with "
+        "its source's claims up to this many places either side (for transcripts). 0: the claim alone.",
+    )
 
     model_config = ConfigDict(
         extra="forbid",
@@ -568,6 +588,11 @@ class WatchCreate(_Strict):
             ]
         },
     )
+
+    @field_validator("context")
+    @classmethod
+    def _context_not_blank(cls, value: list[str] | None) -> list[str] | None:
+        return _context_sentences(value)
 
 
 class WatchPatch(_Strict):
@@ -590,6 +615,8 @@ class WatchPublic(BaseModel):
     description: str | None
     active: bool
     created_at: dt.datetime
+    context: list[str] | None = Field(default=None, description="The sentences the watched claim is read with.")
+    context_window: int = Field(default=0, description="all_fact_checks: places either side read with each claim.")
     alerts: int = Field(default=0, description="Alerts raised so far.")
 
 

@@ -9,11 +9,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import numpy as np
 import pytest
 from standardwebhooks.webhooks import Webhook
 
 from bench.harness import WebhookReceiver
-from service import alerts
+from service import alerts, matching
 from tests.helpers import HashingEncoder, claim_review
 
 LOCAL = {"multilingual": False, "sync_interval_seconds": 0, "webhook_allow_networks": ["127.0.0.0/8"]}
@@ -137,6 +138,10 @@ def test_bad_watches_are_4xx_and_store_nothing(make_client, receiver: Receiver) 
             ({"text": WATCHED, "callback_url": receiver.url, "min_score": 2}, "less than or equal"),
             ({"text": WATCHED, "callback_url": receiver.url, "relations": ["maybe"]}, "same"),
             ({"text": "  ", "callback_url": receiver.url}, "empty"),
+            ({"claim_id": 1, "context": ["Before it."], "callback_url": receiver.url}, "context: only with text"),
+            ({"text": WATCHED, "context_window": 2, "callback_url": receiver.url}, "context_window: only with"),
+            ({"text": WATCHED, "context": ["a", " "], "callback_url": receiver.url}, "context sentence is empty"),
+            ({"all_fact_checks": True, "context_window": 11, "callback_url": receiver.url}, "less than or equal"),
         ]
         for body, words in cases:
             response = client.post("/watches", json=body)
@@ -336,3 +341,106 @@ def test_judgments_export_with_both_texts(make_client, tmp_path, monkeypatch) ->
         (WATCHED, STATING, "same"),
         (claim["context_text"], OTHER, "unrelated"),
     ]
+
+
+TRANSCRIPT = (
+    "The harbour bridge in Velmont was closed to traffic two years ago for repairs.\n\n"
+    "It reopened on Monday, the mayor told the council.\n\n"
+    "Ferry operators in Dunmore said their extra crossings would stop next month."
+)
+
+
+def _alert_scores(client, watch: dict[str, Any]) -> dict[str, float]:
+    return {a["claim"]["text"]: a["score"] for a in client.get(f"/watches/{watch['id']}/alerts").json()["data"]}
+
+
+def test_a_watched_claim_is_read_with_its_context(make_client, receiver: Receiver) -> None:
+    relations = ["same", "conflict", "related"]
+    vague = "It reopened on Monday after the repairs."
+    context = ["The harbour bridge in Velmont was closed to traffic two years ago."]
+    with app(make_client) as client:
+        alone = _watch(client, receiver.url, text=vague, relations=relations)
+        read_with = _watch(client, receiver.url, text=vague, relations=relations, context=context)
+        assert read_with["context"] == context and alone["context"] is None
+        assert client.get(f"/watches/{read_with['id']}").json()["context"] == context
+        client.post("/sources", json={"text": STATING, "outlet": "Velmont Daily"})
+        client.app.state.alerts.run_once()
+        # Its context names the bridge: the article about the bridge scores higher than for the vague text alone.
+        assert _alert_scores(client, read_with)[STATING] > _alert_scores(client, alone).get(STATING, 0.0)
+
+
+def test_a_stored_claim_watched_with_its_neighbours(make_client, receiver: Receiver) -> None:
+    with app(make_client) as client:
+        claims = client.post("/sources", json={"text": TRANSCRIPT, "outlet": "Council minutes"}).json()["claims"]
+        assert len(claims) == 3
+        watch = _watch(client, receiver.url, text=None, claim_id=claims[1]["id"], context_window=1)
+        assert watch["context_window"] == 1
+        assert watch["context"] == [claims[0]["context_text"], claims[2]["context_text"]]
+        narrow = _watch(client, receiver.url, text=None, claim_id=claims[0]["id"], context_window=1)
+        assert narrow["context"] == [claims[1]["context_text"]]  # the first claim has no claim before it
+
+
+def test_every_fact_check_watched_with_each_claims_neighbours(make_client, receiver: Receiver, monkeypatch) -> None:
+    review = claim_review(
+        "The Velmont harbour bridge reopened to traffic on Monday after two years of repairs.",
+        "https://factdesk.example/checks/bridge-reopened",
+        "True",
+    )
+    with app(make_client) as client:
+        assert client.post("/fact-checks", json=review).status_code == 201
+        fields = {"all_fact_checks": True, "min_score": 0.0, "relations": ["same", "conflict", "related"]}
+        alone = client.post("/watches", json={**fields, "callback_url": receiver.url}).json()
+        around = client.post("/watches", json={**fields, "context_window": 1, "callback_url": receiver.url}).json()
+        assert around["context_window"] == 1 and alone["context_window"] == 0
+        matcher = client.app.state.alerts.checker.matcher
+        seen: list[tuple[str, Any]] = []
+        match = matcher.match
+
+        def recording(**kwargs: Any) -> Any:
+            seen.append((kwargs["query"].text, kwargs.get("vectors")))
+            return match(**kwargs)
+
+        monkeypatch.setattr(matcher, "match", recording)
+        claims = client.post("/sources", json={"text": TRANSCRIPT, "outlet": "Council minutes"}).json()["claims"]
+        client.app.state.alerts.run_once()
+        middle = claims[1]["context_text"]
+        # The middle claim is looked up twice: alone (its own vector) and read with the claims either side.
+        queried = [vectors for text, vectors in seen if text == middle]
+        assert len(queried) == 2 and queried[0] is None
+        encoder = HashingEncoder()
+        own, before, after = encoder.encode_queries([c["context_text"] for c in (claims[1], claims[0], claims[2])])
+        expected = matching.with_context(own, np.stack([before, after]))
+        np.testing.assert_allclose(queried[1]["dense"], expected, atol=1e-5)
+        for watch in (alone, around):  # both watches alert on every claim (min_score 0, every relation)
+            assert len(_alert_scores(client, watch)) == 3
+
+
+def test_a_store_from_before_watch_context_gets_the_columns(tmp_path) -> None:
+    from sqlalchemy import inspect, text
+    from sqlmodel import Session
+
+    from service.config import Settings
+    from service.db import make_engine
+    from service.models import Watch
+
+    settings = Settings(data_dir=tmp_path)
+    engine = make_engine(settings)
+    with engine.begin() as connection:  # the watch table as it was before context came
+        connection.execute(text("ALTER TABLE watch DROP COLUMN context"))
+        connection.execute(text("ALTER TABLE watch DROP COLUMN context_window"))
+        connection.execute(
+            text(
+                "INSERT INTO watch (id, text, all_fact_checks, min_score, relations, callback_url, secret, active, "
+                "created_at) VALUES (3, 'a bridge reopened', 0, 0.1, '[\"same\"]', 'https://x.example/h', 's', 1, "
+                "'2026-01-01 00:00:00')"
+            )
+        )
+    engine.dispose()
+    engine = make_engine(settings)
+    try:
+        assert {"context", "context_window"} <= {c["name"] for c in inspect(engine).get_columns("watch")}
+        with Session(engine) as session:
+            public = alerts.watch_public(session.get(Watch, 3))
+            assert public.text == "a bridge reopened" and public.context is None and public.context_window == 0
+    finally:
+        engine.dispose()

@@ -392,6 +392,10 @@ def run(
                     )
                     for m in body["matches"]
                 ]
+            reports = {
+                window: report_figures(client, cases, data.excerpts, source_excerpts, window, args.report_k)
+                for window in (args.report_windows or [])
+            }
     report: dict[str, Any] = {
         "split": args.split,
         "events": events,
@@ -414,9 +418,69 @@ def run(
         "ingest_seconds": round(ingest_seconds, 1),
         "match_p50_ms": round(statistics.median(latencies) * 1000, 1) if latencies else None,
     }
+    if reports:
+        report["cross_reference_reports"] = reports
     if args.errors:
         report["errors"] = errors(cases, results, raw, data.excerpts)
     return report
+
+
+def report_figures(
+    client: Any,
+    cases: Sequence[ClaimCase],
+    excerpts: Mapping[str, Excerpt],
+    source_excerpts: Mapping[int, set[str]],
+    window: int,
+    k: int,
+) -> dict[str, Any]:
+    """The cross-reference report of every stored source that states a labelled claim, with ``context_window``
+    = `window`: how many of the other sources stating one of its claims it lists as corroborating (pair recall) or at
+    all, and how many of its corroborating sources report another event (the subevent label) or state none of its
+    labelled claims."""
+    source_of = {e: s for s, ids in source_excerpts.items() for e in ids}
+    together: dict[int, set[int]] = defaultdict(set)  # source -> sources stating one of its labelled claims
+    for case in cases:
+        stating = {source_of[e] for e in case.supports if e in source_of}
+        for s in stating:
+            together[s] |= stating - {s}
+    wanted = found = found_anywhere = listed = other_event = unlabelled = 0
+    started = time.perf_counter()
+    for source_id in sorted(together):
+        response = client.get(f"/sources/{source_id}/cross-references", params={"k": k, "context_window": window})
+        if response.status_code != 200:
+            raise RuntimeError(f"source {source_id}: cross-references answered {response.status_code}")
+        body = response.json()
+        copies = {c["id"] for c in body["copies"]}
+        corroborating: set[int] = set()
+        anywhere: set[int] = set()
+        for entry in body["claims"]:
+            for bucket in ("corroborating", "conflicting", "related"):
+                for m in entry[bucket]:
+                    ids = {m["source"]["id"], *(c["id"] for c in m["copies"])}
+                    anywhere |= ids
+                    if bucket == "corroborating":
+                        corroborating |= ids
+        gold = together[source_id] - copies
+        wanted += len(gold)
+        found += len(gold & corroborating)
+        found_anywhere += len(gold & anywhere)
+        mine = {excerpts[e].subevent for e in source_excerpts[source_id]}
+        for other in corroborating:
+            listed += 1
+            theirs = {excerpts[e].subevent for e in source_excerpts.get(other, set())}
+            other_event += bool(theirs) and not theirs & mine
+            unlabelled += other not in together[source_id]
+    return {
+        "context_window": window,
+        "sources_reported": len(together),
+        "pairs_stating_one_claim": wanted,
+        "pair_recall": _ratio(found, wanted),
+        "pair_listed_with_any_relation": _ratio(found_anywhere, wanted),
+        "corroborating_listed": listed,
+        "corroborating_of_another_event": _ratio(other_event, listed),
+        "corroborating_stating_no_labelled_claim_of_it": _ratio(unlabelled, listed),
+        "seconds": round(time.perf_counter() - started, 1),
+    }
 
 
 def _first_rank(returned: Sequence[Returned], wanted: Set[str]) -> int | None:
@@ -510,6 +574,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--errors", action="store_true", help="also list each claim the service got wrong")
     parser.add_argument("--check", action="store_true", help="only check the set's consistency and cache")
     parser.add_argument("--out", type=Path, default=None, help="also write the JSON report here")
+    parser.add_argument(
+        "--report-windows",
+        type=lambda v: [int(x) for x in v.split(",")],
+        default=None,
+        help="also measure the cross-reference report of each source stating a labelled claim, once per "
+        "context_window listed (e.g. 0,2)",
+    )
+    parser.add_argument("--report-k", type=int, default=5, help="with --report-windows: the report's k")
 
 
 def check(args: argparse.Namespace) -> dict[str, Any]:

@@ -66,6 +66,7 @@ from sklearn.metrics import precision_recall_fscore_support  # noqa: E402
 from sklearn.model_selection import GroupKFold, StratifiedKFold, StratifiedShuffleSplit  # noqa: E402
 
 from bench.extraction import load_gold  # noqa: E402
+from bench.retrieval import read_queries  # noqa: E402
 from embeddings import Encoder, ModelId  # noqa: E402
 from embeddings.encoder import DEFAULT_MODEL_NAME  # noqa: E402
 from service.checkworthiness import FINETUNED_PATH, WEIGHTS_PATH, CheckworthinessScorer, cue_features, tfidf_tokens  # noqa: E402
@@ -368,6 +369,13 @@ def main_finetuned(args: argparse.Namespace, texts: list[str], y: np.ndarray, is
     started = time.perf_counter()
     train, validation, held = split_finetune(y, is_cb)
     gold = np.flatnonzero(~is_cb)
+    extra: list[str] = []
+    if args.extra_positives is not None:
+        # Sentences known to be check-worthy (fact-checked ones): training only, never validation or held-out.
+        extra = list(read_queries(args.extra_positives).values())
+        train = np.concatenate([train, np.arange(len(texts), len(texts) + len(extra))])
+        texts = [*texts, *extra]
+        y = np.concatenate([y, np.ones(len(extra), dtype=y.dtype)])
     out = args.finetuned_out
     if args.reuse_trained is not None and args.reuse_trained.exists() and out.exists():
         info = json.loads(args.reuse_trained.read_text(encoding="utf-8"))
@@ -416,6 +424,7 @@ def main_finetuned(args: argparse.Namespace, texts: list[str], y: np.ndarray, is
             "seed": SEED,
             "validation_share": VALIDATION_SHARE,
             "claimbuster_sentences": int(is_cb.sum()),
+            "extra_positives": {"file": str(args.extra_positives), "sentences": len(extra)} if extra else None,
             "gold_claims": "not trained on",
         },
         "metrics": {},
@@ -455,6 +464,13 @@ def main() -> int:
     parser.add_argument("--int8-layers", action="store_true", help="with --finetuned: store weight matrices as int8")
     parser.add_argument(
         "--finetuned-out", type=Path, default=FINETUNED_PATH, help="with --finetuned: the .npz (JSON beside it)"
+    )
+    parser.add_argument(
+        "--extra-positives",
+        type=Path,
+        default=None,
+        help="with --finetuned: a queries TSV of check-worthy sentences added to training only (e.g. CLEF-2022 2B "
+        "train: debate sentences PolitiFact checked)",
     )
     parser.add_argument(
         "--reuse-trained",

@@ -174,6 +174,20 @@ def test_a_run_through_the_api_on_the_miniature_set() -> None:
     assert report["reliability"]["matches"] > 0
 
 
+def test_cross_reference_reports_of_stating_sources_with_and_without_context() -> None:
+    args = _args(split="dev", k=5, report_windows=[0, 1], report_k=5)
+    report = realnews.run(args, encoder=HashingEncoder(), extra_encoders={})
+    alone, read_with = report["cross_reference_reports"][0], report["cross_reference_reports"][1]
+    # fl-001, fl-002 and fl-003 state the toll claim (and the first two the missing one): six pairs; fl-006 states
+    # the strike claim alone: reported, with nobody to find.
+    for figures in (alone, read_with):
+        assert figures["sources_reported"] == 4 and figures["pairs_stating_one_claim"] == 6
+        # The hashing encoder's scores are uncalibrated: the pairs come back, as related rather than the same.
+        assert figures["pair_recall"] <= figures["pair_listed_with_any_relation"]
+        assert figures["pair_listed_with_any_relation"] > 0.5
+    assert (alone["context_window"], read_with["context_window"]) == (0, 1)
+
+
 def test_missing_cache_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert realnews.main(_args(cache=tmp_path / "empty")) == 2
     assert "no cached excerpt texts" in capsys.readouterr().err

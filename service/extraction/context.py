@@ -106,7 +106,7 @@ _LEARN_NEEDLES: Final = {
 # Titles and roles around a person's name: service/data/words/titles.txt.
 _TITLES: Final = read_sections("titles")
 # Words of a title in front of a person's name.
-_TITLE_WORDS: Final = frozenset(word.lower() for word in _TITLES["title words"])
+TITLE_WORDS: Final = frozenset(word.lower() for word in _TITLES["title words"])
 _FEMALE_TITLES: Final = frozenset(_TITLES["female titles"])
 _MALE_TITLES: Final = frozenset(_TITLES["male titles"])
 # Lower-case roles that introduce a person's name ("local runner Pieter Smit", "lead author Dr. ...").
@@ -508,7 +508,7 @@ class ArticleContext:
             and len(titled) > 1
             and titled[-1] == surname
             and titled[-2].lower() in _PERSON_TITLES
-            and surname.lower() not in _TITLE_WORDS
+            and surname.lower() not in TITLE_WORDS
             and not _has_org_word(surname)
             and not self._is_place_or_org(surname)
             and self._org_named(surname) is None
@@ -539,7 +539,7 @@ class ArticleContext:
         tokens = name.split()
         if not 2 <= len(tokens) <= 4 or not all(t[:1].isupper() for t in tokens):
             return False
-        if any(t.lower() in _TITLE_WORDS or t in _COUNTRY_BY_ALIAS or t in self.learned_countries for t in tokens):
+        if any(t.lower() in TITLE_WORDS or t in _COUNTRY_BY_ALIAS or t in self.learned_countries for t in tokens):
             return False
         return not _has_org_word(name) and self._org_named(tokens[0]) is None
 
@@ -732,17 +732,17 @@ def _strip_titles(name: str) -> str:
     tokens = tail
     # Whatever precedes the last title word is part of the title ("Wagner Chief Yevgeny Prigozhin", "Maui Mayor
     # Richard Bissen", "Detective Superintendent Risto Lohi").
-    last_title = max((i for i, token in enumerate(tokens[:-1]) if token.lower() in _TITLE_WORDS), default=-1)
+    last_title = max((i for i, token in enumerate(tokens[:-1]) if token.lower() in TITLE_WORDS), default=-1)
     tokens = tokens[last_title + 1 :]
     while len(tokens) > 1 and (
-        tokens[0].lower() in _TITLE_WORDS
+        tokens[0].lower() in TITLE_WORDS
         or tokens[0] in _COUNTRY_BY_ALIAS
         or tokens[0].endswith(("'s", "’s"))
         or (tokens[0].isupper() and len(tokens) > 2)
         or tokens[0].rstrip(".") in ("Dr", "Mr", "Mrs", "Ms", "Prof", "M")
     ):
         tokens.pop(0)
-    if len(tokens) == 1 and tokens[0].lower() in _TITLE_WORDS:
+    if len(tokens) == 1 and tokens[0].lower() in TITLE_WORDS:
         return ""
     return " ".join(tokens).strip(" ,")
 

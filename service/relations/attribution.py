@@ -12,14 +12,14 @@ from __future__ import annotations
 import re
 from typing import Final
 
+from service.extraction.context import TITLE_WORDS
 from service.extraction.speakers import canonical_phrase, find_attribution
 from service.relations import rules
 from service.relations.entities import canonical
 from service.text.countries import COUNTRIES
-from service.text.words import read_sections
 
-# Title words are read from the extraction's list (service/data/words/titles.txt), the one list of them.
-_TITLES: Final = frozenset(w.lower() for w in read_sections("titles")["title words"]) | {"the", "a", "an", "'s"}
+# The extraction's title words (service/data/words/titles.txt), the one list of them, and determiners.
+_TITLES: Final = TITLE_WORDS | {"the", "a", "an", "'s"}
 
 
 # Every name, demonym and capital of the one country list ("South Korea" is no person).

@@ -69,3 +69,17 @@ def test_with_reads_keyed_the_key_form_is_the_way_in(make_client) -> None:
         client.post("/review/key", data={"key": secret}, headers=SAME_ORIGIN, follow_redirects=False)
         assert client.get("/review").status_code == 200  # the cookie carries the key
         assert client.get("/sources").status_code == 401  # the API does not read it
+
+
+def test_a_watch_page_shows_what_the_watched_claim_is_read_with(make_client) -> None:
+    fast = {**FAST, "webhook_allow_networks": ["127.0.0.0/8"]}
+    with make_client(HashingEncoder(), **fast) as client:
+        body = {"text": "It reopened on Monday.", "context": ["The <b>bridge</b> in Velmont was closed."]}
+        watch = client.post("/watches", json={**body, "callback_url": "http://127.0.0.1:9/h"}).json()
+        page = client.get(f"/review/watches/{watch['id']}")
+        assert page.status_code == 200
+        assert "Read with: <q>The &lt;b&gt;bridge&lt;/b&gt; in Velmont was closed.</q>" in page.text  # escaped
+        every = client.post(
+            "/watches", json={"all_fact_checks": True, "context_window": 2, "callback_url": "http://127.0.0.1:9/h"}
+        ).json()
+        assert "each claim read with 2 either side" in client.get(f"/review/watches/{every['id']}").text

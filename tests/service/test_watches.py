@@ -431,8 +431,8 @@ def test_a_store_from_before_watch_context_gets_the_columns(tmp_path) -> None:
         connection.execute(
             text(
                 "INSERT INTO watch (id, text, all_fact_checks, min_score, relations, callback_url, secret, active, "
-                "created_at) VALUES (3, 'a bridge reopened', false, 0.1, '[\"same\"]', 'https://x.example/h', 's', true, "
-                "'2026-01-01 00:00:00')"
+                "created_at) VALUES (3, 'a bridge reopened', false, 0.1, '[\"same\"]', 'https://x.example/h', 's', "
+                "true, '2026-01-01 00:00:00')"
             )
         )
     engine.dispose()

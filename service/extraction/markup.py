@@ -212,7 +212,8 @@ class Unit:
     level: int = 0
     label: str | None = None  # transcript speaker label ("Q", "A", "Kowalska")
     agency: str | None = None  # the agency of a dateline stripped from this unit ("Reuters")
-    dateline: str | None = None  # the dateline itself ("TRONDVIK, Norway, January 22, 2025 /PRNewswire/ --")
+    # The dateline itself ("TRONDVIK, Norway, January 22, 2025 /PRNewswire/ --"), after a date stamp stripped before it.
+    dateline: str | None = None
 
 
 def units_of(text: str) -> list[Unit]:
@@ -509,6 +510,7 @@ def _strip_prefixes(text: str, units: list[Unit]) -> None:
         raw = text[unit.start : unit.end]
         if prose_seen < _DATELINE_UNITS and (stamp := _date_stamp(raw)) is not None:
             unit.start += stamp.end()
+            unit.dateline = stamp.group()  # the page's date, as a dateline's would be
             raw = text[unit.start : unit.end]
         # A dateline opens the body, which may follow a standfirst or two (lines of page chrome that end no sentence,
         # "Trending", "World News", do not count).
@@ -516,7 +518,7 @@ def _strip_prefixes(text: str, units: list[Unit]) -> None:
             unit.start += dateline.end()
             found = dateline.groupdict()
             unit.agency = (found.get("agency") or found.get("agency2") or "").strip() or None
-            unit.dateline = dateline.group()
+            unit.dateline = f"{unit.dateline or ''}{dateline.group()}"
             raw = text[unit.start : unit.end]
         prose_seen += ends_sentence(raw.rstrip())
         if (stamp := _TIMESTAMP.match(raw)) is not None:
@@ -578,8 +580,10 @@ def parse_article_metadata(text: str, units: list[Unit]) -> ArticleMeta:
         (parse_byline(clean_field(text[u.start : u.end]) or "") for u in units if u.kind == "byline"),
         None,
     )
+    # A line taken for a date line gives its first date even when it says more ("Published: Aug. 11, 2023 at 3:36
+    # PM HST|Updated: Aug. 13, 2023 ...").
     published = next(
-        (parse_date(clean_field(text[u.start : u.end]) or "") for u in units if u.kind == "date"),
+        (_line_date(clean_field(text[u.start : u.end]) or "") for u in units if u.kind == "date"),
         None,
     ) or next((find_date(u.dateline) for u in units if u.dateline), None)
     return ArticleMeta(
@@ -659,6 +663,10 @@ _DATE_CORE = re.compile(
 )
 _MAX_DATED_LINE_WORDS: Final = 14
 _MAX_DATED_LINE_CHARS: Final = 160
+
+
+def _line_date(line: str) -> datetime.date | None:
+    return parse_date(line) or find_date(line)
 
 
 def find_date(text: str) -> datetime.date | None:

@@ -756,6 +756,24 @@ def test_a_date_stamp_glued_to_the_first_paragraph_is_not_part_of_the_first_clai
     assert result.claims[0].start == len(stamp) and result.claims[0].speaker == "the army"
 
 
+@pytest.mark.parametrize(
+    ("stamp", "published"),
+    [(" date 2025-03-17 ", "2025-03-17"), ("Datum: 2025-03-17 ", "2025-03-17"), ("date 2025-03 ", None)],
+)
+def test_a_date_stamp_dates_the_page(stamp: str, published: str | None) -> None:
+    body = "The drone flew 4 km into the South on Monday before turning back, the army said."
+    result = extract(stamp + body + "\n\nA second drone was seen near the coast.", language="en")
+    assert str(result.meta.published_at) == str(published)
+    if published is not None:  # the page's date resolves the claim's weekday
+        assert "on Monday [2025-03-17]" in result.claims[0].context_text
+
+
+def test_a_date_line_that_says_more_gives_its_first_date() -> None:
+    line = "Published: Aug. 11, 2025 at 3:36 PM HST|Updated: Aug. 13, 2025 at 11:55 AM HST"
+    text = f"# Sirens were not sounded\n\n{line}\n\nThe state said the sirens were never activated on Tuesday.\n"
+    assert str(extract(text, language="en").meta.published_at) == "2025-08-11"
+
+
 def test_a_sentence_about_a_date_keeps_it() -> None:
     # The date is the sentence's subject, not a stamp in front of it: what follows it does not start a sentence.
     text = "2025-03-17 is the day the new tariff takes effect, the ministry said."

@@ -46,7 +46,7 @@ from typing import Any
 import numpy as np
 
 from bench import metrics
-from bench.retrieval import CACHE_ROOT, corpus_key, doc_id_of, ensure_store, read_queries
+from bench.retrieval import CACHE_ROOT, corpus_key, doc_id_of, ensure_store, neighbour_contexts, read_queries
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DATASET = REPO_ROOT.parent / "shared" / "datasets" / "clef2022-2b"
@@ -85,8 +85,12 @@ def pair_text(text: str, title: str | None) -> str:
     return f"{text} \u2014 {title}" if title else text
 
 
-def collect_pools(dataset: Path, split: str, *, keep: int, cache_root: Path = CACHE_ROOT) -> list[QueryPool]:
-    """The top `keep` candidates of every query of a split, as `crosscheck bench retrieval` ranks them."""
+def collect_pools(
+    dataset: Path, split: str, *, keep: int, cache_root: Path = CACHE_ROOT, context_window: int = 0
+) -> list[QueryPool]:
+    """The top `keep` candidates of every query of a split, as `crosscheck bench retrieval` ranks them (with
+    `context_window`: each sentence read with the split's sentences of its debate within that many lines, as
+    ``--context-window`` does there)."""
     from sqlmodel import col, select
 
     from embeddings import Encoder, load_encoder
@@ -98,7 +102,8 @@ def collect_pools(dataset: Path, split: str, *, keep: int, cache_root: Path = CA
     from service.schemas import MatchQuery
 
     corpus = dataset / "corpus.tsv"
-    cache = cache_root / f"crossencoder-pools-v2-{corpus_key(corpus)}-{split}-{keep}.pkl"
+    window = f"-w{context_window}" if context_window else ""
+    cache = cache_root / f"crossencoder-pools-v2-{corpus_key(corpus)}-{split}-{keep}{window}.pkl"
     if cache.exists():
         return pickle.loads(cache.read_bytes())
     encoder = Encoder()
@@ -109,9 +114,11 @@ def collect_pools(dataset: Path, split: str, *, keep: int, cache_root: Path = CA
     pools = []
     try:
         matcher = runtime.matcher
-        for qid, raw in read_queries(dataset / split / "queries.tsv").items():
+        queries = read_queries(dataset / split / "queries.tsv")
+        contexts = neighbour_contexts(queries, context_window) if context_window else {}
+        for qid, raw in queries.items():
             with open_session(runtime.engine) as session:
-                query = MatchQuery(text=raw, k=keep)
+                query = MatchQuery(text=raw, k=keep, context=contexts.get(qid))
                 pool, scores, _ = matcher.training_pool(session=session, query=query)
                 rows = np.argsort(-scores, kind="stable")[:keep]
                 columns = pool.features(matcher.clean(raw))
@@ -415,6 +422,12 @@ def main() -> int:
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--folds", type=int, default=FOLDS)
     parser.add_argument("--negatives", type=int, default=7, help="hard negatives per sentence per step")
+    parser.add_argument(
+        "--context-window",
+        type=int,
+        default=0,
+        help="pools gathered with each sentence's neighbours within N lines as its context (0: alone)",
+    )
     parser.add_argument("--cv", action="store_true", help="grouped cross-validation on train")
     parser.add_argument("--dev", action="store_true", help="fit on all train, score dev once")
     parser.add_argument("--weight", type=float, default=None, help="blend weight for --dev (default: CV's best)")
@@ -437,7 +450,13 @@ def main() -> int:
     if args.stack is not None:
         return stack_main(args)
     if args.latency is not None:
-        pools = collect_pools(args.dataset, "train", keep=max(100, args.depth), cache_root=args.cache_dir)
+        pools = collect_pools(
+            args.dataset,
+            "train",
+            keep=max(100, args.depth),
+            cache_root=args.cache_dir,
+            context_window=args.context_window,
+        )
         print(json.dumps(latency(args.latency, pools, args.depth)))
         return 0
     report: dict[str, Any] = {
@@ -449,7 +468,9 @@ def main() -> int:
     }
     keep = max(100, args.depth, args.train_depth)
     corpus = read_corpus_texts(args.dataset)
-    train_pools = collect_pools(args.dataset, "train", keep=keep, cache_root=args.cache_dir)
+    train_pools = collect_pools(
+        args.dataset, "train", keep=keep, cache_root=args.cache_dir, context_window=args.context_window
+    )
     train_qrels = metrics.read_qrels(args.dataset / "train" / "qrels.tsv")
     train_pools = [p for p in train_pools if p.qid in train_qrels][: args.limit]
     trainer = CrossEncoderTrainer(args.layers)
@@ -514,7 +535,9 @@ def main() -> int:
             report["out"] = str(args.out)
         if args.dev:
             weight = 1.0 if args.weight is None else args.weight
-            dev_pools = collect_pools(args.dataset, "dev", keep=keep, cache_root=args.cache_dir)
+            dev_pools = collect_pools(
+                args.dataset, "dev", keep=keep, cache_root=args.cache_dir, context_window=args.context_window
+            )
             dev_qrels = metrics.read_qrels(args.dataset / "dev" / "qrels.tsv")
             dev_pools = [p for p in dev_pools if p.qid in dev_qrels]
             dev_pairs = {p.qid: eval_pairs(p, args.depth) for p in dev_pools}

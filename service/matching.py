@@ -835,12 +835,14 @@ class Matcher:
     def training_pool(
         self, *, session: Session, query: MatchQuery, options: MatchOptions = DEFAULT_OPTIONS
     ) -> tuple[Pool, np.ndarray, dict[str, np.ndarray]]:
-        """A query's pool with its ranking scores, as `match` builds them (bench/train_calibration.py)."""
+        """A query's pool with its ranking scores, as `match` builds them, its context included (the trainers of
+        bench/: train_calibration.py, train_crossencoder.py)."""
         text = self.clean(query.text) if options.clean_query else normalize_claim_text(query.text)
         scope = build_scope(session=session, query=query)
         depth = self._depth(query.mode, query.k, options)
+        vectors = self.context_vectors(text, query.context, mode=query.mode, options=options) if query.context else None
         pool, _exhausted = self._pool(
-            session=session, text=text, mode=query.mode, depth=depth, scope=scope, options=options
+            session=session, text=text, mode=query.mode, depth=depth, scope=scope, options=options, vectors=vectors
         )
         if not pool.ids.size:
             return pool, np.zeros(0), {}

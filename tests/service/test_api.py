@@ -6,6 +6,7 @@ import itertools
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
@@ -265,3 +266,18 @@ def test_the_sentences_around_a_claim_say_what_it_is_about(make_client) -> None:
         # The claim's own words are unchanged: the answer names the claim as sent.
         body = {"text": claim, "k": 2, "context": ["Growers in the Orsk valley."]}
         assert match(client, **body)["query"] == claim
+        # The trainers' pools (bench/) read the context as the answer does: the same candidate first.
+        from service.db import open_session
+        from service.schemas import MatchQuery
+
+        matcher = client.app.state.runtime.matcher
+        for context, outlet in (
+            ("Growers in the Orsk valley and their land tax.", "farm.example"),
+            ("Lorry drivers on the Velmora bridge and the fuel duty.", "fuel.example"),
+        ):
+            with open_session(client.app.state.runtime.engine) as session:
+                query = MatchQuery(text=claim, k=2, mode="dense", context=[context])
+                pool, scores, _ = matcher.training_pool(session=session, query=query)
+                best = int(pool.ids[int(np.argmax(scores))])
+            assert first([context]) == outlet
+            assert client.get(f"/claims/{best}").json()["source"]["outlet"] == outlet

@@ -67,7 +67,15 @@ from service.matching import (
 from service.models import FACT_CHECK_KIND, Alert, Claim, ClaimVector, FactCheck, Source, Watch
 from service.models import utcnow as now  # aware UTC, as the tables store times
 from service.multilingual import USE_KEY
-from service.schemas import AlertPublic, Match, MatchQuery, SignalPublic, WatchCreate, WatchPublic
+from service.schemas import (
+    MAX_CONTEXT_CHARS,
+    AlertPublic,
+    Match,
+    MatchQuery,
+    SignalPublic,
+    WatchCreate,
+    WatchPublic,
+)
 
 if TYPE_CHECKING:
     from service.runtime import Runtime
@@ -219,11 +227,12 @@ def create_watch(*, session: Session, runtime: Runtime, body: WatchCreate, fetch
 
 
 def _neighbours(session: Session, claim: Claim, window: int) -> list[str]:
-    """The texts of the claims of `claim`'s source up to `window` places before and after it, in their order."""
+    """The texts of the claims of `claim`'s source up to `window` places before and after it, in their order (each
+    cut to what a match query's context takes)."""
     every = store.claims_of(session=session, source_id=claim.source_id)
     place = next(i for i, c in enumerate(every) if c.id == claim.id)
     around = every[max(0, place - window) : place] + every[place + 1 : place + window + 1]
-    return [c.context_text or " ".join(c.text.split()) for c in around]
+    return [(c.context_text or " ".join(c.text.split()))[:MAX_CONTEXT_CHARS] for c in around]
 
 
 def _watch_vector(encoder: Any, text: str, context: Sequence[str] | None) -> np.ndarray:
@@ -480,7 +489,8 @@ class AlertChecker:
     ) -> dict[int, dict[str, np.ndarray]]:
         """The new claims' stored vectors read with their sources' claims up to `window` places either side."""
         out: dict[int, dict[str, np.ndarray]] = {}
-        for source_id in sorted({c.source_id for c, _ in claims.values()}):
+        # Only articles' claims are looked up among the fact-checks (a fact-check import reads no neighbours).
+        for source_id in sorted({c.source_id for c, s in claims.values() if s.kind != FACT_CHECK_KIND}):
             every = store.claims_of(session=session, source_id=source_id)
             read = in_context(every, self.matcher.stored_vectors(session=session, claims=every), window)
             out.update({i: v for i, v in read.items() if i in claims})

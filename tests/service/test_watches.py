@@ -444,3 +444,20 @@ def test_a_store_from_before_watch_context_gets_the_columns(tmp_path) -> None:
             assert public.text == "a bridge reopened" and public.context is None and public.context_window == 0
     finally:
         engine.dispose()
+
+
+def test_a_long_neighbour_is_cut_to_what_a_context_takes(make_client, receiver: Receiver) -> None:
+    from service.schemas import MAX_CONTEXT_CHARS
+
+    long_claim = (
+        "The council said the repairs covered " + ", ".join(f"span {n} of the bridge" for n in range(140)) + "."
+    )
+    assert len(long_claim) > MAX_CONTEXT_CHARS
+    with app(make_client) as client:
+        claims = client.post("/sources", json={"text": long_claim + "\n\nIt reopened on Monday."}).json()["claims"]
+        assert len(claims) == 2
+        watch = _watch(client, receiver.url, text=None, claim_id=claims[1]["id"], context_window=1)
+        assert len(watch["context"]) == 1 and len(watch["context"][0]) == MAX_CONTEXT_CHARS
+        client.post("/sources", json={"text": STATING, "outlet": "Velmont Daily"})
+        # The checker builds its match query from the stored context: it must be one a request could send.
+        assert client.app.state.alerts.run_once()[0] >= 0

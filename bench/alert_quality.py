@@ -26,6 +26,7 @@ import argparse
 import json
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from typing import Any
 
 from bench import metrics, run_script
@@ -74,17 +75,11 @@ def alerts_of_split(
             pass
         check_seconds = time.perf_counter() - started
         found: dict[str, list[tuple[float, str, str]]] = defaultdict(list)
-        offset = 0
-        while True:
-            page = client.get(f"/watches/{watch_id}/alerts", params={"offset": offset, "limit": 500}).json()
-            for alert in page["data"]:
-                tweet = tweet_of_source.get(alert["source"]["id"]) if alert["source"] else None
-                url = str((alert["fact_check"] or {}).get("url", ""))
-                if tweet and url.startswith(REVIEW_URL):
-                    found[tweet].append((alert["score"], alert["relation"], url[len(REVIEW_URL) :]))
-            offset += len(page["data"])
-            if not page["data"] or offset >= page["count"]:
-                break
+        for alert in watch_alerts(client, watch_id):
+            tweet = tweet_of_source.get(alert["source"]["id"]) if alert["source"] else None
+            url = str((alert["fact_check"] or {}).get("url", ""))
+            if tweet and url.startswith(REVIEW_URL):
+                found[tweet].append((alert["score"], alert["relation"], url[len(REVIEW_URL) :]))
     return {
         "tweets": len(queries),
         "refused_as_sources": refused,
@@ -92,6 +87,17 @@ def alerts_of_split(
         "qrels": {q: r for q, r in qrels.items() if q in queries},
         "ingest_and_check_s": round(check_seconds, 1),
     }
+
+
+def watch_alerts(client: Any, watch_id: int) -> Iterator[dict[str, Any]]:
+    """Every alert of a watch, page by page (``GET /watches/{id}/alerts``)."""
+    offset = 0
+    while True:
+        page = client.get(f"/watches/{watch_id}/alerts", params={"offset": offset, "limit": 500}).json()
+        yield from page["data"]
+        offset += len(page["data"])
+        if not page["data"] or offset >= page["count"]:
+            return
 
 
 def at_threshold(data: dict[str, Any], threshold: float) -> dict[str, Any]:

@@ -32,7 +32,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from bench import DATASETS, metrics, run_script
-from bench.alert_quality import at_threshold
+from bench.alert_quality import at_threshold, watch_alerts
 from bench.factchecks import REVIEW_URL, api, claimreview, load
 from bench.retrieval import _LINE_ID, read_corpus, read_queries
 
@@ -108,19 +108,13 @@ def alerts_of_split(args: argparse.Namespace, split: str, rows: list[Any], encod
         found: dict[int, dict[str, list[tuple[float, str, str]]]] = {w: defaultdict(list) for w in watches.values()}
         claimed: set[str] = set()
         for watch_id, window in watches.items():
-            offset = 0
-            while True:
-                page = client.get(f"/watches/{watch_id}/alerts", params={"offset": offset, "limit": 500}).json()
-                for alert in page["data"]:
-                    spans = spans_of.get(alert["source"]["id"]) if alert["source"] else None
-                    said = _sentence_at(spans, alert["claim"]["start"]) if spans else None
-                    url = str((alert["fact_check"] or {}).get("url", ""))
-                    if said and url.startswith(REVIEW_URL):
-                        claimed.add(said)
-                        found[window][said].append((alert["score"], alert["relation"], url[len(REVIEW_URL) :]))
-                offset += len(page["data"])
-                if not page["data"] or offset >= page["count"]:
-                    break
+            for alert in watch_alerts(client, watch_id):
+                spans = spans_of.get(alert["source"]["id"]) if alert["source"] else None
+                said = _sentence_at(spans, alert["claim"]["start"]) if spans else None
+                url = str((alert["fact_check"] or {}).get("url", ""))
+                if said and url.startswith(REVIEW_URL):
+                    claimed.add(said)
+                    found[window][said].append((alert["score"], alert["relation"], url[len(REVIEW_URL) :]))
     gold = {q: r for q, r in qrels.items() if q in queries and r}
     out: dict[str, Any] = {
         "sentences": len(gold),

@@ -495,13 +495,14 @@ def _is_about_line(raw: str) -> bool:
 
 def _strip_prefixes(text: str, units: list[Unit]) -> None:
     """Move prose units past datelines, timestamps and transcript labels."""
-    labels: list[tuple[Unit, re.Match[str]]] = []
     prose_seen = 0
-    # A name that labels several paragraphs is a transcript's speaker, not a place ("Brekke: We will ...").
+    # A name that labels several paragraphs is a transcript's speaker, not a place ("Brekke: We will ..."): counted
+    # once, behind any date stamp or time of day ("10:32 Brekke: ..."), and used both to tell a label from a
+    # dateline and to take it off its paragraph.
     labelling = Counter(
         m.group("label").lower()
         for u in units
-        if u.kind in PROSE and (m := _LABEL.match(text, u.start, u.end)) is not None
+        if u.kind in PROSE and (m := _label_behind_stamps(text[u.start : u.end]))
     )
     repeated = frozenset(label for label, count in labelling.items() if count >= 2)
     for unit in units:
@@ -524,18 +525,25 @@ def _strip_prefixes(text: str, units: list[Unit]) -> None:
         if (stamp := _TIMESTAMP.match(raw)) is not None:
             unit.start += stamp.end()
             raw = text[unit.start : unit.end]
-        if (label := _LABEL.match(raw)) is not None:
-            labels.append((unit, label))
-    counts = Counter(m.group("label").lower() for _, m in labels)
-    for unit, match in labels:
+        if (match := _LABEL.match(raw)) is None:
+            continue
         name = match.group("label")
         lowered = name.lower()
-        if lowered in _NOT_SPEAKER_LABELS:
-            continue
         # "Q:"/"A:" always; a name only when it labels several paragraphs (a transcript).
-        if lowered in QUESTION_LABELS or lowered in ANSWER_LABELS or counts[lowered] >= 2:
+        if lowered not in _NOT_SPEAKER_LABELS and (
+            lowered in QUESTION_LABELS or lowered in ANSWER_LABELS or lowered in repeated
+        ):
             unit.start += match.end()
             unit.label = name
+
+
+def _label_behind_stamps(raw: str) -> re.Match[str] | None:
+    """The transcript label ("Brekke: ") opening ``raw`` once a date stamp and a time of day are taken off it."""
+    if (stamp := _date_stamp(raw)) is not None:
+        raw = raw[stamp.end() :]
+    if (time := _TIMESTAMP.match(raw)) is not None:
+        raw = raw[time.end() :]
+    return _LABEL.match(raw)
 
 
 def _prefix_before_sentence(pattern: re.Pattern[str], raw: str) -> re.Match[str] | None:

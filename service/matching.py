@@ -323,6 +323,23 @@ class DenseRanker:
                 self._vectors.popitem(last=False)
         return vector
 
+    def query_vectors(self, texts: Sequence[str]) -> np.ndarray:
+        """`query_vector` of each text, the ones not cached encoded in one batch (a watch's context sentences are
+        read again with every batch of new claims)."""
+        with self._vectors_lock:
+            found = {t: v for t in texts if (v := self._vectors.get(t)) is not None}
+            for text in found:
+                self._vectors.move_to_end(text)
+        missing = list(dict.fromkeys(t for t in texts if t not in found))
+        if missing:
+            encoded = self.encoder.encode_queries(missing)
+            with self._vectors_lock:
+                for text, vector in zip(missing, encoded, strict=True):
+                    self._vectors[text] = found[text] = vector
+                while len(self._vectors) > QUERY_VECTOR_CACHE:
+                    self._vectors.popitem(last=False)
+        return np.vstack([found[t] for t in texts])
+
     def vectors_of(self, session: Session, ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
         """Stored claims' vectors (the ids found, their rows): exact ones from the database when the ranker reads
         them there, else the index's own."""
@@ -730,7 +747,7 @@ class Matcher:
         claim's unit vector plus `CONTEXT_WEIGHT` times the mean of theirs, made unit length again."""
         cleaned = [self.clean(c) if options.clean_query else normalize_claim_text(c) for c in context]
         return {
-            ranker.name: with_context(ranker.query_vector(text), ranker.encoder.encode_queries(cleaned))
+            ranker.name: with_context(ranker.query_vector(text), ranker.query_vectors(cleaned))
             for ranker in self._active(mode, options)
             if isinstance(ranker, DenseRanker)
         }

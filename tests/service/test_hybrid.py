@@ -137,3 +137,29 @@ def test_hybrid_falls_back_to_dense_without_fts5(make_client, monkeypatch: pytes
     with make_client(HashingEncoder(), data_dir=data_dir) as client:
         assert [m["source"]["id"] for m in _match(client, text="quarrymen", mode="lexical")] == [ids[1]]
     _integrity(data_dir)
+
+
+def test_context_sentences_are_encoded_once_and_as_one_batch() -> None:
+    """A watch reads its context again with every batch of new claims: the sentences' vectors are cached."""
+    import numpy as np
+
+    from embeddings import ClaimIndex
+    from service.matching import DenseRanker
+
+    class Counting(HashingEncoder):
+        calls: list[list[str]]
+
+        def encode_queries(self, texts):  # type: ignore[no-untyped-def]
+            self.calls.append(list(texts))
+            return super().encode_queries(texts)
+
+    encoder = Counting()
+    encoder.calls = []
+    ranker = DenseRanker("dense", encoder, ClaimIndex(encoder.model_id))
+    context = ["The port reopened on Monday.", "Ships waited for two days.", "The port reopened on Monday."]
+    first = ranker.query_vectors(context)
+    assert encoder.calls == [["The port reopened on Monday.", "Ships waited for two days."]]
+    assert np.allclose(first, HashingEncoder().encode_queries(context))
+    again = ranker.query_vectors(["Ships waited for two days.", "A new sentence."])
+    assert encoder.calls[1:] == [["A new sentence."]]  # only what was not read before
+    assert np.allclose(again[0], first[1])

@@ -235,6 +235,28 @@ def _neighbours(session: Session, claim: Claim, window: int) -> list[str]:
     return [(c.context_text or " ".join(c.text.split()))[:MAX_CONTEXT_CHARS] for c in around]
 
 
+def encode_watches(*, engine: Engine, encoders: dict[str, Any], reencode: bool) -> int:
+    """Gives every text watch its vector of each encoder (key "dense" or `USE_KEY` -> encoder) that it lacks, or
+    every vector anew with `reencode`: a reindex that re-encodes the claims or enables the multilingual encoder
+    does the same for the watches, whose reverse index must live in the claims' vector space. Returns how many
+    vectors were written (one transaction)."""
+    written = 0
+    with Session(engine) as session:
+        for watch in session.exec(select(Watch).where(col(Watch.text).is_not(None))).all():
+            for key, encoder in encoders.items():
+                field = "embedding" if key == "dense" else "embedding_use" if key == USE_KEY else None
+                if field is None or (getattr(watch, field) is not None and not reencode):
+                    continue
+                vector = _watch_vector(encoder, watch.text or "", _json_list(watch.context))
+                setattr(watch, field, store.vector_to_bytes(vector))
+                session.add(watch)
+                written += 1
+        if written:
+            bump_version(session)
+        session.commit()
+    return written
+
+
 def _watch_vector(encoder: Any, text: str, context: Sequence[str] | None) -> np.ndarray:
     """The watched text's query vector, read with its context as a match query's would be (the reverse index's)."""
     vector = encoder.encode_queries([text])[0]

@@ -64,6 +64,7 @@ def reindex(
     vector for -- all of them with `reencode` -- so enabling it on an existing store is one reindex away.
     """
     from service import vectors
+    from service.alerts import encode_watches
     from service.multilingual import configured_encoders
 
     enc = encoder if encoder is not None else load_encoder(settings.model, backend=settings.encoder_backend)
@@ -84,6 +85,15 @@ def reindex(
             extra_index = vectors.rebuild_index(engine=engine, key=key, model_id=extra.model_id)
             extra_index.save(settings.encoder_index_path(key))
             report[key] = {"model": str(extra.model_id), "index_size": len(extra_index), "encoded": encoded}
+        # Watches are matched in the claims' vector spaces: theirs follow (re-encoded, or the ones they lack).
+        watch_encoders = {"dense": enc, **extras} if reencode else dict(extras)
+        watches = encode_watches(engine=engine, encoders=watch_encoders, reencode=reencode)
     finally:
         engine.dispose()
-    return {"model": str(enc.model_id), "index_size": len(index), "reencoded": reencoded, "encoders": report}
+    return {
+        "model": str(enc.model_id),
+        "index_size": len(index),
+        "reencoded": reencoded,
+        "encoders": report,
+        "watch_vectors": watches,
+    }

@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 from sqlmodel import Session, select
 
-from service import vectors
+from service import store, vectors
 from service.config import Settings
-from service.models import ClaimVector
+from service.db import make_engine
+from service.models import ClaimVector, Watch
 from service.multilingual import USE_KEY, anchor_agreement, anchors, crosslingual_scores, language_slots
 from service.reindex import reindex
 from service.text.language import CLAIM_LANGUAGES as LANGUAGES
@@ -202,11 +203,34 @@ def test_reindex_encodes_what_the_multilingual_encoder_missed(use_encoder, make_
         assert extra.missing == 2 and len(extra.index) == 0
         assert client.get("/health").json()["status"] == "degraded"  # until reindex encodes them
         client.post("/sources", json={"text": ARTICLES["ko"]})  # encoded at ingest
+        # A text watch made while the encoder was off has no multilingual vector: another language cannot reach it.
+        with Session(client.app.state.runtime.engine) as session:
+            watch = Watch(
+                text="The plant will reopen next week.",
+                context=json.dumps(["Workers struck for a month."]),
+                callback_url="https://desk.example/hook",
+                secret="whsec_dGVzdA==",
+                embedding=store.vector_to_bytes(fake.encode_queries(["The plant will reopen next week."])[0]),
+            )
+            session.add(watch)
+            session.commit()
+            watch_id = watch.id
     settings = Settings(data_dir=data_dir, multilingual=True)
     report = reindex(settings, encoder=fake, extra_encoders={USE_KEY: use_encoder})
     assert report["encoders"][USE_KEY] == {"model": str(use_encoder.model_id), "index_size": 3, "encoded": 2}
+    assert report["watch_vectors"] == 1  # the watch's USE vector, read with its context like at creation
     again = reindex(settings, encoder=fake, extra_encoders={USE_KEY: use_encoder})
-    assert again["encoders"][USE_KEY]["encoded"] == 0
+    assert again["encoders"][USE_KEY]["encoded"] == 0 and again["watch_vectors"] == 0
+    engine = make_engine(settings)
+    with Session(engine) as session:
+        stored = session.get(Watch, watch_id)
+        assert stored is not None and stored.embedding_use is not None
+        plain = use_encoder.encode_queries(["The plant will reopen next week."])[0]
+        read = np.frombuffer(stored.embedding_use, dtype="<f4")
+        assert read.shape == plain.shape and 0.5 < float(read @ plain) < 0.9999  # the context moved it
+    engine.dispose()
+    # A re-encoding reindex writes both of the watch's vectors anew.
+    assert reindex(settings, reencode=True, encoder=fake, extra_encoders={USE_KEY: use_encoder})["watch_vectors"] == 2
     with make_client(fake, data_dir=data_dir, extra_encoders={USE_KEY: use_encoder}) as client:
         extra = client.app.state.runtime.extras[USE_KEY]
         assert extra.missing == 0 and len(extra.index) == 3 and extra.report.state == "loaded"

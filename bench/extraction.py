@@ -436,26 +436,43 @@ def throughput(articles: Sequence[GoldArticle], *, seconds: float = 3.0) -> dict
 def checkworthiness_report(articles: Sequence[GoldArticle]) -> dict[str, Any]:
     """The shipped scorer on the gold claims (the default MiniLM ONNX encoder, as the API), plus its figures."""
     from embeddings.onnx import OnnxEncoder
-    from service.checkworthiness import default_scorer
+    from embeddings.use import MultilingualEncoder
+    from service.checkworthiness import default_scorer, in_their_language
 
     scorer = default_scorer()
     encoder = OnnxEncoder()
     finetuned = scorer.finetuned is not None and scorer.graph_for(encoder) is not None
     gold_by_span = {(a.name, c.start, c.end): c.checkworthy for a in articles for c in a.claims}
-    keyed = [(a.name, c) for a in articles for c in extract(a.text).claims]
+    keyed = [(a, c) for a in articles for c in extract(a.text).claims]
     texts = [c.context_text for _, c in keyed]
     vectors = encoder.encode_documents(texts)
     scores = scorer.score(vectors=vectors, texts=texts, model=encoder.model_id, encoder=encoder)
+    # Claims not in English: the multilingual head, as ingest scores them when the multilingual encoder runs.
+    use = MultilingualEncoder(threads=1)
+    languages = [a.language for a, _ in keyed]
+    scores = in_their_language(
+        scores, languages=languages, vectors=use.encode_documents(texts), model=use.model_id, scorer=scorer
+    )
+    by_language: dict[str, list[int]] = {}
     tp = fp = fn = 0
-    for (name, claim), score in zip(keyed, scores, strict=True):
-        gold = gold_by_span.get((name, claim.start, claim.end))
+    for (article, claim), score in zip(keyed, scores, strict=True):
+        gold = gold_by_span.get((article.name, claim.start, claim.end))
         if gold is None:
             continue
         predicted = score >= scorer.threshold
         tp += predicted and gold
         fp += predicted and not gold
         fn += (not predicted) and gold
+        counts = by_language.setdefault(article.language, [0, 0, 0, 0])
+        counts[3] += 1
+        counts[0] += predicted and gold
+        counts[1] += predicted and not gold
+        counts[2] += (not predicted) and gold
     precision, recall = _ratio(tp, tp + fp), _ratio(tp, tp + fn)
+    per_language = {}
+    for language, (ltp, lfp, lfn, total) in sorted(by_language.items()):
+        lp, lr = _ratio(ltp, ltp + lfp), _ratio(ltp, ltp + lfn)
+        per_language[language] = {"claims": total, "precision": lp, "recall": lr, "f1": _f1(lp, lr)}
     return {
         "gold_set": {
             "precision": precision,
@@ -464,6 +481,8 @@ def checkworthiness_report(articles: Sequence[GoldArticle]) -> dict[str, Any]:
             "note": "the fine-tuned model never saw the gold claims"
             if finetuned
             else "the gold claims are part of the logistic regression's training data",
+            "per_language": per_language,
+            "other_languages": "the multilingual head" if scorer.multilingual is not None else "the English model",
         },
         "model": "fine-tuned" if finetuned else "logistic regression",
         "threshold": scorer.threshold,

@@ -36,6 +36,18 @@ top 3 layers instead (--layers 3, 13 minutes, 9.9 MB in float16): validation 0.8
     python bench/train_checkworthiness.py --finetuned [--layers 2] [--epochs 4] [--int8-layers]
 
 The service shifts the LR's probability so that its threshold reads as 0.5, the fine-tuned model's decision.
+
+--multilingual trains the head that scores claims not in English: a logistic regression (C=MULTILINGUAL_C) over
+the multilingual USE vector, on the fine-tuned model's training part of ClaimBuster (English: USE maps its
+languages to one space). Its threshold is where F1 peaks on the validation part -- on that part's translations
+when --translations DIR is given (their sentences are English originals, so the shift of scores in another
+language is what the threshold must follow), else on the English part. Writes
+service/data/checkworthiness_multilingual.json. --translation-source DIR writes DIR/source.json, the sample to
+translate: 150 sentences of the validation part and 300 of the held-out fifth, stratified (seed below); each
+translation is DIR/<language>.jsonl, one {"n", "text"} per sentence. Figures on the translated held-out part
+compare the head with what the English models give the same translations.
+
+    python bench/train_checkworthiness.py --multilingual [--translations data/checkworthiness_ml]
 """
 
 # Typographic quotes and non-Latin letters in the patterns are deliberate.
@@ -69,7 +81,14 @@ from bench.extraction import load_gold  # noqa: E402
 from bench.retrieval import read_queries  # noqa: E402
 from embeddings import Encoder, ModelId  # noqa: E402
 from embeddings.encoder import DEFAULT_MODEL_NAME  # noqa: E402
-from service.checkworthiness import FINETUNED_PATH, WEIGHTS_PATH, CheckworthinessScorer, cue_features, tfidf_tokens  # noqa: E402
+from service.checkworthiness import (  # noqa: E402
+    FINETUNED_PATH,
+    MULTILINGUAL_PATH,
+    WEIGHTS_PATH,
+    CheckworthinessScorer,
+    cue_features,
+    tfidf_tokens,
+)
 
 SEED = 20250428
 C = 2.0
@@ -453,6 +472,124 @@ def main_finetuned(args: argparse.Namespace, texts: list[str], y: np.ndarray, is
     return 0
 
 
+MULTILINGUAL_C = 0.5  # chosen on the English validation part (0.25-4 within 0.01)
+TRANSLATION_SAMPLE = {"validation": 150, "heldout": 300}
+
+
+def write_translation_source(directory: Path, path: Path) -> int:
+    """DIR/source.json: the stratified sample of the validation part and the held-out fifth to translate."""
+    texts, y, is_cb, _ = load_data(path)
+    _, validation, held = split_finetune(y, is_cb)
+    ids = [row["sentence_id"] for row in json.loads(path.read_text(encoding="utf-8"))]
+    rng = np.random.default_rng(7)
+    rows: list[dict[str, Any]] = []
+    for part, index in (("validation", validation), ("heldout", held)):
+        want = TRANSLATION_SAMPLE[part]
+        positives, negatives = index[y[index] == 1], index[y[index] == 0]
+        k = round(want * len(positives) / len(index))
+        chosen = np.sort(
+            np.concatenate([rng.choice(positives, k, replace=False), rng.choice(negatives, want - k, replace=False)])
+        )
+        rows += [{"sentence_id": ids[int(i)], "part": part, "text": texts[int(i)]} for i in chosen]
+    for n, row in enumerate(rows, start=1):
+        row["n"] = n
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "source.json").write_text(json.dumps(rows, ensure_ascii=False, indent=0) + "\n", encoding="utf-8")
+    print(json.dumps({"written": str(directory / "source.json"), "sentences": len(rows)}))
+    return 0
+
+
+def read_translations(directory: Path, path: Path) -> tuple[list[dict[str, Any]], np.ndarray, dict[str, list[str]]]:
+    """The sample (rows of source.json), its labels, and each language's translations (complete files only)."""
+    rows = json.loads((directory / "source.json").read_text(encoding="utf-8"))
+    label = {row["sentence_id"]: int(row["label"]) for row in json.loads(path.read_text(encoding="utf-8"))}
+    languages: dict[str, list[str]] = {}
+    for file in sorted(directory.glob("*.jsonl")):
+        lines = [json.loads(line) for line in file.read_text(encoding="utf-8").splitlines() if line.strip()]
+        if [line["n"] for line in lines] == [row["n"] for row in rows]:
+            languages[file.stem] = [line["text"] for line in lines]
+        else:
+            print(f"warning: {file} does not translate every sentence of source.json: left out", file=sys.stderr)
+    return rows, np.asarray([label[row["sentence_id"]] for row in rows]), languages
+
+
+def main_multilingual(args: argparse.Namespace, texts: list[str], y: np.ndarray, is_cb: np.ndarray) -> int:
+    """Trains the multilingual head, picks its threshold, measures it and writes its JSON."""
+    from embeddings.onnx import OnnxEncoder
+    from embeddings.use import MultilingualEncoder
+    from service.checkworthiness import MultilingualHead, default_scorer
+
+    started = time.perf_counter()
+    train, validation, held = split_finetune(y, is_cb)
+    use = MultilingualEncoder(threads=1)
+    cb = np.flatnonzero(is_cb)
+    vectors = np.zeros((len(texts), use.model_id.dim), dtype=np.float32)
+    vectors[cb] = use.encode_documents([texts[i] for i in cb])
+    model = LogisticRegression(C=MULTILINGUAL_C, max_iter=5_000, random_state=SEED).fit(vectors[train], y[train])
+
+    def probability(rows: np.ndarray) -> np.ndarray:
+        return np.asarray(model.predict_proba(rows)[:, 1])
+
+    translated: dict[str, np.ndarray] = {}
+    if args.translations is not None:
+        rows, labels, languages = read_translations(args.translations, args.claimbuster)
+        part = np.asarray([row["part"] for row in rows])
+        translated = {lang: use.encode_documents(sentences) for lang, sentences in languages.items()}
+    if translated:
+        pooled = np.concatenate([probability(v[part == "validation"]) for v in translated.values()])
+        pooled_y = np.tile(labels[part == "validation"], len(translated))
+        threshold, chosen_on = best_threshold(pooled_y, pooled), f"validation part, translated ({len(translated)})"
+    else:
+        threshold, chosen_on = best_threshold(y[validation], probability(vectors[validation])), "validation part"
+    out = args.multilingual_out
+    meta: dict[str, Any] = {
+        "model": str(use.model_id),
+        "weights": [round(float(w), 6) for w in model.coef_[0]],
+        "bias": round(float(model.intercept_[0]), 6),
+        "threshold": threshold,
+        "threshold_chosen_on": chosen_on,
+        "trained_with": {
+            "C": MULTILINGUAL_C,
+            "seed": SEED,
+            "train_sentences": len(train),
+            "data": "ClaimBuster, the fine-tuned model's training part (English)",
+            "scikit_learn": sklearn_version,
+        },
+        "metrics": {},
+    }
+    out.write_text(json.dumps(meta) + "\n", encoding="utf-8")
+    head = MultilingualHead.load(out)
+    assert head is not None
+    metrics: dict[str, Any] = {"english_heldout": prf(y[held], head.score(vectors[held]), DECISION_SCORE)}
+    if translated:
+        # What the English models (the fine-tuned graph, as ingest runs it) give the same translations.
+        scorer, encoder = default_scorer(), OnnxEncoder()
+        heldout = part == "heldout"
+        per_language: dict[str, Any] = {}
+        for lang, sentences in languages.items():
+            english = scorer.score(
+                vectors=encoder.encode_documents(sentences), texts=sentences, model=encoder.model_id, encoder=encoder
+            )
+            mine = head.score(translated[lang])
+            per_language[lang] = {
+                "multilingual_head": prf(labels[heldout], mine[heldout], DECISION_SCORE),
+                "english_model": prf(labels[heldout], english[heldout], DECISION_SCORE),
+            }
+        metrics["translated_heldout"] = {
+            "sentences": int(heldout.sum()),
+            "positives": int(labels[heldout].sum()),
+            "per_language": per_language,
+        }
+    meta["metrics"] = metrics
+    out.write_text(json.dumps(meta) + "\n", encoding="utf-8")
+    report = {k: v for k, v in meta.items() if k not in ("weights", "bias")}
+    print(json.dumps({**report, "seconds": round(time.perf_counter() - started, 1)}, indent=1))
+    return 0
+
+
+DECISION_SCORE = 0.5  # every shipped score reads its decision at 0.5
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--claimbuster", type=Path, default=CLAIMBUSTER)
@@ -478,12 +615,22 @@ def main() -> int:
         default=None,
         help="with --finetuned: skip training, evaluate the .npz already written (this file: the training log)",
     )
+    parser.add_argument("--multilingual", action="store_true", help="train the head for claims not in English")
+    parser.add_argument("--multilingual-out", type=Path, default=MULTILINGUAL_PATH)
+    parser.add_argument(
+        "--translations", type=Path, default=None, help="with --multilingual: source.json and <language>.jsonl"
+    )
+    parser.add_argument("--translation-source", type=Path, default=None, help="write DIR/source.json and stop")
     args = parser.parse_args()
     if not args.claimbuster.is_file():
         print(f"error: ClaimBuster not found at {args.claimbuster}", file=sys.stderr)
         return 2
     started = time.perf_counter()
+    if args.translation_source is not None:
+        return write_translation_source(args.translation_source, args.claimbuster)
     texts, y, is_cb, groups = load_data(args.claimbuster)
+    if args.multilingual:
+        return main_multilingual(args, texts, y, is_cb)
     if args.finetuned:
         return main_finetuned(args, texts, y, is_cb)
     w = np.where(is_cb, 1.0, GOLD_WEIGHT)

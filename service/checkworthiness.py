@@ -51,6 +51,7 @@ import numpy as np
 from embeddings import ModelId
 from embeddings.encoder import TextEncoder, normalize_rows
 from embeddings.onnx import GraphRunner, ModelLayout, OnnxEncoder, ensure_graph, mean_pool, model_fingerprint
+from service.text.language import ENGLISH
 
 __all__ = [
     "DECISION",
@@ -59,10 +60,12 @@ __all__ = [
     "WEIGHTS_PATH",
     "CheckworthinessScorer",
     "FinetunedGraph",
+    "MultilingualHead",
     "cue_features",
     "default_scorer",
     "encode_and_score",
     "finetuned_head",
+    "in_their_language",
     "tfidf_tokens",
 ]
 
@@ -75,6 +78,9 @@ WEIGHTS_PATH: Final = Path(__file__).resolve().parent / "data" / "checkworthines
 # The fine-tuned model (bench/train_checkworthiness.py --finetuned): its layers and head, and its calibration.
 FINETUNED_PATH: Final = WEIGHTS_PATH.with_name("checkworthiness_finetuned.npz")
 FINETUNED_META_PATH: Final = WEIGHTS_PATH.with_name("checkworthiness_finetuned.json")
+
+# The head over the multilingual encoder's vector that scores claims not in English (see `in_their_language`).
+MULTILINGUAL_PATH: Final = WEIGHTS_PATH.with_name("checkworthiness_multilingual.json")
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _TOKEN = re.compile(r"(?u)\b\w+\b")
@@ -161,6 +167,67 @@ class Finetuned:
         return np.asarray(1.0 / (1.0 + np.exp(-z)), dtype=np.float64)
 
 
+@dataclass(frozen=True, slots=True)
+class MultilingualHead:
+    """A logistic regression over the multilingual encoder's claim vector, trained on the English ClaimBuster
+    sentences: the encoder maps its languages to one space, so it reads a Russian or Korean claim as it reads an
+    English one. The English models read other languages poorly (`bench/train_checkworthiness.py
+    --multilingual`)."""
+
+    model: str  # the multilingual encoder's model, as ``name@dim``
+    weights: np.ndarray  # (dim,)
+    bias: float
+    threshold: float  # where F1 peaked on the validation part; the score is shifted so that it reads as 0.5
+    metrics: dict[str, Any]
+
+    @classmethod
+    def load(cls, path: Path) -> MultilingualHead | None:
+        """The head written at ``path``, or None when there is none."""
+        if not path.is_file():
+            return None
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return cls(
+            model=data["model"],
+            weights=np.asarray(data["weights"], dtype=np.float64),
+            bias=float(data["bias"]),
+            threshold=float(data["threshold"]),
+            metrics=data.get("metrics", {}),
+        )
+
+    def score(self, vectors: np.ndarray) -> np.ndarray:
+        """0..1 per row of ``vectors`` (the multilingual encoder's unit vectors); ``>= 0.5`` is the decision."""
+        logits = np.asarray(vectors, dtype=np.float64) @ self.weights + self.bias - _logit(self.threshold)
+        return np.asarray(1.0 / (1.0 + np.exp(-np.clip(logits, -40.0, 40.0))), dtype=np.float64)
+
+
+def in_their_language(
+    scores: np.ndarray,
+    *,
+    languages: Sequence[str | None],
+    vectors: np.ndarray | None,
+    model: ModelId | None,
+    scorer: CheckworthinessScorer | None = None,
+) -> np.ndarray:
+    """``scores`` with each claim in a language other than English scored by the multilingual head instead.
+
+    Args:
+        scores: The English models' scores, one per claim.
+        languages: Each claim's language (ISO 639-1; None when unknown: its score stays).
+        vectors: The claims' multilingual vectors, one row per claim (None: the encoder is off; nothing changes).
+        model: The multilingual encoder's model (the head is used only with the one it was trained on).
+        scorer: Default: the shipped one.
+    """
+    head = (scorer or default_scorer()).multilingual
+    if head is None or vectors is None or model is None or str(model) != head.model:
+        return scores
+    other = np.asarray([language is not None and language != ENGLISH for language in languages], dtype=bool)
+    if not other.any():
+        return scores
+    out = np.array(scores, dtype=np.float64)
+    out[other] = head.score(np.asarray(vectors)[other])
+    return out
+
+
 class FinetunedGraph:
     """The fine-tuned model's int8 ONNX graph in onnxruntime: per text, the encoder's vector and the logit.
 
@@ -213,6 +280,7 @@ class CheckworthinessScorer:
     metrics: dict[str, Any]
     idf_list: tuple[float, ...] = ()  # `idf` as Python floats (see `_Head.term_list`)
     finetuned: Finetuned | None = None
+    multilingual: MultilingualHead | None = None
     # The fine-tuned graph per graph file, or None where it could not be had (then the LR scores); the lock
     # makes one thread build or load it while the others wait.
     _graphs: dict[Path, FinetunedGraph | None] = field(default_factory=dict, compare=False, repr=False)
@@ -224,8 +292,14 @@ class CheckworthinessScorer:
         return DECISION
 
     @classmethod
-    def load(cls, path: Path = WEIGHTS_PATH, finetuned: Path | None = FINETUNED_META_PATH) -> CheckworthinessScorer:
-        """Reads the weights files written by ``bench/train_checkworthiness.py`` (``finetuned=None``: LR only)."""
+    def load(
+        cls,
+        path: Path = WEIGHTS_PATH,
+        finetuned: Path | None = FINETUNED_META_PATH,
+        multilingual: Path | None = MULTILINGUAL_PATH,
+    ) -> CheckworthinessScorer:
+        """Reads the weights files written by ``bench/train_checkworthiness.py`` (``finetuned=None``: LR only;
+        ``multilingual=None``: every language scored by the English models)."""
         data = json.loads(path.read_text(encoding="utf-8"))
         vocabulary = {term: index for index, term in enumerate(data["vocabulary"])}
 
@@ -251,6 +325,7 @@ class CheckworthinessScorer:
             lexical=head(data["lexical"]),
             metrics=data.get("metrics", {}),
             finetuned=None if finetuned is None else Finetuned.load(finetuned),
+            multilingual=None if multilingual is None else MultilingualHead.load(multilingual),
         )
 
     def term_vector(self, text: str) -> dict[int, float]:

@@ -16,11 +16,12 @@ from sqlmodel import Session, SQLModel
 
 from embeddings import ClaimIndex, TextEncoder
 from service import store, syndication
-from service.checkworthiness import encode_and_score
+from service.checkworthiness import encode_and_score, in_their_language
 from service.config import Settings
 from service.errors import CrossCheckError, PayloadTooLargeError, UnprocessableError
 from service.extraction import Extraction, extract
 from service.models import FACT_CHECK_KIND, Claim, Source, utcnow
+from service.multilingual import USE_KEY
 from service.schemas import SourceCreate
 from service.text.language import normalize_language
 from service.vectors import EncoderIndex, remove_claims
@@ -126,6 +127,23 @@ def _source_fields(prepared: Prepared) -> dict[str, Any]:
     }
 
 
+def _in_their_language(
+    scores: np.ndarray,
+    articles: Sequence[Prepared],
+    extras: Mapping[str, EncoderIndex],
+    extra_vectors: Mapping[str, np.ndarray],
+) -> np.ndarray:
+    """Check-worthiness of the claims of articles not in English from the multilingual encoder's vectors."""
+    if USE_KEY not in extra_vectors:
+        return scores
+    languages = [
+        normalize_language(_source_fields(p)["language"]) for p in articles for _ in range(len(p.extraction.claims))
+    ]
+    return in_their_language(
+        scores, languages=languages, vectors=extra_vectors[USE_KEY], model=extras[USE_KEY].encoder.model_id
+    )
+
+
 def ingest_source(
     *,
     session: Session,
@@ -158,6 +176,7 @@ def ingest_source(
     vectors, checkworthiness = encode_and_score(encoder, texts)
     # Every additional encoder (multilingual) too, so every index can be rebuilt from the database.
     extra_vectors = {key: extra.encoder.encode_documents(texts) for key, extra in (extras or {}).items()}
+    checkworthiness = _in_their_language(checkworthiness, [prepared], extras or {}, extra_vectors)
     # Syndicated copy of a stored article, near-verbatim claims: found through the new claims' nearest
     # stored neighbours, so the cost does not grow with the number of sources.
     grouping = syndication.find_groups(
@@ -431,6 +450,7 @@ def _store_new(
     texts = [c.context_text for p in articles for c in p.extraction.claims]
     vectors, checkworthiness = encode_and_score(encoder, texts)
     extra_vectors = {key: extra.encoder.encode_documents(texts) for key, extra in extras.items()}
+    checkworthiness = _in_their_language(checkworthiness, articles, extras, extra_vectors)
     bounds = np.cumsum([0, *counts]).tolist()
     groupings = (
         syndication.find_groups_many(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 from sqlmodel import col, select
 
 from embeddings import TextEncoder, load_encoder
@@ -51,6 +52,44 @@ def reencode_claims(*, settings: Settings, encoder: TextEncoder) -> int:
     return done
 
 
+def rescore_other_languages(*, engine: Any, model_id: Any) -> int:
+    """Scores the check-worthiness of every stored claim not in English from its stored multilingual vector (what
+    ingest does when the encoder runs): for claims stored while it was off, or scored by an older model. Returns
+    how many scores changed (one transaction)."""
+    from service.checkworthiness import default_scorer
+    from service.models import ClaimVector
+    from service.multilingual import USE_KEY
+
+    head = default_scorer().multilingual
+    if head is None or str(model_id) != head.model:
+        return 0
+    changed = 0
+    with open_session(engine) as session:
+        last = 0
+        while True:
+            rows = list(
+                session.exec(
+                    select(Claim, ClaimVector)
+                    .join(ClaimVector, col(ClaimVector.claim_id) == col(Claim.id))
+                    .where(col(ClaimVector.encoder) == USE_KEY, col(Claim.id) > last)
+                    .where(col(Claim.language).is_not(None), col(Claim.language) != "en")
+                    .order_by(col(Claim.id))
+                    .limit(REENCODE_BATCH)
+                )
+            )
+            if not rows:
+                break
+            scores = head.score(np.vstack([np.frombuffer(v.vector, dtype="<f4") for _, v in rows]))
+            for (claim, _), score in zip(rows, scores.tolist(), strict=True):
+                if round(float(score), 4) != claim.checkworthiness:
+                    claim.checkworthiness = round(float(score), 4)
+                    session.add(claim)
+                    changed += 1
+            last = rows[-1][0].id or last
+        session.commit()
+    return changed
+
+
 def reindex(
     settings: Settings,
     *,
@@ -65,7 +104,7 @@ def reindex(
     """
     from service import vectors
     from service.alerts import encode_watches
-    from service.multilingual import configured_encoders
+    from service.multilingual import USE_KEY, configured_encoders
 
     enc = encoder if encoder is not None else load_encoder(settings.model, backend=settings.encoder_backend)
     extras = configured_encoders(settings) if extra_encoders is None else extra_encoders
@@ -85,6 +124,10 @@ def reindex(
             extra_index = vectors.rebuild_index(engine=engine, key=key, model_id=extra.model_id)
             extra_index.save(settings.encoder_index_path(key))
             report[key] = {"model": str(extra.model_id), "index_size": len(extra_index), "encoded": encoded}
+            if key == USE_KEY:
+                report[key]["checkworthiness_rescored"] = rescore_other_languages(
+                    engine=engine, model_id=extra.model_id
+                )
         # Watches are matched in the claims' vector spaces: theirs follow (re-encoded, or the ones they lack).
         watch_encoders = {"dense": enc, **extras} if reencode else dict(extras)
         watches = encode_watches(engine=engine, encoders=watch_encoders, reencode=reencode)

@@ -1,5 +1,7 @@
 """The check-worthiness scorer: shipped weights, the fine-tuned graph and its fallback to the LR's two heads."""
 
+# ruff: noqa: RUF001
+
 from __future__ import annotations
 
 import json
@@ -17,11 +19,14 @@ from service.checkworthiness import (
     DECISION,
     FINETUNED_META_PATH,
     FINETUNED_PATH,
+    MULTILINGUAL_PATH,
     WEIGHTS_PATH,
     CheckworthinessScorer,
+    MultilingualHead,
     cue_features,
     default_scorer,
     encode_and_score,
+    in_their_language,
     tfidf_tokens,
 )
 from tests.helpers import HashingEncoder
@@ -233,3 +238,100 @@ def test_the_api_decision_is_the_fine_tuned_models(make_client, onnx_encoder: On
     for claim, score in zip(claims, expected, strict=True):
         assert claim["checkworthiness"] == pytest.approx(score, abs=1e-4), claim
         assert claim["checkworthy"] == (claim["checkworthiness"] >= DECISION), claim
+
+
+# Our own sentences, in the languages the multilingual encoder reads: factual and checkable, or not.
+OTHER_LANGUAGES_FACTUAL = [
+    ("ru", "Инфляция в мае составила 3,1%, это самый высокий уровень с 2019 года."),
+    ("fr", "Le chômage a baissé à 7,1 % au premier trimestre, selon l'Insee."),
+    ("de", "Die Regierung gab im vergangenen Jahr 2,3 Milliarden Euro für das Programm aus."),
+    ("ko", "정부는 지난해 이 사업에 23억 달러를 썼다."),
+    ("es", "El desempleo bajó al 11,2% en marzo, el nivel más bajo desde 2008."),
+]
+OTHER_LANGUAGES_NOT = [
+    ("ru", "Спасибо всем, что пришли сегодня вечером."),
+    ("fr", "Qu'allons-nous faire maintenant ?"),
+    ("de", "Ich glaube, wir sollten alle etwas freundlicher zueinander sein."),
+    ("ko", "오늘 이 자리에 와 주셔서 정말 감사합니다."),
+    ("es", "Espero que disfruten del resto de la noche."),
+]
+
+
+def test_the_multilingual_head_is_shipped_for_the_packaged_encoder(use_encoder) -> None:
+    head = MultilingualHead.load(MULTILINGUAL_PATH)
+    assert head is not None and head.model == str(use_encoder.model_id)
+    assert head.weights.shape == (use_encoder.model_id.dim,) and 0 < head.threshold < 1
+    assert MULTILINGUAL_PATH.stat().st_size < 50_000
+    # The translated held-out figures it was chosen on are in the file, beside the English models' on the same.
+    for figures in head.metrics["translated_heldout"]["per_language"].values():
+        assert figures["multilingual_head"]["f1"] > figures["english_model"]["f1"]
+
+
+def test_claims_in_other_languages_are_scored_by_the_multilingual_head(use_encoder) -> None:
+    texts = [t for _, t in OTHER_LANGUAGES_FACTUAL + OTHER_LANGUAGES_NOT]
+    languages = [lang for lang, _ in OTHER_LANGUAGES_FACTUAL + OTHER_LANGUAGES_NOT]
+    english = np.full(len(texts), 0.3)  # what the English models said
+    scores = in_their_language(
+        english, languages=languages, vectors=use_encoder.encode_documents(texts), model=use_encoder.model_id
+    )
+    factual, other = scores[: len(OTHER_LANGUAGES_FACTUAL)], scores[len(OTHER_LANGUAGES_FACTUAL) :]
+    assert (factual >= DECISION).all(), factual
+    assert (other < DECISION).all(), other
+
+
+def test_english_unknown_languages_and_another_encoder_keep_the_english_score(use_encoder) -> None:
+    texts = ["Инфляция в мае составила 3,1%.", "Inflation was 3.1% in May.", "Инфляция в мае составила 3,1%."]
+    vectors = use_encoder.encode_documents(texts)
+    english = np.asarray([0.1, 0.2, 0.3])
+    scores = in_their_language(english, languages=["ru", "en", None], vectors=vectors, model=use_encoder.model_id)
+    assert scores[0] != 0.1 and scores[1:].tolist() == [0.2, 0.3]
+    other = ModelId(name="another-multilingual-model", dim=vectors.shape[1])
+    assert in_their_language(english, languages=["ru"] * 3, vectors=vectors, model=other).tolist() == [0.1, 0.2, 0.3]
+    assert in_their_language(english, languages=["ru"] * 3, vectors=None, model=use_encoder.model_id) is english
+
+
+def test_ingest_and_reindex_score_other_languages_with_the_multilingual_head(
+    use_encoder, make_client, tmp_path: Path
+) -> None:
+    """A Russian article's claims get the head's score at ingest; stored while the encoder was off, at reindex."""
+    from sqlmodel import Session, select
+
+    from service.config import Settings
+    from service.db import make_engine
+    from service.models import Claim
+    from service.multilingual import USE_KEY
+    from service.reindex import reindex
+
+    head = MultilingualHead.load(MULTILINGUAL_PATH)
+    assert head is not None
+    russian = "Инфляция в мае составила 3,1%, сообщил Центральный банк. Спасибо всем, что пришли сегодня."
+    english = "Inflation was 3.1% in May, the central bank said. The bank will meet again in July."
+    fake = HashingEncoder()
+    data_dir = tmp_path / "data"
+    with make_client(fake, data_dir=data_dir) as client:  # multilingual off: the English models score everything
+        assert client.post("/sources", json={"text": russian, "language": "ru"}).status_code == 201
+    with make_client(fake, data_dir=data_dir, extra_encoders={USE_KEY: use_encoder}) as client:
+        ru = client.post("/sources", json={"text": russian + " Банк соберётся снова в июле.", "language": "ru"})
+        en = client.post("/sources", json={"text": english, "language": "en"})
+    assert ru.status_code == en.status_code == 201
+    texts = [c["context_text"] or c["text"] for c in ru.json()["claims"]]
+    for claim, score in zip(ru.json()["claims"], head.score(use_encoder.encode_documents(texts)).tolist(), strict=True):
+        assert claim["checkworthiness"] == pytest.approx(score, abs=1e-4), claim
+    english_texts = [c["context_text"] or c["text"] for c in en.json()["claims"]]
+    english_scores = default_scorer().score(vectors=None, texts=english_texts, model=None)  # the fake: the LR
+    for claim, score in zip(en.json()["claims"], english_scores.tolist(), strict=True):
+        assert claim["checkworthiness"] == pytest.approx(score, abs=1e-4), claim
+
+    settings = Settings(data_dir=data_dir, multilingual=True)
+    report = reindex(settings, encoder=fake, extra_encoders={USE_KEY: use_encoder})
+    assert report["encoders"][USE_KEY]["checkworthiness_rescored"] >= 1  # the claims of the first article
+    engine = make_engine(settings)
+    with Session(engine) as session:
+        stored = [c for c in session.exec(select(Claim)).all() if c.language == "ru"]
+        assert len(stored) >= 2
+        vectors = use_encoder.encode_documents([c.context_text or c.text for c in stored])
+        for claim, score in zip(stored, head.score(vectors).tolist(), strict=True):
+            assert claim.checkworthiness == pytest.approx(score, abs=1e-3), claim.text
+    engine.dispose()
+    again = reindex(settings, encoder=fake, extra_encoders={USE_KEY: use_encoder})
+    assert again["encoders"][USE_KEY]["checkworthiness_rescored"] == 0

@@ -217,7 +217,12 @@ def test_reindex_encodes_what_the_multilingual_encoder_missed(use_encoder, make_
             watch_id = watch.id
     settings = Settings(data_dir=data_dir, multilingual=True)
     report = reindex(settings, encoder=fake, extra_encoders={USE_KEY: use_encoder})
-    assert report["encoders"][USE_KEY] == {"model": str(use_encoder.model_id), "index_size": 3, "encoded": 2}
+    assert report["encoders"][USE_KEY] == {
+        "model": str(use_encoder.model_id),
+        "index_size": 3,
+        "encoded": 2,
+        "checkworthiness_rescored": 0,  # the two English articles keep theirs; the Korean one was scored at ingest
+    }
     assert report["watch_vectors"] == 1  # the watch's USE vector, read with its context like at creation
     again = reindex(settings, encoder=fake, extra_encoders={USE_KEY: use_encoder})
     assert again["encoders"][USE_KEY]["encoded"] == 0 and again["watch_vectors"] == 0

@@ -48,6 +48,7 @@ translation is DIR/<language>.jsonl, one {"n", "text"} per sentence. Figures on 
 compare the head with what the English models give the same translations.
 
     python bench/train_checkworthiness.py --multilingual [--translations data/checkworthiness_ml]
+    python bench/train_checkworthiness.py --multilingual --evaluate --translations DIR  # the shipped head, scored
 """
 
 # Typographic quotes and non-Latin letters in the patterns are deliberate.
@@ -513,11 +514,49 @@ def read_translations(directory: Path, path: Path) -> tuple[list[dict[str, Any]]
     return rows, np.asarray([label[row["sentence_id"]] for row in rows]), languages
 
 
+def translated_figures(
+    head: Any, labels: np.ndarray, heldout: np.ndarray, languages: dict[str, list[str]], vectors: dict[str, np.ndarray]
+) -> dict[str, Any]:
+    """F1 on each language's translated held-out part: the head, and the English models as ingest ran them."""
+    from embeddings.onnx import OnnxEncoder
+    from service.checkworthiness import default_scorer
+
+    scorer, encoder = default_scorer(), OnnxEncoder()
+    per_language: dict[str, Any] = {}
+    for lang, sentences in languages.items():
+        english = scorer.score(
+            vectors=encoder.encode_documents(sentences), texts=sentences, model=encoder.model_id, encoder=encoder
+        )
+        mine = head.score(vectors[lang])
+        per_language[lang] = {
+            "multilingual_head": prf(labels[heldout], mine[heldout], DECISION_SCORE),
+            "english_model": prf(labels[heldout], english[heldout], DECISION_SCORE),
+        }
+    return {"sentences": int(heldout.sum()), "positives": int(labels[heldout].sum()), "per_language": per_language}
+
+
+def evaluate_multilingual(args: argparse.Namespace) -> int:
+    """The shipped head on every translation in --translations (nothing trained or written)."""
+    from embeddings.use import MultilingualEncoder
+    from service.checkworthiness import MultilingualHead
+
+    head = MultilingualHead.load(args.multilingual_out)
+    if head is None or args.translations is None:
+        print("error: --evaluate needs the head file and --translations DIR", file=sys.stderr)
+        return 2
+    use = MultilingualEncoder(threads=1)
+    rows, labels, languages = read_translations(args.translations, args.claimbuster)
+    part = np.asarray([row["part"] for row in rows])
+    vectors = {lang: use.encode_documents(sentences) for lang, sentences in languages.items()}
+    figures = translated_figures(head, labels, part == "heldout", languages, vectors)
+    print(json.dumps({"head": str(args.multilingual_out), "threshold": head.threshold, **figures}, indent=1))
+    return 0
+
+
 def main_multilingual(args: argparse.Namespace, texts: list[str], y: np.ndarray, is_cb: np.ndarray) -> int:
     """Trains the multilingual head, picks its threshold, measures it and writes its JSON."""
-    from embeddings.onnx import OnnxEncoder
     from embeddings.use import MultilingualEncoder
-    from service.checkworthiness import MultilingualHead, default_scorer
+    from service.checkworthiness import MultilingualHead
 
     started = time.perf_counter()
     train, validation, held = split_finetune(y, is_cb)
@@ -562,24 +601,7 @@ def main_multilingual(args: argparse.Namespace, texts: list[str], y: np.ndarray,
     assert head is not None
     metrics: dict[str, Any] = {"english_heldout": prf(y[held], head.score(vectors[held]), DECISION_SCORE)}
     if translated:
-        # What the English models (the fine-tuned graph, as ingest runs it) give the same translations.
-        scorer, encoder = default_scorer(), OnnxEncoder()
-        heldout = part == "heldout"
-        per_language: dict[str, Any] = {}
-        for lang, sentences in languages.items():
-            english = scorer.score(
-                vectors=encoder.encode_documents(sentences), texts=sentences, model=encoder.model_id, encoder=encoder
-            )
-            mine = head.score(translated[lang])
-            per_language[lang] = {
-                "multilingual_head": prf(labels[heldout], mine[heldout], DECISION_SCORE),
-                "english_model": prf(labels[heldout], english[heldout], DECISION_SCORE),
-            }
-        metrics["translated_heldout"] = {
-            "sentences": int(heldout.sum()),
-            "positives": int(labels[heldout].sum()),
-            "per_language": per_language,
-        }
+        metrics["translated_heldout"] = translated_figures(head, labels, part == "heldout", languages, translated)
     meta["metrics"] = metrics
     out.write_text(json.dumps(meta) + "\n", encoding="utf-8")
     report = {k: v for k, v in meta.items() if k not in ("weights", "bias")}
@@ -621,6 +643,9 @@ def main() -> int:
         "--translations", type=Path, default=None, help="with --multilingual: source.json and <language>.jsonl"
     )
     parser.add_argument("--translation-source", type=Path, default=None, help="write DIR/source.json and stop")
+    parser.add_argument(
+        "--evaluate", action="store_true", help="with --multilingual: score the shipped head on --translations only"
+    )
     args = parser.parse_args()
     if not args.claimbuster.is_file():
         print(f"error: ClaimBuster not found at {args.claimbuster}", file=sys.stderr)
@@ -629,6 +654,8 @@ def main() -> int:
     if args.translation_source is not None:
         return write_translation_source(args.translation_source, args.claimbuster)
     texts, y, is_cb, groups = load_data(args.claimbuster)
+    if args.multilingual and args.evaluate:
+        return evaluate_multilingual(args)
     if args.multilingual:
         return main_multilingual(args, texts, y, is_cb)
     if args.finetuned:

@@ -136,9 +136,8 @@ def _in_their_language(
     """Check-worthiness of the claims of articles not in English from the multilingual encoder's vectors."""
     if USE_KEY not in extra_vectors:
         return scores
-    languages = [
-        normalize_language(_source_fields(p)["language"]) for p in articles for _ in range(len(p.extraction.claims))
-    ]
+    per_article = [normalize_language(p.source_in.language or p.extraction.language) for p in articles]
+    languages = [lang for lang, p in zip(per_article, articles, strict=True) for _ in p.extraction.claims]
     return in_their_language(
         scores, languages=languages, vectors=extra_vectors[USE_KEY], model=extras[USE_KEY].encoder.model_id
     )

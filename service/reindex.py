@@ -59,6 +59,7 @@ def rescore_other_languages(*, engine: Any, model_id: Any) -> int:
     from service.checkworthiness import default_scorer
     from service.models import ClaimVector
     from service.multilingual import USE_KEY
+    from service.text.language import ENGLISH
 
     head = default_scorer().multilingual
     if head is None or str(model_id) != head.model:
@@ -72,7 +73,7 @@ def rescore_other_languages(*, engine: Any, model_id: Any) -> int:
                     select(Claim, ClaimVector)
                     .join(ClaimVector, col(ClaimVector.claim_id) == col(Claim.id))
                     .where(col(ClaimVector.encoder) == USE_KEY, col(Claim.id) > last)
-                    .where(col(Claim.language).is_not(None), col(Claim.language) != "en")
+                    .where(col(Claim.language).is_not(None), col(Claim.language) != ENGLISH)
                     .order_by(col(Claim.id))
                     .limit(REENCODE_BATCH)
                 )

@@ -39,12 +39,14 @@ The service shifts the LR's probability so that its threshold reads as 0.5, the 
 
 --multilingual trains the head that scores claims not in English: a logistic regression (C=MULTILINGUAL_C) over
 the multilingual USE vector, on the fine-tuned model's training part of ClaimBuster (English: USE maps its
-languages to one space). Its threshold is where F1 peaks on the validation part -- on that part's translations
-when --translations DIR is given (their sentences are English originals, so the shift of scores in another
-language is what the threshold must follow), else on the English part. Writes
+languages to one space) and, when --translations DIR holds them, the translated training sentences
+(DIR/<language>.train.jsonl of DIR/train_source.json). Its threshold is where F1 peaks on the validation part --
+on that part's translations when DIR holds them (their sentences are English originals, so the shift of scores in
+another language is what the threshold must follow), else on the English part. Writes
 service/data/checkworthiness_multilingual.json. --translation-source DIR writes DIR/source.json, the sample to
 translate: 150 sentences of the validation part and 300 of the held-out fifth, stratified (seed below); each
-translation is DIR/<language>.jsonl, one {"n", "text"} per sentence. Figures on the translated held-out part
+translation is DIR/<language>.jsonl, one {"n", "text"} per sentence; and DIR/train_source.json, TRANSLATED_TRAIN
+sentences of the training part. Figures on the translated held-out part
 compare the head with what the English models give the same translations.
 
     python bench/train_checkworthiness.py --multilingual [--translations data/checkworthiness_ml]
@@ -475,6 +477,7 @@ def main_finetuned(args: argparse.Namespace, texts: list[str], y: np.ndarray, is
 
 MULTILINGUAL_C = 0.5  # chosen on the English validation part (0.25-4 within 0.01)
 TRANSLATION_SAMPLE = {"validation": 150, "heldout": 300}
+TRANSLATED_TRAIN = 600  # training sentences to translate (a random sample of the training part)
 
 
 def write_translation_source(directory: Path, path: Path) -> int:
@@ -496,7 +499,15 @@ def write_translation_source(directory: Path, path: Path) -> int:
         row["n"] = n
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "source.json").write_text(json.dumps(rows, ensure_ascii=False, indent=0) + "\n", encoding="utf-8")
-    print(json.dumps({"written": str(directory / "source.json"), "sentences": len(rows)}))
+    # Training sentences to translate too (train_source.json, translations <language>.train.jsonl): the head may
+    # learn from other languages' wording, never from the validation or held-out parts.
+    train, _, _ = split_finetune(y, is_cb)
+    picked = np.sort(np.random.default_rng(8).choice(train, TRANSLATED_TRAIN, replace=False))
+    train_rows = [{"n": n, "sentence_id": ids[int(i)], "text": texts[int(i)]} for n, i in enumerate(picked, start=1)]
+    (directory / "train_source.json").write_text(
+        json.dumps(train_rows, ensure_ascii=False, indent=0) + "\n", encoding="utf-8"
+    )
+    print(json.dumps({"written": str(directory / "source.json"), "sentences": len(rows), "train": len(train_rows)}))
     return 0
 
 
@@ -505,7 +516,7 @@ def read_translations(directory: Path, path: Path) -> tuple[list[dict[str, Any]]
     rows = json.loads((directory / "source.json").read_text(encoding="utf-8"))
     label = {row["sentence_id"]: int(row["label"]) for row in json.loads(path.read_text(encoding="utf-8"))}
     languages: dict[str, list[str]] = {}
-    for file in sorted(directory.glob("*.jsonl")):
+    for file in sorted(p for p in directory.glob("*.jsonl") if "." not in p.stem):
         lines = [json.loads(line) for line in file.read_text(encoding="utf-8").splitlines() if line.strip()]
         if [line["n"] for line in lines] == [row["n"] for row in rows]:
             languages[file.stem] = [line["text"] for line in lines]
@@ -553,6 +564,27 @@ def evaluate_multilingual(args: argparse.Namespace) -> int:
     return 0
 
 
+def read_translated_train(directory: Path, path: Path, use: Any) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
+    """The translated training sentences' vectors and labels, and how many per language (complete files only)."""
+    source = directory / "train_source.json"
+    if not source.is_file():
+        return np.zeros((0, use.model_id.dim), dtype=np.float32), np.zeros(0, dtype=int), {}
+    rows = json.loads(source.read_text(encoding="utf-8"))
+    label = {row["sentence_id"]: int(row["label"]) for row in json.loads(path.read_text(encoding="utf-8"))}
+    xs, ys, counts = [], [], {}
+    for file in sorted(directory.glob("*.train.jsonl")):
+        lines = [json.loads(line) for line in file.read_text(encoding="utf-8").splitlines() if line.strip()]
+        if [line["n"] for line in lines] != [row["n"] for row in rows]:
+            print(f"warning: {file} does not translate every sentence of train_source.json: left out", file=sys.stderr)
+            continue
+        xs.append(use.encode_documents([line["text"] for line in lines]))
+        ys.append(np.asarray([label[row["sentence_id"]] for row in rows]))
+        counts[file.name.split(".")[0]] = len(lines)
+    if not xs:
+        return np.zeros((0, use.model_id.dim), dtype=np.float32), np.zeros(0, dtype=int), {}
+    return np.vstack(xs), np.concatenate(ys), counts
+
+
 def main_multilingual(args: argparse.Namespace, texts: list[str], y: np.ndarray, is_cb: np.ndarray) -> int:
     """Trains the multilingual head, picks its threshold, measures it and writes its JSON."""
     from embeddings.use import MultilingualEncoder
@@ -564,7 +596,14 @@ def main_multilingual(args: argparse.Namespace, texts: list[str], y: np.ndarray,
     cb = np.flatnonzero(is_cb)
     vectors = np.zeros((len(texts), use.model_id.dim), dtype=np.float32)
     vectors[cb] = use.encode_documents([texts[i] for i in cb])
-    model = LogisticRegression(C=MULTILINGUAL_C, max_iter=5_000, random_state=SEED).fit(vectors[train], y[train])
+    train_x, train_y = vectors[train], y[train]
+    translated_train: dict[str, int] = {}
+    if args.translations is not None:
+        # Translated training sentences (<language>.train.jsonl of train_source.json), beside the English ones.
+        extra_x, extra_y, translated_train = read_translated_train(args.translations, args.claimbuster, use)
+        if translated_train:
+            train_x, train_y = np.vstack([train_x, extra_x]), np.concatenate([train_y, extra_y])
+    model = LogisticRegression(C=MULTILINGUAL_C, max_iter=5_000, random_state=SEED).fit(train_x, train_y)
 
     def probability(rows: np.ndarray) -> np.ndarray:
         return np.asarray(model.predict_proba(rows)[:, 1])
@@ -592,6 +631,7 @@ def main_multilingual(args: argparse.Namespace, texts: list[str], y: np.ndarray,
             "seed": SEED,
             "train_sentences": len(train),
             "data": "ClaimBuster, the fine-tuned model's training part (English)",
+            "translated_train_sentences": translated_train,
             "scikit_learn": sklearn_version,
         },
         "metrics": {},

@@ -123,7 +123,8 @@ class ClaimPublic(BaseModel):
     )
     checkworthiness: float | None = Field(
         description="0..1, how much the claim is worth checking (factual, specific, checkable); 0.5 and above is "
-        "check-worthy; null if unscored."
+        "check-worthy; null if unscored. Claims of articles not in English are scored from the multilingual "
+        "encoder's vector when it runs."
     )
     checkworthy: bool | None = Field(
         default=None,

@@ -85,6 +85,7 @@ from bench.retrieval import read_queries  # noqa: E402
 from embeddings import Encoder, ModelId  # noqa: E402
 from embeddings.encoder import DEFAULT_MODEL_NAME  # noqa: E402
 from service.checkworthiness import (  # noqa: E402
+    DECISION,
     FINETUNED_PATH,
     MULTILINGUAL_PATH,
     WEIGHTS_PATH,
@@ -386,7 +387,7 @@ def main_finetuned(args: argparse.Namespace, texts: list[str], y: np.ndarray, is
     """Trains (or, with --reuse-trained, reloads) the fine-tuned model, then measures and calibrates its graph."""
     from embeddings.encoder import default_model_path
     from embeddings.onnx import export_int8, head_digest, model_fingerprint, read_layout
-    from service.checkworthiness import DECISION, Finetuned, FinetunedGraph
+    from service.checkworthiness import Finetuned, FinetunedGraph
 
     started = time.perf_counter()
     train, validation, held = split_finetune(y, is_cb)
@@ -540,8 +541,8 @@ def translated_figures(
         )
         mine = head.score(vectors[lang])
         per_language[lang] = {
-            "multilingual_head": prf(labels[heldout], mine[heldout], DECISION_SCORE),
-            "english_model": prf(labels[heldout], english[heldout], DECISION_SCORE),
+            "multilingual_head": prf(labels[heldout], mine[heldout], DECISION),
+            "english_model": prf(labels[heldout], english[heldout], DECISION),
         }
     return {"sentences": int(heldout.sum()), "positives": int(labels[heldout].sum()), "per_language": per_language}
 
@@ -639,7 +640,7 @@ def main_multilingual(args: argparse.Namespace, texts: list[str], y: np.ndarray,
     out.write_text(json.dumps(meta) + "\n", encoding="utf-8")
     head = MultilingualHead.load(out)
     assert head is not None
-    metrics: dict[str, Any] = {"english_heldout": prf(y[held], head.score(vectors[held]), DECISION_SCORE)}
+    metrics: dict[str, Any] = {"english_heldout": prf(y[held], head.score(vectors[held]), DECISION)}
     if translated:
         metrics["translated_heldout"] = translated_figures(head, labels, part == "heldout", languages, translated)
     meta["metrics"] = metrics
@@ -647,9 +648,6 @@ def main_multilingual(args: argparse.Namespace, texts: list[str], y: np.ndarray,
     report = {k: v for k, v in meta.items() if k not in ("weights", "bias")}
     print(json.dumps({**report, "seconds": round(time.perf_counter() - started, 1)}, indent=1))
     return 0
-
-
-DECISION_SCORE = 0.5  # every shipped score reads its decision at 0.5
 
 
 def main() -> int:

@@ -453,21 +453,18 @@ def checkworthiness_report(articles: Sequence[GoldArticle]) -> dict[str, Any]:
     scores = in_their_language(
         scores, languages=languages, vectors=use.encode_documents(texts), model=use.model_id, scorer=scorer
     )
-    by_language: dict[str, list[int]] = {}
-    tp = fp = fn = 0
+    by_language: dict[str, list[int]] = {}  # language -> [tp, fp, fn, claims]
     for (article, claim), score in zip(keyed, scores, strict=True):
         gold = gold_by_span.get((article.name, claim.start, claim.end))
         if gold is None:
             continue
         predicted = score >= scorer.threshold
-        tp += predicted and gold
-        fp += predicted and not gold
-        fn += (not predicted) and gold
         counts = by_language.setdefault(article.language, [0, 0, 0, 0])
         counts[3] += 1
         counts[0] += predicted and gold
         counts[1] += predicted and not gold
         counts[2] += (not predicted) and gold
+    tp, fp, fn = (sum(counts[i] for counts in by_language.values()) for i in range(3))
     precision, recall = _ratio(tp, tp + fp), _ratio(tp, tp + fn)
     per_language = {}
     for language, (ltp, lfp, lfn, total) in sorted(by_language.items()):

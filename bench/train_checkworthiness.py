@@ -516,14 +516,22 @@ def read_translations(directory: Path, path: Path) -> tuple[list[dict[str, Any]]
     """The sample (rows of source.json), its labels, and each language's translations (complete files only)."""
     rows = json.loads((directory / "source.json").read_text(encoding="utf-8"))
     label = {row["sentence_id"]: int(row["label"]) for row in json.loads(path.read_text(encoding="utf-8"))}
-    languages: dict[str, list[str]] = {}
-    for file in sorted(p for p in directory.glob("*.jsonl") if "." not in p.stem):
-        lines = [json.loads(line) for line in file.read_text(encoding="utf-8").splitlines() if line.strip()]
-        if [line["n"] for line in lines] == [row["n"] for row in rows]:
-            languages[file.stem] = [line["text"] for line in lines]
-        else:
-            print(f"warning: {file} does not translate every sentence of source.json: left out", file=sys.stderr)
+    languages = {
+        file.stem: sentences
+        for file in sorted(p for p in directory.glob("*.jsonl") if "." not in p.stem)
+        if (sentences := read_translation(file, rows)) is not None
+    }
     return rows, np.asarray([label[row["sentence_id"]] for row in rows]), languages
+
+
+def read_translation(file: Path, rows: list[dict[str, Any]]) -> list[str] | None:
+    """The translated sentences of ``file`` (one {"n", "text"} per line), or None (with a warning) unless it
+    translates every row of its source, in order."""
+    lines = [json.loads(line) for line in file.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if [line["n"] for line in lines] != [row["n"] for row in rows]:
+        print(f"warning: {file} does not translate every sentence of its source: left out", file=sys.stderr)
+        return None
+    return [line["text"] for line in lines]
 
 
 def translated_figures(
@@ -574,13 +582,12 @@ def read_translated_train(directory: Path, path: Path, use: Any) -> tuple[np.nda
     label = {row["sentence_id"]: int(row["label"]) for row in json.loads(path.read_text(encoding="utf-8"))}
     xs, ys, counts = [], [], {}
     for file in sorted(directory.glob("*.train.jsonl")):
-        lines = [json.loads(line) for line in file.read_text(encoding="utf-8").splitlines() if line.strip()]
-        if [line["n"] for line in lines] != [row["n"] for row in rows]:
-            print(f"warning: {file} does not translate every sentence of train_source.json: left out", file=sys.stderr)
+        sentences = read_translation(file, rows)
+        if sentences is None:
             continue
-        xs.append(use.encode_documents([line["text"] for line in lines]))
+        xs.append(use.encode_documents(sentences))
         ys.append(np.asarray([label[row["sentence_id"]] for row in rows]))
-        counts[file.name.split(".")[0]] = len(lines)
+        counts[file.name.split(".")[0]] = len(sentences)
     if not xs:
         return np.zeros((0, use.model_id.dim), dtype=np.float32), np.zeros(0, dtype=int), {}
     return np.vstack(xs), np.concatenate(ys), counts

@@ -131,6 +131,11 @@ def _sigmoid(logit: float) -> float:
     return 1.0 / (1.0 + math.exp(-max(min(logit, 40.0), -40.0)))
 
 
+def _sigmoids(logits: np.ndarray) -> np.ndarray:
+    """`_sigmoid` of each logit (float64, clipped like it)."""
+    return np.asarray(1.0 / (1.0 + np.exp(-np.clip(logits, -40.0, 40.0))), dtype=np.float64)
+
+
 def _logit(probability: float) -> float:
     return math.log(probability / (1.0 - probability))
 
@@ -163,8 +168,7 @@ class Finetuned:
         )
 
     def calibrate(self, logits: np.ndarray) -> np.ndarray:
-        z = np.clip(self.slope * (np.asarray(logits, dtype=np.float64) - self.logit_threshold), -40.0, 40.0)
-        return np.asarray(1.0 / (1.0 + np.exp(-z)), dtype=np.float64)
+        return _sigmoids(self.slope * (np.asarray(logits, dtype=np.float64) - self.logit_threshold))
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,8 +200,7 @@ class MultilingualHead:
 
     def score(self, vectors: np.ndarray) -> np.ndarray:
         """0..1 per row of ``vectors`` (the multilingual encoder's unit vectors); ``>= 0.5`` is the decision."""
-        logits = np.asarray(vectors, dtype=np.float64) @ self.weights + self.bias - _logit(self.threshold)
-        return np.asarray(1.0 / (1.0 + np.exp(-np.clip(logits, -40.0, 40.0))), dtype=np.float64)
+        return _sigmoids(np.asarray(vectors, dtype=np.float64) @ self.weights + self.bias - _logit(self.threshold))
 
 
 def in_their_language(

@@ -120,11 +120,16 @@ def _source_fields(prepared: Prepared) -> dict[str, Any]:
         "domain": outlet_from_url(prepared.url),
         "author": source_in.author or meta.author,
         "published_at": source_in.published_at or meta.published_at,
-        "language": source_in.language or extraction.language,
+        "language": _article_language(prepared),
         "text": source_in.text,
         "content_hash": prepared.text_hash,
         "kind": prepared.kind,
     }
+
+
+def _article_language(prepared: Prepared) -> str | None:
+    """The article's language: the one sent with it, else the one extraction read."""
+    return prepared.source_in.language or prepared.extraction.language
 
 
 def _in_their_language(
@@ -136,7 +141,7 @@ def _in_their_language(
     """Check-worthiness of the claims of articles not in English from the multilingual encoder's vectors."""
     if USE_KEY not in extra_vectors:
         return scores
-    per_article = [normalize_language(p.source_in.language or p.extraction.language) for p in articles]
+    per_article = [normalize_language(_article_language(p)) for p in articles]
     languages = [lang for lang, p in zip(per_article, articles, strict=True) for _ in p.extraction.claims]
     return in_their_language(
         scores, languages=languages, vectors=extra_vectors[USE_KEY], model=extras[USE_KEY].encoder.model_id

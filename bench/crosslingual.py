@@ -174,7 +174,9 @@ class Scorer:
         if config == "use+anchors":
             q = anchors(pool["text"])
             w = weights.cross_language.anchors
-            values = pool["use"] + np.asarray([w * anchor_agreement(q, anchors(t)) for t in texts])
+            values = pool["use"] + np.asarray(
+                [w * anchor_agreement(q, anchors(t), weak=weights.weak_anchor) for t in texts]
+            )
         else:
             if config == "weighted":
                 weights = replace(

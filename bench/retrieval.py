@@ -507,7 +507,8 @@ def run_benchmark(
     qrels = metrics.read_qrels(qrels_path)
     if args.limit_queries is not None:
         queries = dict(list(queries.items())[: args.limit_queries])
-        qrels = {q: rel for q, rel in qrels.items() if q in queries}
+    # A query file may hold part of a split (a translated sample): it is scored on its own queries.
+    qrels = {q: rel for q, rel in qrels.items() if q in queries}
     options = _options(args)
     window = getattr(args, "context_window", 0) or 0
     contexts = neighbour_contexts(queries, window) if window > 0 else None

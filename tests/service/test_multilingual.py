@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001
 """Cross-lingual matching: anchors, language detection, weighting, and the multilingual index end to end."""
 
 from __future__ import annotations
@@ -13,7 +14,14 @@ from service import store, vectors
 from service.config import Settings
 from service.db import make_engine
 from service.models import ClaimVector, Watch
-from service.multilingual import USE_KEY, anchor_agreement, anchors, crosslingual_scores, language_slots
+from service.multilingual import (
+    USE_KEY,
+    anchor_agreement,
+    anchors,
+    crosslingual_scores,
+    language_slots,
+    pair_scores,
+)
 from service.reindex import reindex
 from service.text.language import CLAIM_LANGUAGES as LANGUAGES
 from service.text.language import claim_language as detect_language
@@ -34,6 +42,12 @@ SET = REPO / "tests" / "data" / "crosslingual" / "claims.jsonl"
             {"2025", "month:4", "date:4-26"},
         ),
         (["in May", "в мае", "5월", "im Mai", "en mai"], {"month:5"}),
+        # The day after the month, as English writes it, is the same date as the day before it; a time is no figure.
+        (
+            ["on December 26, 2019", "Dec. 26, 2019 at 3:36 PM", "26 декабря 2019 г.", "2019년 12월 26일 10:30"],
+            {"2019", "month:12", "date:12-26"},
+        ),
+        (["In May 12 million people voted", "в мае 12 миллионов"], {"month:5", "12000000"}),
         # Ordinary words are not months, and small numbers are too often spelt out to anchor anything.
         (["Maia Sandu may win", "Майя Санду", "the march on Mars", "4 people, 3 times"], set()),
     ],
@@ -48,6 +62,29 @@ def test_anchor_agreement() -> None:
     assert anchor_agreement(a, anchors("1만 명 이상, 2024년")) == 1.0
     assert anchor_agreement(a, anchors("about 3,000 soldiers in 2024")) == pytest.approx(1 / 3)
     assert anchor_agreement(a, anchors("no figures here")) == 0.0
+    # Weighted: a year or a month (every report of that month states it) counts `weak` against a figure's 1.
+    assert anchor_agreement(a, anchors("about 3,000 soldiers in 2024"), weak=0.0) == 0.0
+    assert anchor_agreement(a, anchors("10 000 военных"), weak=0.0) == 1.0
+    assert anchor_agreement(a, anchors("10 000 военных"), weak=0.5) == pytest.approx(1 / 1.5)
+
+
+def test_a_shared_year_or_month_alone_does_not_lift_another_language() -> None:
+    # A Russian post, signed with its date, against English fact-checks: the one that states the post's figure comes
+    # first; one that shares only the year and the month does not pass the closest in meaning.
+    query = "Власти заявили, что на митинг пришли 15 000 человек. — Имя (@handle) декабря 26, 2019"
+    texts = [
+        "Officials said 15,000 people attended the rally.",
+        "A photo shows a crowd in December 2019.",
+        "Officials said a large crowd attended the rally.",
+    ]
+    scores = pair_scores(
+        query_text=query,
+        candidate_texts=texts,
+        minilm=np.zeros(3),
+        use=np.array([0.45, 0.50, 0.55]),
+        candidate_languages=["en"] * 3,
+    )
+    assert list(np.argsort(-scores)) == [0, 2, 1]
 
 
 def test_language_detection() -> None:

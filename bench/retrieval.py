@@ -24,6 +24,8 @@ import fcntl
 import hashlib
 import json
 import logging
+import math
+import random
 import re
 import statistics
 import time
@@ -84,7 +86,41 @@ def read_corpus(path: Path) -> list[CorpusRow]:
 
 
 def read_queries(path: Path) -> dict[str, str]:
+    """Queries by id: a CLEF TSV file, or JSON lines ``{"tweet_id", "text"}`` (a translation's own format)."""
+    if path.suffix == ".jsonl":
+        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        try:
+            return {str(row["tweet_id"]).strip(): str(row["text"]) for row in rows}
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"{path}: every line must be an object with tweet_id and text") from exc
     return {r["tweet_id"].strip(): r["tweet_content"] for r in metrics.read_tsv(path, ["tweet_id", "tweet_content"])}
+
+
+# The translated sample of a split's tweets (for cross-language figures without tuning on what is scored): its
+# size, the seed of its shuffle, and the two parts it is cut into (the first tuned on, the second scored).
+TRANSLATION_SAMPLE = 320
+TRANSLATION_SEED = 7
+
+
+def write_translation_sample(queries: dict[str, str], directory: Path) -> list[Path]:
+    """Write the sample of `queries` to translate: ``source.part1.jsonl`` and ``source.part2.jsonl`` in `directory`.
+
+    The ids in numeric order are shuffled with `random.Random(TRANSLATION_SEED)`; the first `TRANSLATION_SAMPLE`,
+    back in id order, are cut into two halves. A translation keeps each line's ``tweet_id`` and replaces its text;
+    `--queries` reads such a file as it is.
+    """
+    ids = sorted(queries, key=lambda i: (int(i), i) if i.isdigit() else (math.inf, i))
+    random.Random(TRANSLATION_SEED).shuffle(ids)
+    picked = sorted(ids[:TRANSLATION_SAMPLE], key=lambda i: (int(i), i) if i.isdigit() else (math.inf, i))
+    half = (len(picked) + 1) // 2
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for part, chosen in ((1, picked[:half]), (2, picked[half:])):
+        path = directory / f"source.part{part}.jsonl"
+        lines = [json.dumps({"tweet_id": i, "text": queries[i]}, ensure_ascii=False) for i in chosen]
+        path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+        written.append(path)
+    return written
 
 
 def corpus_key(corpus: Path) -> str:
@@ -412,6 +448,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     ablation.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument(
+        "--translation-sample",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help=f"write DIR/source.part1.jsonl and DIR/source.part2.jsonl, a sample of {TRANSLATION_SAMPLE} of the "
+        "split's queries to translate (part 1 to tune on, part 2 to score), and stop",
+    )
+    parser.add_argument(
         "--scale",
         type=int,
         default=1,
@@ -566,6 +610,11 @@ def run_benchmark(
 
 def main(args: argparse.Namespace) -> int:
     try:
+        if args.translation_sample is not None:
+            queries_path = args.queries or DATASET / args.split / "tweets.queries.tsv"
+            for path in write_translation_sample(read_queries(queries_path), args.translation_sample):
+                print(path)
+            return 0
         report = run_benchmark(args)
     except (FileNotFoundError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -6,6 +6,8 @@ import argparse
 import json
 from pathlib import Path
 
+import pytest
+
 from bench import retrieval as bench_retrieval
 from tests.helpers import HashingEncoder
 
@@ -128,3 +130,31 @@ def test_the_bench_sends_the_context_and_reports_it(tmp_path: Path) -> None:
     assert "context" not in plain
     assert with_context["context"] == {"window": 1, "queries_with_context": 2}
     assert with_context["map@1"] == 1.0 and plain["map@1"] < 1.0
+
+
+def test_a_query_file_with_part_of_the_split_is_scored_on_its_own_queries(tmp_path: Path) -> None:
+    corpus = _dataset(tmp_path / "data")
+    part = tmp_path / "part.jsonl"  # a translation's format: JSON lines of tweet_id and text
+    part.write_text(json.dumps({"tweet_id": "2", "text": QUERIES[1][1]}) + "\n", encoding="utf-8")
+    report = bench_retrieval.run_benchmark(
+        _args(corpus, tmp_path, queries=part), encoder=HashingEncoder(), extra_encoders={}
+    )
+    # The split's qrels name three queries; the file holds one, found first: its MAP is 1, not a third.
+    assert report["n_queries"] == 1 and report["map@5"] == 1.0, report
+
+
+def test_the_translation_sample_is_fixed_and_split_in_two(tmp_path: Path) -> None:
+    queries = {str(i): f"tweet {i}" for i in range(1, 401)}
+    first = bench_retrieval.write_translation_sample(queries, tmp_path / "a")
+    again = bench_retrieval.write_translation_sample(dict(reversed(list(queries.items()))), tmp_path / "b")
+    assert [p.name for p in first] == ["source.part1.jsonl", "source.part2.jsonl"]
+    assert [p.read_text() for p in first] == [p.read_text() for p in again]  # the same sample, however listed
+    parts = [list(bench_retrieval.read_queries(p)) for p in first]
+    assert [len(p) for p in parts] == [160, 160] and not set(parts[0]) & set(parts[1])
+    ids = [int(i) for i in parts[0] + parts[1]]
+    assert ids == sorted(ids) and ids != list(range(1, 321))  # a shuffled pick, back in id order
+    assert bench_retrieval.read_queries(first[0])[parts[0][0]] == f"tweet {parts[0][0]}"
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "1", "text": "no tweet_id"}\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="tweet_id and text"):
+        bench_retrieval.read_queries(bad)

@@ -48,6 +48,7 @@ from service.matching import MatchOptions
 from service.models import Claim, Source
 from service.runtime import Runtime
 from service.schemas import MAX_CONTEXT_SENTENCES, MAX_K, MatchQuery
+from service.text.language import ENGLISH, normalize_language
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +68,7 @@ class CorpusRow:
     doc_id: str
     text: str
     title: str | None
+    language: str = ENGLISH
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,9 +82,50 @@ class BenchStore:
     encode_seconds: float = 0.0
 
 
-def read_corpus(path: Path) -> list[CorpusRow]:
+def read_corpus(path: Path, translations: Path | None = None) -> list[CorpusRow]:
+    """The corpus rows, with those that `translations` holds in another language put in their place.
+
+    Args:
+        path: A CLEF corpus file (``vclaim_id``, ``vclaim``, ``title``).
+        translations: A folder of ``<language>.jsonl`` files, JSON lines ``{"vclaim_id", "vclaim", "title"}``:
+            each row named there is stored in that language instead (a fact-check collection in several
+            languages, for the cross-language figures), as a claim of that language.
+    """
     rows = metrics.read_tsv(path, ["vclaim_id", "vclaim", "title"])
-    return [CorpusRow(doc_id=r["vclaim_id"].strip(), text=r["vclaim"], title=r["title"].strip() or None) for r in rows]
+    corpus = [
+        CorpusRow(doc_id=r["vclaim_id"].strip(), text=r["vclaim"], title=r["title"].strip() or None) for r in rows
+    ]
+    if translations is None:
+        return corpus
+    translated = read_corpus_translations(translations)
+    unknown = set(translated) - {row.doc_id for row in corpus}
+    if unknown:
+        raise ValueError(f"{translations}: {len(unknown)} ids not in {path}, e.g. {sorted(unknown)[0]!r}")
+    return [translated.get(row.doc_id, row) for row in corpus]
+
+
+def read_corpus_translations(directory: Path) -> dict[str, CorpusRow]:
+    """The translated corpus rows of every ``<language>.jsonl`` in `directory`, by id."""
+    files = sorted(directory.glob("*.jsonl"))
+    if not files:
+        raise FileNotFoundError(f"no <language>.jsonl translations in {directory}")
+    out: dict[str, CorpusRow] = {}
+    for file in files:
+        language = normalize_language(file.stem)
+        if language is None or file.stem != language:
+            raise ValueError(f"{file}: the file name must be a language code, e.g. ru.jsonl")
+        for number, line in enumerate(file.read_text(encoding="utf-8").splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                doc_id, text, title = str(row["vclaim_id"]).strip(), str(row["vclaim"]), str(row.get("title") or "")
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                raise ValueError(f"{file}:{number}: not an object with vclaim_id and vclaim") from exc
+            if doc_id in out:
+                raise ValueError(f"{file}:{number}: {doc_id!r} is translated twice")
+            out[doc_id] = CorpusRow(doc_id=doc_id, text=text, title=title.strip() or None, language=language)
+    return out
 
 
 def read_queries(path: Path) -> dict[str, str]:
@@ -123,8 +166,11 @@ def write_translation_sample(queries: dict[str, str], directory: Path) -> list[P
     return written
 
 
-def corpus_key(corpus: Path) -> str:
-    return hashlib.sha256(corpus.read_bytes()).hexdigest()[:16]
+def corpus_key(corpus: Path, translations: Path | None = None) -> str:
+    digest = hashlib.sha256(corpus.read_bytes())
+    for file in sorted(translations.glob("*.jsonl")) if translations is not None else []:
+        digest.update(f"\0{file.name}\0".encode() + file.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def store_key(model: str) -> str:
@@ -169,7 +215,7 @@ def build_store(*, data_dir: Path, rows: Sequence[CorpusRow], vectors: np.ndarra
                         url=f"{URL_PREFIX}{row.doc_id}",
                         title=row.title,
                         outlet="CLEF2020 fact-checks",
-                        language="en",
+                        language=row.language,
                         text=row.text,
                         # The corpus repeats a few texts under different ids: hash with the id to keep every row.
                         content_hash=store.content_hash(f"{URL_PREFIX}{row.doc_id}\n{row.text}"),
@@ -186,7 +232,7 @@ def build_store(*, data_dir: Path, rows: Sequence[CorpusRow], vectors: np.ndarra
                             start=0,
                             end=len(row.text),
                             position=0,
-                            language="en",  # as ingest stores it (the article's language on every claim)
+                            language=row.language,  # as ingest stores it (the article's language on every claim)
                             embedding=store.vector_to_bytes(vector),
                         )
                         for source, row, vector in zip(sources, batch, vectors[lo : lo + ENCODE_BATCH], strict=True)
@@ -277,6 +323,7 @@ def ensure_store(
     quiet: bool = False,
     scale: int = 1,
     extra_encoders: Mapping[str, TextEncoder] | None = None,
+    translations: Path | None = None,
 ) -> BenchStore:
     """The cached store for this corpus, model and code, built first if missing (or if `rebuild`).
 
@@ -285,9 +332,10 @@ def ensure_store(
     A file lock makes concurrent runs wait for one build instead of writing the same folder twice.
     """
     extras = dict(extra_encoders or {})
-    rows = read_corpus(corpus)
+    rows = read_corpus(corpus, translations)
     model = str(encoder.model_id)
-    corpus_dir = cache_root / f"{corpus.stem.split('.')[0]}-{corpus_key(corpus)}"
+    translated = "" if translations is None else "-translated"
+    corpus_dir = cache_root / f"{corpus.stem.split('.')[0]}{translated}-{corpus_key(corpus, translations)}"
     corpus_dir.mkdir(parents=True, exist_ok=True)
     data_dir = (
         corpus_dir / f"store-{store_key(model)}" if scale <= 1 else corpus_dir / f"store-{store_key(model)}-x{scale}"
@@ -448,6 +496,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     ablation.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument(
+        "--corpus-translations",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="store the corpus rows that DIR/<language>.jsonl translate ({vclaim_id, vclaim, title} lines) in that "
+        "language instead: a fact-check collection in several languages",
+    )
+    parser.add_argument(
         "--translation-sample",
         type=Path,
         default=None,
@@ -546,6 +602,7 @@ def run_benchmark(
         quiet=args.quiet,
         scale=args.scale,
         extra_encoders=extra_encoders,
+        translations=getattr(args, "corpus_translations", None),
     )
     queries = read_queries(queries_path)
     qrels = metrics.read_qrels(qrels_path)

@@ -7,8 +7,12 @@ import json
 from pathlib import Path
 
 import pytest
+from sqlmodel import Session, select
 
 from bench import retrieval as bench_retrieval
+from service.config import Settings
+from service.db import make_engine
+from service.models import Claim
 from tests.helpers import HashingEncoder
 
 CORPUS = [
@@ -158,3 +162,47 @@ def test_the_translation_sample_is_fixed_and_split_in_two(tmp_path: Path) -> Non
     bad.write_text('{"id": "1", "text": "no tweet_id"}\n', encoding="utf-8")
     with pytest.raises(ValueError, match="tweet_id and text"):
         bench_retrieval.read_queries(bad)
+
+
+def test_translated_corpus_rows_are_stored_in_their_language(tmp_path: Path) -> None:
+    corpus = _dataset(tmp_path / "data")
+    translations = tmp_path / "translations"
+    translations.mkdir()
+    french = {"vclaim_id": "13", "vclaim": "La banque centrale d'Estmark a maintenu son taux à 4 %.", "title": ""}
+    (translations / "fr.jsonl").write_text(json.dumps(french, ensure_ascii=False) + "\n", encoding="utf-8")
+
+    rows = {row.doc_id: row for row in bench_retrieval.read_corpus(corpus, translations)}
+    assert (rows["13"].text, rows["13"].title, rows["13"].language) == (french["vclaim"], None, "fr")
+    assert rows["10"].language == "en" and rows["10"].text == CORPUS[0][1]
+
+    plain = bench_retrieval.run_benchmark(_args(corpus, tmp_path), encoder=HashingEncoder(), extra_encoders={})
+    report = bench_retrieval.run_benchmark(
+        _args(corpus, tmp_path, corpus_translations=translations), encoder=HashingEncoder(), extra_encoders={}
+    )
+    assert report["store"] != plain["store"] and not report["store_cached"]  # a store of its own
+    engine = make_engine(Settings(data_dir=Path(report["store"])))
+    try:
+        with Session(engine) as session:
+            stored = {c.text: c.language for c in session.exec(select(Claim))}
+    finally:
+        engine.dispose()
+    assert stored[french["vclaim"]] == "fr" and stored[CORPUS[0][1]] == "en" and len(stored) == 4
+
+
+@pytest.mark.parametrize(
+    ("name", "line", "message"),
+    [
+        ("fr.jsonl", '{"vclaim_id": "99", "vclaim": "x"}', "not in"),
+        ("fr.jsonl", '{"id": "13", "vclaim": "x"}', "vclaim_id and vclaim"),
+        ("french.jsonl", '{"vclaim_id": "13", "vclaim": "x"}', "language code"),
+    ],
+)
+def test_a_bad_corpus_translation_is_refused_with_its_reason(
+    tmp_path: Path, name: str, line: str, message: str
+) -> None:
+    corpus = _dataset(tmp_path / "data")
+    translations = tmp_path / "translations"
+    translations.mkdir()
+    (translations / name).write_text(line + "\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=message):
+        bench_retrieval.read_corpus(corpus, translations)

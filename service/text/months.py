@@ -47,6 +47,22 @@ _MORE_BY_MONTH: Final = (
     "listopada listopad noiembrie kasım kasim",
     "grudnia grudzień decembrie aralık aralik desember",
 )
+_ARABIC: Final = (
+    # Arabic: the names of Egypt and the Gulf, then the Levant's one-word names (with and without hamza; its
+    # two-word names for January, October, November and December are not read)
+    "يناير",
+    "فبراير شباط",
+    "مارس آذار اذار",
+    "أبريل ابريل إبريل نيسان",
+    "مايو أيار ايار",
+    "يونيو يونيه حزيران",
+    "يوليو يوليه تموز",
+    "أغسطس اغسطس آب",
+    "سبتمبر أيلول ايلول",
+    "أكتوبر اكتوبر",
+    "نوفمبر",
+    "ديسمبر",
+)
 _SLAVIC_FORMS: Final = (
     "января январе январь січня січні",
     "февраля феврале февраль лютого лютому",
@@ -79,7 +95,7 @@ _SLAVIC_STEMS: Final = (
 
 MONTHS: Final[dict[str, int]] = {
     name: number
-    for table in (_BY_MONTH, _MORE_BY_MONTH, _SLAVIC_FORMS)
+    for table in (_BY_MONTH, _MORE_BY_MONTH, _SLAVIC_FORMS, _ARABIC)
     for number, names in enumerate(table, start=1)
     for name in names.split()
 }
@@ -110,6 +126,8 @@ AMBIGUOUS: Final = frozenset(
         "kasım",
         "kasim",
         "maret",
+        "مارس",  # also "he practised"
+        "آب",
     }
 )
 # An alternation of every name, longest first (a regex fragment; a dot may follow an abbreviation).

@@ -22,6 +22,8 @@ _SCALE_WORDS: Final[dict[str, float]] = {
     "milhão": 1e6, "milhões": 1e6, "bin": 1e3, "milyon": 1e6, "milyar": 1e9,  # Portuguese, Turkish
     "tys": 1e3, "tysięcy": 1e3, "tysiące": 1e3, "tysiąc": 1e3, "mln": 1e6, "mld": 1e9,  # Polish
     "duizend": 1e3, "miljoen": 1e6, "miljard": 1e9,  # Dutch
+    "ألف": 1e3, "الف": 1e3, "آلاف": 1e3, "الاف": 1e3, "مليون*": 1e6, "ملايين": 1e6,  # Arabic (with and without hamza)
+    "مليار*": 1e9, "بليون": 1e9, "تريليون": 1e12, "ترليون": 1e12,
 }  # fmt: skip
 _SCALES: Final = WordTable(_SCALE_WORDS.items())
 # Letters this short are a scale only glued to the figure ("$4bn", "5m"): "5 m" is five metres.

@@ -35,21 +35,37 @@ SET = REPO / "tests" / "data" / "crosslingual" / "claims.jsonl"
     [
         (["10,000 soldiers", "10 000 солдат", "10.000 Soldaten", "병력 1만 명", "dix mille: 10 000"], {"10000"}),
         (["411,000 barrels", "41만1천 배럴", "411 000 баррелей"], {"411000"}),
-        (["1.8 billion euros", "1,8 млрд евро", "18억 유로", "1,8 Milliarden Euro", "1,8 milliard"], {"1800000000"}),
+        (
+            [
+                "1.8 billion euros",
+                "1,8 млрд евро",
+                "18억 유로",
+                "1,8 Milliarden Euro",
+                "1,8 milliard",
+                "1,8 مليار يورو",
+            ],
+            {"1800000000"},
+        ),
         (["a rate of 4.25%", "ставка 4,25%", "4,25 Prozent"], {"4.25"}),
         (
             ["on 26 April 2025", "26 апреля 2025 года", "2025년 4월 26일", "le 26 avril 2025", "am 26. April 2025"],
             {"2025", "month:4", "date:4-26"},
         ),
-        (["in May", "в мае", "5월", "im Mai", "en mai"], {"month:5"}),
+        (["in May", "в мае", "5월", "im Mai", "en mai", "في مايو"], {"month:5"}),
         # The day after the month, as English writes it, is the same date as the day before it; a time is no figure.
         (
-            ["on December 26, 2019", "Dec. 26, 2019 at 3:36 PM", "26 декабря 2019 г.", "2019년 12월 26일 10:30"],
+            [
+                "on December 26, 2019",
+                "Dec. 26, 2019 at 3:36 PM",
+                "26 декабря 2019 г.",
+                "2019년 12월 26일 10:30",
+                "في 26 ديسمبر 2019",
+            ],
             {"2019", "month:12", "date:12-26"},
         ),
         (["In May 12 million people voted", "в мае 12 миллионов"], {"month:5", "12000000"}),
         # Ordinary words are not months, and small numbers are too often spelt out to anchor anything.
-        (["Maia Sandu may win", "Майя Санду", "the march on Mars", "4 people, 3 times"], set()),
+        (["Maia Sandu may win", "Майя Санду", "the march on Mars", "4 people, 3 times", "مارس الرياضة"], set()),
     ],
 )
 def test_anchors_are_language_independent(texts: list[str], expected: set[str]) -> None:

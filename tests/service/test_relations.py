@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001
 """The relations engine (service/relations/): numbers, dates, negation, entities, attribution, the
 same / conflict / related decision, the seeds' known disagreements, and the bench's metric code."""
 
@@ -868,3 +869,17 @@ def test_times_of_day_in_more_languages(text: str, language: str) -> None:
     query = ClaimFacts("The Norvale quake struck at 22:11 local time.")
     # The French auxiliary "a" (a frappé) does not make the time that of a statement: another time conflicts.
     assert compare(query, ClaimFacts(text, language=language), similarity=0.8).relation == "conflict"
+
+
+@pytest.mark.parametrize(
+    ("text", "relation"),
+    [
+        ("عرضت الوزارة مكافأة قدرها 80 مليون دولار.", "same"),
+        ("عرضت الوزارة مكافأة قدرها 60 مليون دولار.", "conflict"),
+    ],
+)
+def test_an_arabic_figure_with_its_scale_word_and_currency_meets_the_english_one(text: str, relation: str) -> None:
+    # "80 مليون دولار" is 80 million dollars: read as 80 (no scale word) or in no currency, it was another figure.
+    query = ClaimFacts(text="The ministry offered a reward of 80 million dollars.", language="en")
+    verdict = compare(query, ClaimFacts(text=text, language="ar"), similarity=0.8)
+    assert verdict.relation == relation, verdict

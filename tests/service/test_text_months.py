@@ -17,7 +17,8 @@ from service.text.months import MONTH_PATTERN, month_number
     ("word", "number"),
     [("June", 6), ("juin", 6), ("Juni", 6), ("junio", 6), ("giugno", 6), ("junho", 6), ("июня", 6), ("червня", 6),
      ("Sept.", 9), ("décembre", 12), ("грудні", 12), ("листопадом", 11), ("Tuesday", None), ("marzipan", None),
-     ("czerwca", 6), ("iunie", 6), ("haziran", 6), ("juni", 6), ("augustus", 8), ("Października", 10)],
+     ("czerwca", 6), ("iunie", 6), ("haziran", 6), ("juni", 6), ("augustus", 8), ("Października", 10),
+     ("يونيو", 6), ("حزيران", 6), ("ديسمبر", 12), ("أكتوبر", 10), ("اكتوبر", 10)],
 )  # fmt: skip
 def test_month_names_in_every_language(word: str, number: int | None) -> None:
     assert month_number(word) == number
@@ -28,10 +29,11 @@ def test_every_consumer_reads_the_same_months() -> None:
     assert "date:10-29" in anchors("La DANA del 29 de octubre dejó 200 muertos")
     assert "date:10-29" in anchors("Повінь 29 жовтня забрала життя 200 людей")
     assert "date:10-29" in anchors("The floods of 29 October killed 200 people")
-    # The relations engine: German and Italian dates (extraction's old table had neither).
+    # The relations engine: German, Italian and Arabic dates (extraction's old table had none of them).
     for text in (
         "Die Flut vom 6. Juni 2023 zerstörte den Damm.",
         "L'alluvione del 6 giugno 2023 ha distrutto la diga.",
+        "دمرت الفيضانات السد في 6 يونيو 2023.",
     ):
         dates = find_dates(text, published_at=None, language="de", resolve_relative=False)
         [found] = [d for d in dates if d.kind == "day"]

@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001
 """service/text/numbers.py: one reading of digit groups and of Korean myriad numbers, for relations and anchors."""
 
 # Turkish dotless i in the test texts is deliberate.
@@ -35,7 +36,7 @@ def test_korean_myriad_numbers_read_alike_everywhere(text: str, value: float) ->
 def test_one_table_of_scale_words() -> None:
     assert scale_value("million") == scale_value("millionen") == scale_value("миллионов") == 1e6
     assert scale_value("mila") == scale_value("mil") == scale_value("bin") == scale_value("tysięcy") == 1e3
-    assert scale_value("milyar") == scale_value("miliardi") == 1e9
+    assert scale_value("milyar") == scale_value("miliardi") == scale_value("مليار") == scale_value("مليارات") == 1e9
     assert scale_value("mile") is None and scale_value("military") is None
     assert scale_value("m") is None and scale_value("m", glued=True) == 1e6  # "5 m" is five metres, "$5m" millions
 
@@ -47,6 +48,7 @@ def test_one_table_of_scale_words() -> None:
         ("Il bilancio ha superato i 45mila morti.", "it"),
         ("El balance superó los 45 mil muertos.", "es"),
         ("Bilanço 45 bin kişiyi aştı.", "tr"),
+        ("تجاوزت الحصيلة 45 ألف قتيل.", "ar"),
     ],
 )
 def test_the_anchors_and_the_relations_engine_read_one_scale(text: str, language: str) -> None:

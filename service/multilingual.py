@@ -28,9 +28,9 @@ import numpy as np
 
 from embeddings import ClaimIndex, TextEncoder
 from service.config import Settings
-from service.text.language import ENGLISH, claim_language
+from service.text.language import CJK_CHARACTERS, ENGLISH, claim_language
 from service.text.months import AMBIGUOUS, MONTH_STEMS, MONTHS, month_number
-from service.text.numbers import KOREAN_NUMBER, korean_number, plain_number, scale_value
+from service.text.numbers import MYRIAD_NUMBER, myriad_number, plain_number, scale_value
 
 USE_KEY: Final = "use"
 
@@ -54,7 +54,10 @@ _REST_AFTER: Final = re.compile(r"[ \u00a0](\d{1,3})(?![\d.,])")
 _NUMBER_RE: Final = re.compile(
     r"(?<![\w.,])\d{1,3}(?:(?:[,.]|[ \u00a0\u202f])\d{3})+(?![\d])|(?<![\w.,])\d+(?:[.,]\d+)?"
 )
-_KOREAN_DATE_RE: Final = re.compile(r"(\d{1,2})월(?:\s*(\d{1,2})일)?")
+# A Korean, Japanese or Chinese date: 4월 26일, 4月26日.
+_CJK_DATE_RE: Final = re.compile(r"(\d{1,2})\s?[월月](?:\s*(\d{1,2})\s?[일日])?")
+# A digit right after a Hangul, kana or Han character ("死者は2946人"): the figure starts there, as after a space.
+_GLUED_DIGIT: Final = re.compile(rf"(?<=[{CJK_CHARACTERS}\uac00-\ud7a3])(?=\d)")
 # Also ordinary words ("may", "march", "Mars", "Майя"): months only next to a number ("May 2025",
 # "3 mars") or after a preposition of time ("in May", "en mai", "im Mai", "в мае").
 _TIME_PREPOSITION: Final = re.compile(r"\b(?:in|since|until|from|by|en|im|seit|ab|в|с|до|к)\s+$", re.IGNORECASE)  # noqa: RUF001
@@ -95,19 +98,20 @@ def anchors(text: str) -> frozenset[str]:
         Tokens such as ``"10000"``, ``"4.25"``, ``"2025"``, ``"month:4"``, ``"date:4-26"``.
     """
     found: set[str] = set()
+    text = _GLUED_DIGIT.sub(" ", text)
     rest = text
-    for match in _KOREAN_DATE_RE.finditer(text):
+    for match in _CJK_DATE_RE.finditer(text):
         month = int(match.group(1))
         if 1 <= month <= 12:
             found.add(f"month:{month}")
             if match.group(2):
                 found.add(f"date:{month}-{int(match.group(2))}")
-    rest = _KOREAN_DATE_RE.sub(" ", rest)
-    for match in KOREAN_NUMBER.finditer(rest):
-        value = korean_number(match.group(0))
+    rest = _CJK_DATE_RE.sub(" ", rest)
+    for match in MYRIAD_NUMBER.finditer(rest):
+        value = myriad_number(match.group(0))
         if value is not None:
             found.add(_canonical(value))
-    rest = KOREAN_NUMBER.sub(" ", rest)
+    rest = MYRIAD_NUMBER.sub(" ", rest)
     for match in _MONTH_RE.finditer(rest):
         name = (match.group(1) or match.group(2)).lower()
         day = _DAY_BEFORE.search(rest[max(0, match.start() - 8) : match.start()])

@@ -53,7 +53,8 @@ _PATTERNS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = (
     # 2024-08-26, and 2024-08 (a month, as pages label their dates): not the figures 08 and 26.
     ("iso", re.compile(r"\b(\d{4})-(\d{2})(?:-(\d{2}))?\b(?!-)")),
     ("season_year", re.compile(rf"\b(spring|summer|autumn|fall|winter)\s+(?:of\s+)?{_YEAR}\b", re.IGNORECASE)),
-    ("ko_date", re.compile(r"(?:(\d{4})년\s*)?(\d{1,2})월\s*(?:(\d{1,2})일)?")),
+    # Korean, Japanese and Chinese: 2023년 9월 8일, 2023年9月8日.
+    ("ko_date", re.compile(r"(?:(\d{4})\s?[년年]\s*)?(\d{1,2})\s?[월月]\s*(?:(\d{1,2})\s?[일日])?")),
     ("time", re.compile(r"\b(\d{1,2})(?:[:.h](\d{2}))?\s*(a\.?m\.?|p\.?m\.?|uhr|h\b)", re.IGNORECASE)),
     ("clock", re.compile(r"\b(?:at|à|um|в|о|a\s+las?|alle|às|om|saat)\s+(\d{1,2})[:h](\d{2})(?!\d)", re.IGNORECASE)),
     # "23h11": the French (and Spanish, Portuguese) way to write a time of day, with or without "à".
@@ -216,7 +217,7 @@ def find_dates(
             add("day", span, known, tok.start, tok.end)
     has_digit = any(c.isdigit() for c in text)
     for name, pattern in _PATTERNS[1:]:
-        if not has_digit or (name == "ko_date" and "월" not in text):
+        if not has_digit or (name == "ko_date" and "월" not in text and "月" not in text):
             continue
         for m in pattern.finditer(text):
             start, end = m.span()

@@ -21,7 +21,7 @@ from service.relations import rules
 from service.relations.text import STOPWORDS, Token, index_at, neighbours, stem, tokenize
 from service.text.language import CJK_CHARACTER, CJK_CHARACTERS
 from service.text.months import month_number
-from service.text.numbers import KOREAN_NUMBER, korean_number, scale_value
+from service.text.numbers import MYRIAD_LANGUAGES, MYRIAD_NUMBER, myriad_number, scale_value
 from service.text.words import WordTable, read_sections, read_terms
 
 Qualifier = Literal["exact", "approx", "lower", "upper", "range", "tally"]
@@ -199,13 +199,13 @@ def _raw_numbers(text: str, tokens: tuple[Token, ...], language: str) -> list[_R
         h, mi, s = int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)
         found.append(_Raw(m.start(), m.end(), h * 3600 + mi * 60 + s, _token_index_at(tokens, m.end()), True))
         taken.append(m.span())
-    if language == "ko":
-        for m in KOREAN_NUMBER.finditer(text):
-            value = korean_number(m.group(0))
+    if language in MYRIAD_LANGUAGES:
+        for m in MYRIAD_NUMBER.finditer(text):
+            value = myriad_number(m.group(0))
             if value is not None and free(*m.span()):
                 found.append(_Raw(m.start(), m.end(), value, _token_index_at(tokens, m.end())))
                 taken.append(m.span())
-    pattern = _DIGITS_EN if language in {"en", "ko"} else _DIGITS_OTHER
+    pattern = _DIGITS_EN if language == "en" or language in MYRIAD_LANGUAGES else _DIGITS_OTHER
     for m in pattern.finditer(text):
         if len(found) >= rules.MAX_VALUES_PER_CLAIM:
             break

@@ -1,5 +1,6 @@
 """Reading figures written with digits: the shared pieces of the relations engine's number reader and the
-cross-lingual anchors (one reading of "10,000" / "10.000" / "10 000" and of Korean myriad numbers)."""
+cross-lingual anchors (one reading of "10,000" / "10.000" / "10 000" and of Korean, Japanese and Chinese myriad
+numbers)."""
 
 from __future__ import annotations
 
@@ -42,10 +43,16 @@ def scale_value(word: str, *, glued: bool = False) -> float | None:
     return _SCALES.get(word)
 
 
-# Korean writes large numbers with myriad units: 1만 = 10,000, 41만1천 = 411,000, 18억 = 1.8 billion.
-KOREAN_NUMBER: Final = re.compile(r"(?:\d[\d,.]*\s?[조억만천백십]\s?)*\d[\d,.]*\s?[조억만천백십](?:\s?\d+(?!\d))?")
-_KOREAN_SMALL: Final = {"천": 1e3, "백": 1e2, "십": 1e1}
-_KOREAN_BIG: Final = {"조": 1e12, "억": 1e8, "만": 1e4}
+# Korean, Japanese and Chinese write large numbers with myriad units: 1만 / 1万 = 10,000, 41만1천 = 411,000,
+# 18억 / 18億 / 18亿 = 1.8 billion, 3千万 = 30 million.
+_MYRIAD_SMALL: Final = {"천": 1e3, "백": 1e2, "십": 1e1, "千": 1e3, "百": 1e2}
+_MYRIAD_BIG: Final = {"조": 1e12, "억": 1e8, "만": 1e4, "兆": 1e12, "億": 1e8, "亿": 1e8, "万": 1e4, "萬": 1e4}
+_MYRIAD_UNITS: Final = "".join((*_MYRIAD_BIG, *_MYRIAD_SMALL))
+MYRIAD_NUMBER: Final = re.compile(
+    rf"\d[\d,.]*\s?[{_MYRIAD_UNITS}]+(?:\s?\d[\d,.]*\s?[{_MYRIAD_UNITS}]+)*(?:\s?\d+(?!\d))?"
+)
+# The languages that write them (the relations engine reads myriad numbers in these only).
+MYRIAD_LANGUAGES: Final = frozenset({"ko", "ja", "zh"})
 
 
 def plain_number(token: str) -> float | None:
@@ -61,20 +68,20 @@ def plain_number(token: str) -> float | None:
         return None
 
 
-def korean_number(token: str) -> float | None:
-    """The value of a Korean number with myriad units ("41만1천" -> 411000.0), or None."""
+def myriad_number(token: str) -> float | None:
+    """The value of a number with myriad units ("41만1천" -> 411000.0, "3千万" -> 3e7), or None."""
     total = 0.0
     section = 0.0
     digits = ""
     for ch in token:
         if ch.isdigit() or ch in ".,":
             digits += ch
-        elif ch in _KOREAN_SMALL:
-            section += (plain_number(digits) or 1.0) * _KOREAN_SMALL[ch]
+        elif ch in _MYRIAD_SMALL:
+            section += (plain_number(digits) or 1.0) * _MYRIAD_SMALL[ch]
             digits = ""
-        elif ch in _KOREAN_BIG:
+        elif ch in _MYRIAD_BIG:
             section += plain_number(digits) or 0.0
-            total += (section or 1.0) * _KOREAN_BIG[ch]
+            total += (section or 1.0) * _MYRIAD_BIG[ch]
             section, digits = 0.0, ""
     if digits:
         section += plain_number(digits) or 0.0

@@ -33,7 +33,18 @@ SET = REPO / "tests" / "data" / "crosslingual" / "claims.jsonl"
 @pytest.mark.parametrize(
     ("texts", "expected"),
     [
-        (["10,000 soldiers", "10 000 солдат", "10.000 Soldaten", "병력 1만 명", "dix mille: 10 000"], {"10000"}),
+        (
+            [
+                "10,000 soldiers",
+                "10 000 солдат",
+                "10.000 Soldaten",
+                "병력 1만 명",
+                "dix mille: 10 000",
+                "兵士1万人",
+                "死者10000人",
+            ],
+            {"10000"},
+        ),
         (["411,000 barrels", "41만1천 배럴", "411 000 баррелей"], {"411000"}),
         (
             [
@@ -60,6 +71,7 @@ SET = REPO / "tests" / "data" / "crosslingual" / "claims.jsonl"
                 "26 декабря 2019 г.",
                 "2019년 12월 26일 10:30",
                 "في 26 ديسمبر 2019",
+                "2019年12月26日",
             ],
             {"2019", "month:12", "date:12-26"},
         ),

@@ -34,6 +34,8 @@ def test_every_consumer_reads_the_same_months() -> None:
         "Die Flut vom 6. Juni 2023 zerstörte den Damm.",
         "L'alluvione del 6 giugno 2023 ha distrutto la diga.",
         "دمرت الفيضانات السد في 6 يونيو 2023.",
+        "2023年6月6日にダムが決壊した。",
+        "2023년 6월 6일 댐이 무너졌다.",
     ):
         dates = find_dates(text, published_at=None, language="de", resolve_relative=False)
         [found] = [d for d in dates if d.kind == "day"]

@@ -1,5 +1,5 @@
-# ruff: noqa: RUF001
-"""service/text/numbers.py: one reading of digit groups and of Korean myriad numbers, for relations and anchors."""
+"""service/text/numbers.py: one reading of digit groups and of myriad numbers (Korean, Japanese, Chinese), for relations
+and anchors."""
 
 # Turkish dotless i in the test texts is deliberate.
 # ruff: noqa: RUF001
@@ -10,7 +10,7 @@ import pytest
 
 from service.multilingual import anchors
 from service.relations.numbers import find_numbers
-from service.text.numbers import KOREAN_NUMBER, korean_number, plain_number, scale_value
+from service.text.numbers import MYRIAD_NUMBER, myriad_number, plain_number, scale_value
 
 
 @pytest.mark.parametrize(
@@ -22,14 +22,27 @@ def test_plain_numbers(token: str, value: float | None) -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "value"),
-    [("1만 명", 10_000), ("41만1천 명", 411_000), ("18억 달러", 1.8e9), ("1만 2천 명", 12_000), ("3천 명", 3_000)],
+    ("text", "language", "value"),
+    [
+        ("1만 명", "ko", 10_000),
+        ("41만1천 명", "ko", 411_000),
+        ("18억 달러", "ko", 1.8e9),
+        ("1만 2천 명", "ko", 12_000),
+        ("3천 명", "ko", 3_000),
+        ("3천만 달러", "ko", 3e7),
+        # Japanese and Chinese: the same units in Han characters, and figures glued to the words before them.
+        ("死者は約1万人にのぼる。", "ja", 10_000),
+        ("死者は4万5千人を超えた。", "ja", 45_000),
+        ("損失は3千万ドルに達した。", "ja", 3e7),
+        ("死亡人数超过4.5万人。", "zh", 45_000),
+        ("损失达18亿美元。", "zh", 1.8e9),
+    ],
 )
-def test_korean_myriad_numbers_read_alike_everywhere(text: str, value: float) -> None:
-    match = KOREAN_NUMBER.search(text)
-    assert match is not None and korean_number(match.group(0)) == pytest.approx(value)
+def test_myriad_numbers_read_alike_everywhere(text: str, language: str, value: float) -> None:
+    match = MYRIAD_NUMBER.search(text)
+    assert match is not None and myriad_number(match.group(0)) == pytest.approx(value)
     # The relations engine and the cross-lingual anchors read the same figure.
-    assert [n.value for n in find_numbers(text, "ko", ())] == [pytest.approx(value)]
+    assert [n.value for n in find_numbers(text, language, ())] == [pytest.approx(value)]
     assert any(a.replace(".", "").isdigit() and float(a) == pytest.approx(value) for a in anchors(text))
 
 

@@ -138,8 +138,13 @@ _CLOCK = re.compile(r"(?<![\w:])(\d{1,2}):(\d{2})(?::(\d{2}))?(?![\d:])")
 _SUFFIX_SCALE = re.compile(r"^(bn|m|k|mn)\b", re.IGNORECASE)
 
 
+def _comma_thousands(language: str) -> bool:
+    """Whether the language writes "1,167,982" (a comma between thousands, a point before decimals)."""
+    return language == "en" or language in MYRIAD_LANGUAGES
+
+
 def _digit_value(raw: str, language: str) -> float:
-    if language in {"en", "ko"}:
+    if _comma_thousands(language):
         return float(re.sub(r"[,\s\u00a0\u202f]", "", raw))
     cleaned = re.sub(r"[\s\u00a0\u202f.]", "", raw) if re.search(r"[.\s\u00a0\u202f]\d{3}(?!\d)", raw) else raw
     return float(cleaned.replace(",", "."))
@@ -205,7 +210,7 @@ def _raw_numbers(text: str, tokens: tuple[Token, ...], language: str) -> list[_R
             if value is not None and free(*m.span()):
                 found.append(_Raw(m.start(), m.end(), value, _token_index_at(tokens, m.end())))
                 taken.append(m.span())
-    pattern = _DIGITS_EN if language == "en" or language in MYRIAD_LANGUAGES else _DIGITS_OTHER
+    pattern = _DIGITS_EN if _comma_thousands(language) else _DIGITS_OTHER
     for m in pattern.finditer(text):
         if len(found) >= rules.MAX_VALUES_PER_CLAIM:
             break

@@ -80,3 +80,17 @@ def test_word_tables_read_whole_words_before_beginnings() -> None:
     table = WordTable([("mil", 1), ("mil*", 2), ("milion*", 3)])
     assert (table.get("mil"), table.get("milk"), table.get("milioni"), table.get("mile")) == (1, 2, 3, 2)
     assert table.get("thousand") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("1,167,982 voters", "en"),
+        ("유권자 1,167,982명", "ko"),
+        ("有権者は1,167,982人", "ja"),
+        ("选民有1,167,982人", "zh"),
+    ],
+)
+def test_comma_thousands_in_the_languages_that_write_them(text: str, language: str) -> None:
+    # Japanese and Chinese write "1,167,982" as English does; read the other way, it was no number and raised.
+    assert [n.value for n in find_numbers(text, language, ())] == [1_167_982]

@@ -131,10 +131,10 @@ def read_corpus_translations(directory: Path) -> dict[str, CorpusRow]:
 def read_queries(path: Path) -> dict[str, str]:
     """Queries by id: a CLEF TSV file, or JSON lines ``{"tweet_id", "text"}`` (a translation's own format)."""
     if path.suffix == ".jsonl":
-        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
         try:
+            rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
             return {str(row["tweet_id"]).strip(): str(row["text"]) for row in rows}
-        except (KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError) as exc:
             raise ValueError(f"{path}: every line must be an object with tweet_id and text") from exc
     return {r["tweet_id"].strip(): r["tweet_content"] for r in metrics.read_tsv(path, ["tweet_id", "tweet_content"])}
 
@@ -152,9 +152,13 @@ def write_translation_sample(queries: dict[str, str], directory: Path) -> list[P
     back in id order, are cut into two halves. A translation keeps each line's ``tweet_id`` and replaces its text;
     `--queries` reads such a file as it is.
     """
-    ids = sorted(queries, key=lambda i: (int(i), i) if i.isdigit() else (math.inf, i))
+
+    def numeric(i: str) -> tuple[float, str]:
+        return (int(i), i) if i.isdigit() else (math.inf, i)
+
+    ids = sorted(queries, key=numeric)
     random.Random(TRANSLATION_SEED).shuffle(ids)
-    picked = sorted(ids[:TRANSLATION_SAMPLE], key=lambda i: (int(i), i) if i.isdigit() else (math.inf, i))
+    picked = sorted(ids[:TRANSLATION_SAMPLE], key=numeric)
     half = (len(picked) + 1) // 2
     directory.mkdir(parents=True, exist_ok=True)
     written = []

@@ -159,9 +159,10 @@ def test_the_translation_sample_is_fixed_and_split_in_two(tmp_path: Path) -> Non
     assert ids == sorted(ids) and ids != list(range(1, 321))  # a shuffled pick, back in id order
     assert bench_retrieval.read_queries(first[0])[parts[0][0]] == f"tweet {parts[0][0]}"
     bad = tmp_path / "bad.jsonl"
-    bad.write_text('{"id": "1", "text": "no tweet_id"}\n', encoding="utf-8")
-    with pytest.raises(ValueError, match="tweet_id and text"):
-        bench_retrieval.read_queries(bad)
+    for line in ('{"id": "1", "text": "no tweet_id"}', "not json"):
+        bad.write_text(line + "\n", encoding="utf-8")
+        with pytest.raises(ValueError, match="tweet_id and text"):
+            bench_retrieval.read_queries(bad)
 
 
 def test_translated_corpus_rows_are_stored_in_their_language(tmp_path: Path) -> None:

@@ -8,11 +8,26 @@ Public data sets are read from ``../shared/datasets/`` by default (``DATASETS``)
 from __future__ import annotations
 
 import argparse
+import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 DATASETS = REPO.parent / "shared" / "datasets"
+
+
+def read_jsonl(path: Path) -> list[Any]:
+    """The values of a JSON-lines file (blank lines skipped); a line that is not JSON is a ValueError naming it."""
+    rows = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if line.strip():
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{path}:{number}: not JSON ({exc})") from exc
+    return rows
+
 
 # The benchmarks `crosscheck bench NAME` runs, with the help line of each.
 BENCHMARKS: dict[str, str] = {

@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 from sqlmodel import select
 
+from bench import read_jsonl
 from service.config import Settings
 from service.db import open_session
 from service.extraction import normalize_claim_text
@@ -85,7 +86,7 @@ class Query:
 
 def read_set(path: Path = DATA) -> list[dict[str, Any]]:
     """The records of the test set (one JSON object a line; see tests/data/crosslingual/README.md)."""
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return read_jsonl(path)
 
 
 def ingest_set(runtime: Runtime, records: Sequence[Mapping[str, Any]]) -> dict[tuple[str, str], tuple[int, list[int]]]:

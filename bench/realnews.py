@@ -42,6 +42,8 @@ from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from bench import read_jsonl
+
 if TYPE_CHECKING:
     from embeddings import TextEncoder
 
@@ -92,17 +94,6 @@ class RealNewsSet:
         return list(self.splits[split])
 
 
-def _jsonl(path: Path) -> list[dict[str, Any]]:
-    rows = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if line.strip():
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{path}:{number}: not JSON ({exc})") from exc
-    return rows
-
-
 def load_set(directory: Path = SET_DIR) -> RealNewsSet:
     """The manifest, the labels and the split of the set, with every inconsistency listed in `problems`."""
     excerpts: dict[str, Excerpt] = {}
@@ -110,7 +101,7 @@ def load_set(directory: Path = SET_DIR) -> RealNewsSet:
     problems: list[str] = []
     urls: Counter[str] = Counter()
     for path in sorted((directory / "events").glob("*.excerpts.jsonl")):
-        for row in _jsonl(path):
+        for row in read_jsonl(path):
             excerpt = Excerpt(
                 id=row["id"],
                 event=row["event"],
@@ -129,7 +120,7 @@ def load_set(directory: Path = SET_DIR) -> RealNewsSet:
     problems += [f"url listed {n} times: {url}" for url, n in urls.items() if n > 1]
     seen_claims: set[str] = set()
     for path in sorted((directory / "events").glob("*.claims.jsonl")):
-        for row in _jsonl(path):
+        for row in read_jsonl(path):
             case = ClaimCase(
                 id=row["id"],
                 event=row["event"],

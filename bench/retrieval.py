@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from bench import metrics
+from bench import metrics, read_jsonl
 from bench.metrics import Qrels
 from embeddings import ENCODER_BACKENDS, Encoder, ModelId, TextEncoder, load_encoder
 from service import store
@@ -114,16 +114,13 @@ def read_corpus_translations(directory: Path) -> dict[str, CorpusRow]:
         language = normalize_language(file.stem)
         if language is None or file.stem != language:
             raise ValueError(f"{file}: the file name must be a language code, e.g. ru.jsonl")
-        for number, line in enumerate(file.read_text(encoding="utf-8").splitlines(), start=1):
-            if not line.strip():
-                continue
+        for number, row in enumerate(read_jsonl(file), start=1):
             try:
-                row = json.loads(line)
                 doc_id, text, title = str(row["vclaim_id"]).strip(), str(row["vclaim"]), str(row.get("title") or "")
-            except (ValueError, KeyError, TypeError, AttributeError) as exc:
-                raise ValueError(f"{file}:{number}: not an object with vclaim_id and vclaim") from exc
+            except (KeyError, TypeError, AttributeError) as exc:
+                raise ValueError(f"{file}: record {number}: not an object with vclaim_id and vclaim") from exc
             if doc_id in out:
-                raise ValueError(f"{file}:{number}: {doc_id!r} is translated twice")
+                raise ValueError(f"{file}: record {number}: {doc_id!r} is translated twice")
             out[doc_id] = CorpusRow(doc_id=doc_id, text=text, title=title.strip() or None, language=language)
     return out
 
@@ -132,8 +129,7 @@ def read_queries(path: Path) -> dict[str, str]:
     """Queries by id: a CLEF TSV file, or JSON lines ``{"tweet_id", "text"}`` (a translation's own format)."""
     if path.suffix == ".jsonl":
         try:
-            rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-            return {str(row["tweet_id"]).strip(): str(row["text"]) for row in rows}
+            return {str(row["tweet_id"]).strip(): str(row["text"]) for row in read_jsonl(path)}
         except (ValueError, KeyError, TypeError) as exc:
             raise ValueError(f"{path}: every line must be an object with tweet_id and text") from exc
     return {r["tweet_id"].strip(): r["tweet_content"] for r in metrics.read_tsv(path, ["tweet_id", "tweet_content"])}

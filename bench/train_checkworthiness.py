@@ -80,6 +80,7 @@ from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.metrics import precision_recall_fscore_support  # noqa: E402
 from sklearn.model_selection import GroupKFold, StratifiedKFold, StratifiedShuffleSplit  # noqa: E402
 
+from bench import read_jsonl  # noqa: E402
 from bench.extraction import load_gold  # noqa: E402
 from bench.retrieval import read_queries  # noqa: E402
 from embeddings import Encoder, ModelId  # noqa: E402
@@ -527,7 +528,7 @@ def read_translations(directory: Path, path: Path) -> tuple[list[dict[str, Any]]
 def read_translation(file: Path, rows: list[dict[str, Any]]) -> list[str] | None:
     """The translated sentences of ``file`` (one {"n", "text"} per line), or None (with a warning) unless it
     translates every row of its source, in order."""
-    lines = [json.loads(line) for line in file.read_text(encoding="utf-8").splitlines() if line.strip()]
+    lines = read_jsonl(file)
     if [line["n"] for line in lines] != [row["n"] for row in rows]:
         print(f"warning: {file} does not translate every sentence of its source: left out", file=sys.stderr)
         return None

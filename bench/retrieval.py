@@ -29,7 +29,7 @@ import random
 import re
 import statistics
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -44,10 +44,10 @@ from service.db import make_engine, open_session
 from service.extraction import normalize_claim_text
 from service.indexing import check_store_model, rebuild_index
 from service.lexical import open_lexical
-from service.matching import MatchOptions
+from service.matching import MatchOptions, with_cohesion
 from service.models import Claim, Source
 from service.runtime import Runtime
-from service.schemas import MAX_CONTEXT_SENTENCES, MAX_K, MatchQuery
+from service.schemas import MAX_CONTEXT_SENTENCES, MAX_K, Match, MatchQuery
 from service.text.language import ENGLISH, normalize_language
 
 logger = logging.getLogger(__name__)
@@ -414,11 +414,14 @@ def run_queries(
     options: MatchOptions,
     k: int = MAX_K,
     contexts: Mapping[str, list[str]] | None = None,
+    cohesion: float = 0.0,
 ) -> tuple[dict[str, list[tuple[str, float]]], list[float]]:
     """Every query through `Matcher.match` (as the API route calls it); the ranked dataset ids and ms per query.
 
-    `contexts`: the sentences around each query, sent as the match query's `context` (none when absent)."""
-    run: dict[str, list[tuple[str, float]]] = {}
+    `contexts`: the sentences around each query, sent as the match query's `context` (none when absent).
+    `cohesion`: the queries of one document (ids "<document>_<line>") re-scored together by `with_cohesion`, as the
+    cross-reference report does with a source's claims (its time is not in the timings)."""
+    found: dict[str, list[Match]] = {}
     timings: list[float] = []
     items = list(queries.items())
     for position, (qid, text) in enumerate(items[:WARMUP_QUERIES] + items):
@@ -431,7 +434,15 @@ def run_queries(
         if position < min(WARMUP_QUERIES, len(items)):
             continue
         timings.append(elapsed)
-        ranked = [(doc_id_of(m.source.url), m.score) for m in response.matches]
+        found[qid] = response.matches
+    if cohesion:
+        for members in documents(found).values():
+            ids = [qid for _, qid in members]
+            for qid, matches in zip(ids, with_cohesion([found[q] for q in ids], cohesion), strict=True):
+                found[qid] = matches
+    run: dict[str, list[tuple[str, float]]] = {}
+    for qid, matches in found.items():
+        ranked = [(doc_id_of(m.source.url), m.score) for m in matches]
         run[qid] = [(doc, score) for doc, score in ranked if doc is not None]
     return run, timings
 
@@ -439,17 +450,22 @@ def run_queries(
 _LINE_ID = re.compile(r"^(?P<document>.+)_(?P<line>\d+)$")
 
 
-def neighbour_contexts(queries: Mapping[str, str], window: int) -> dict[str, list[str]]:
-    """For ids that name a document and a line ("20170822_Trump_phoenix_0412"), the other queries of the same
-    document within ``window`` lines, in line order: the sentences around each one that the query set holds (the
-    CLEF-2022 2B sentences come without their transcripts). Ids of another shape get no context."""
+def documents(queries: Iterable[str]) -> dict[str, list[tuple[int, str]]]:
+    """Query ids that name a document and a line ("20170822_Trump_phoenix_0412"), by document: (line, id) in line
+    order. Ids of another shape are left out."""
     lines: dict[str, list[tuple[int, str]]] = {}
     for qid in queries:
         if (m := _LINE_ID.match(qid)) is not None:
             lines.setdefault(m["document"], []).append((int(m["line"]), qid))
+    return {document: sorted(members) for document, members in lines.items()}
+
+
+def neighbour_contexts(queries: Mapping[str, str], window: int) -> dict[str, list[str]]:
+    """For ids that name a document and a line, the other queries of the same document within ``window`` lines,
+    in line order: the sentences around each one that the query set holds (the CLEF-2022 2B sentences come
+    without their transcripts). Ids of another shape get no context."""
     out: dict[str, list[str]] = {}
-    for members in lines.values():
-        members.sort()
+    for members in documents(queries).values():
         for line, qid in members:
             around = [queries[other] for n, other in members if other != qid and abs(n - line) <= window]
             if around:
@@ -485,6 +501,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=0,
         help="send each query the other queries of its document within N lines as its `context` (ids "
         "'<document>_<line>', as CLEF-2022 2B's debate sentences); 0: none",
+    )
+    parser.add_argument(
+        "--cohesion",
+        type=float,
+        default=0.0,
+        help="re-score the queries of one document together, as the cross-reference report's `cohesion` does "
+        "with a source's claims (0..1; ids '<document>_<line>'); 0: none",
     )
     ablation = parser.add_argument_group("ablations (pipeline switches that are not part of the API)")
     ablation.add_argument("--no-clean", action="store_true", help="match the raw query text")
@@ -550,8 +573,11 @@ def _measure(
     options: MatchOptions,
     k: int,
     contexts: Mapping[str, list[str]] | None = None,
+    cohesion: float = 0.0,
 ) -> tuple[dict[str, Any], dict[str, list[tuple[str, float]]]]:
-    run, timings = run_queries(runtime=runtime, queries=queries, mode=mode, options=options, k=k, contexts=contexts)
+    run, timings = run_queries(
+        runtime=runtime, queries=queries, mode=mode, options=options, k=k, contexts=contexts, cohesion=cohesion
+    )
     active = {
         r.name
         for r in runtime.matcher.rankers
@@ -612,6 +638,9 @@ def run_benchmark(
     qrels = {q: rel for q, rel in qrels.items() if q in queries}
     options = _options(args)
     window = getattr(args, "context_window", 0) or 0
+    cohesion = getattr(args, "cohesion", 0.0) or 0.0
+    if not 0.0 <= cohesion <= 1.0:
+        raise ValueError(f"--cohesion must be between 0 and 1, got {cohesion}")
     contexts = neighbour_contexts(queries, window) if window > 0 else None
     # Queries go through the backend the API would use (ONNX int8 by default; it shares torch's vector space,
     # see embeddings/onnx.py); the corpus vectors stay the cached torch ones, so the store is never rebuilt.
@@ -622,7 +651,14 @@ def run_benchmark(
     )
     try:
         figures, run = _measure(
-            runtime=runtime, queries=queries, qrels=qrels, mode=args.mode, options=options, k=args.k, contexts=contexts
+            runtime=runtime,
+            queries=queries,
+            qrels=qrels,
+            mode=args.mode,
+            options=options,
+            k=args.k,
+            contexts=contexts,
+            cohesion=cohesion,
         )
         table = []
         if getattr(args, "table", False):
@@ -637,6 +673,7 @@ def run_benchmark(
                     options=replace(row_options, depth=options.depth),
                     k=args.k,
                     contexts=contexts,
+                    cohesion=cohesion,
                 )
                 table.append({"component": name, **row})
     finally:
@@ -658,6 +695,8 @@ def run_benchmark(
     }
     if contexts is not None:
         report["context"] = {"window": window, "queries_with_context": len(contexts)}
+    if cohesion:
+        report["cohesion"] = {"weight": cohesion, "documents": len(documents(queries))}
     if table:
         report["table"] = table
     if args.run_out is not None:

@@ -246,6 +246,8 @@ def _report_options(args: argparse.Namespace) -> dict[str, object]:
     options: dict[str, object] = {"k": args.k, "min_checkworthiness": args.min_checkworthiness}
     if args.context_window:
         options["context_window"] = args.context_window
+    if args.cohesion:
+        options["cohesion"] = args.cohesion
     return options
 
 
@@ -319,6 +321,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     if not 0 <= args.context_window <= MAX_CONTEXT_WINDOW:
         print(f"error: --context-window must be between 0 and {MAX_CONTEXT_WINDOW}", file=sys.stderr)
         return 2
+    if not 0 <= args.cohesion <= 1:
+        print("error: --cohesion must be between 0 and 1", file=sys.stderr)
+        return 2
     if args.server:
         try:
             with _client(args) as client:
@@ -351,6 +356,7 @@ def cmd_report(args: argparse.Namespace) -> int:
                 k=args.k,
                 min_checkworthiness=args.min_checkworthiness,
                 context_window=args.context_window,
+                cohesion=args.cohesion,
             )
     finally:
         runtime.engine.dispose()
@@ -570,6 +576,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=0,
         help="match each claim in the light of the source's claims up to N places either side (a transcript's "
         f"lines; 0..{MAX_CONTEXT_WINDOW}, default 0: the claim alone)",
+    )
+    report.add_argument(
+        "--cohesion",
+        type=float,
+        default=0.0,
+        help="how much a match gains when the source's other claims match the same claim (0..1; a transcript "
+        "returns to its talking points: 0.1 was chosen on debate transcripts; default 0: none)",
     )
     report.add_argument("--width", type=int, default=100, help="table width in characters")
     report.add_argument("--json", action="store_true", help="print the API's JSON")

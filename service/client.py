@@ -186,7 +186,7 @@ class Client:
         return self._get(_source(source_id))
 
     def report(self, source_id: int, **options: Any) -> CrossReferenceReport:
-        """GET /sources/{id}/cross-references: k, min_checkworthiness, context_window as keywords."""
+        """GET /sources/{id}/cross-references: k, min_checkworthiness, context_window, cohesion as keywords."""
         return self._get(_report(source_id, options))
 
     def delete(self, source_id: int) -> None:

@@ -27,6 +27,7 @@ from service.matching import (
     claim_public,
     in_context,
     source_brief,
+    with_cohesion,
 )
 from service.models import Claim, Source
 from service.schemas import (
@@ -83,8 +84,8 @@ def _search(
     scope: Scope,
     vectors: Mapping[str, np.ndarray],
     k: int,
-) -> list[_GroupHit]:
-    """The claim's k best independent sources, through the match path (every claim listed, then folded)."""
+) -> list[Match]:
+    """The claim's matches through the match path, enough of them for its k best independent sources."""
     own = claim_group(claim, source)
     # Copies of one story crowd the list: ask for more than k claims and widen while groups are short.
     fetch = min(MAX_K, k * CLAIMS_PER_GROUP)
@@ -95,7 +96,7 @@ def _search(
         )
         hits = _group_hits(response.matches, own_group=own, k=k)
         if len(hits) >= k or len(response.matches) < fetch or fetch >= MAX_K:
-            return hits
+            return response.matches
         fetch = min(MAX_K, fetch * 2)
 
 
@@ -138,6 +139,7 @@ def build_report(
     k: int,
     min_checkworthiness: float | None = None,
     context_window: int = 0,
+    cohesion: float = 0.0,
 ) -> CrossReferenceReport:
     """For every claim of `source`: corroborating, conflicting and related claims of independent sources.
 
@@ -148,6 +150,8 @@ def build_report(
         context_window: Each claim is matched in the light of the source's claims up to this many places before
             and after it (as a match query's ``context``; for a transcript, whose lines say "that bill", "he"); 0:
             the claim alone.
+        cohesion: How much a match gains when the source's other claims match the same claim (0..1,
+            `with_cohesion`; for a transcript, whose sentences return to the same talking points); 0: none.
     """
     every_claim = store.claims_of(session=session, source_id=source.id or 0)
     claims = every_claim
@@ -177,8 +181,8 @@ def build_report(
     entries: list[ClaimCrossReference] = []
     corroborating_sources: set[int] = set()
     corroborating_groups: set[int] = set()
-    for claim in claims:
-        hits = _search(
+    searched = [
+        _search(
             session=session,
             matcher=matcher,
             claim=claim,
@@ -187,7 +191,10 @@ def build_report(
             vectors=vectors[claim.id or 0],
             k=k,
         )
-        found = _judge(hits)
+        for claim in claims
+    ]
+    for claim, matches in zip(claims, with_cohesion(searched, cohesion), strict=True):
+        found = _judge(_group_hits(matches, own_group=claim_group(claim, source), k=k))
         # A fact-check's claim never corroborates (nor contradicts) an article's: it is listed apart, rating and all.
         reviews = [m for m in found if m.fact_check is not None and m.relation != "related"]
         found = [m for m in found if m.fact_check is None]

@@ -193,6 +193,14 @@ def cross_references(
         "it, as a match query's `context` (for a speech or debate transcript, whose lines say 'that bill' or "
         "'he'). 0: each claim alone.",
     ),
+    cohesion: float = Query(
+        default=0.0,
+        ge=0.0,
+        le=1.0,
+        description="How much a match gains when the source's other claims match the same claim (0..1): a speech "
+        "returns to its talking points, so the fact-check several of its sentences match is likely the one each "
+        "refers to. 0.1 was chosen for debate transcripts (CLEF-2022 2B train); 0: each claim's matches alone.",
+    ),
 ) -> CrossReferenceReport:
     """For every claim: corroborating independent sources, conflicting ones (with the signal), related claims."""
     # Plain `def`: FAISS and SQLite work. Each claim is matched from its stored vectors: nothing is encoded.
@@ -203,4 +211,5 @@ def cross_references(
         k=k,
         min_checkworthiness=min_checkworthiness,
         context_window=context_window,
+        cohesion=cohesion,
     )

@@ -136,6 +136,34 @@ def test_the_bench_sends_the_context_and_reports_it(tmp_path: Path) -> None:
     assert with_context["map@1"] == 1.0 and plain["map@1"] < 1.0
 
 
+def test_the_lines_of_one_document_are_rescored_together(tmp_path: Path) -> None:
+    assert bench_retrieval.documents(["d_0012", "tweet-7", "d_0002", "e_0001"]) == {
+        "d": [(2, "d_0002"), (12, "d_0012")],
+        "e": [(1, "e_0001")],
+    }
+    root = tmp_path / "data"
+    corpus = _dataset(root)
+    # The second line alone points at the quarry strike; the first is about the bridge, and so, with cohesion, is it.
+    queries = (
+        "\ttweet_content\n"
+        + "d_0001\tVelmont harbour bridge finally open\nd_0002\tIt was a strike of luck, workers said\n"
+    )
+    (root / "dev" / "tweets.queries.tsv").write_text(queries, encoding="utf-8")
+    (root / "dev" / "tweet-vclaim-pairs.qrels").write_text("d_0001\t0\t10\t1\nd_0002\t0\t10\t1\n")
+    plain = bench_retrieval.run_benchmark(
+        _args(corpus, tmp_path, mode="dense"), encoder=HashingEncoder(), extra_encoders={}
+    )
+    together = bench_retrieval.run_benchmark(
+        _args(corpus, tmp_path, mode="dense", cohesion=1.0), encoder=HashingEncoder(), extra_encoders={}
+    )
+    assert "cohesion" not in plain and together["cohesion"] == {"weight": 1.0, "documents": 1}
+    assert together["map@1"] == 1.0 and plain["map@1"] < 1.0
+    with pytest.raises(ValueError, match="--cohesion"):
+        bench_retrieval.run_benchmark(
+            _args(corpus, tmp_path, mode="dense", cohesion=2.0), encoder=HashingEncoder(), extra_encoders={}
+        )
+
+
 def test_a_query_file_with_part_of_the_split_is_scored_on_its_own_queries(tmp_path: Path) -> None:
     corpus = _dataset(tmp_path / "data")
     part = tmp_path / "part.jsonl"  # a translation's format: JSON lines of tweet_id and text

@@ -385,6 +385,13 @@ def test_report_cli(cli_env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pyte
     assert cli.main(["report", url, "--json", "--context-window", "2"]) == 0
     in_context = json.loads(capsys.readouterr().out)
     assert [c["claim"]["id"] for c in in_context["claims"]] == [c["claim"]["id"] for c in body["claims"]]
+    assert cli.main(["report", "1", "--cohesion", "1.5"]) == 2
+    assert "--cohesion must be between 0 and 1" in capsys.readouterr().err
+    assert cli.main(["report", url, "--json", "--cohesion", "0.1"]) == 0
+    together = json.loads(capsys.readouterr().out)
+    assert [c["claim"]["id"] for c in together["claims"]] == [c["claim"]["id"] for c in body["claims"]]
+    scores = [m["score"] for c in together["claims"] for m in c["corroborating"] + c["conflicting"] + c["related"]]
+    assert scores and all(0.0 <= s <= 1.0 for s in scores)
 
 
 # --- the seeds demo -----------------------------------------------------------------------------------------
@@ -469,3 +476,35 @@ def test_report_finds_the_other_language_through_the_match_path(real_encoder, us
         assert found[0]["score"] == pytest.approx(same_claim["score"], abs=0.02)
         assert all(0.0 <= e["score"] <= 1.0 for item in body["claims"] for e in entries(item))
         assert all(e["source"]["id"] != football["id"] or e["relation"] == "related" for e in found)
+
+
+def test_cohesion_lifts_the_source_a_transcripts_other_lines_match(real_encoder, make_client) -> None:
+    # The second line alone ("It will also double ...") is closest to the mayor's sentence of the same shape; the
+    # first line is sure of the dam report, which the second line also matches: with cohesion the report reads the
+    # second line as that report's point too.
+    first = "The Orsk dam plan will flood forty farms in the valley, the senator said."
+    second = "It will also double the water tax, the senator said."
+    dam = "The Orsk dam plan floods forty valley farms and doubles the water tax."
+    mayor = "It will also double the bus fares, the mayor said."
+    with make_client(real_encoder) as client:
+        ingest(client, dam)
+        ingest(client, mayor)
+        speech = ingest(client, f"{first}\n\n{second}")
+
+        def second_line(**params: object) -> list[dict]:
+            body = client.get(f"/sources/{speech['id']}/cross-references", params={"k": 3, **params})
+            assert body.status_code == 200, body.text
+            item = body.json()["claims"][-1]
+            assert item["claim"]["text"] == second
+            return sorted(entries(item), key=lambda m: -m["score"])
+
+        alone, together = second_line(), second_line(cohesion=1.0)
+        assert [m["claim"]["text"] for m in alone] == [mayor, dam]
+        assert [m["claim"]["text"] for m in together] == [dam, mayor]
+        # The dam report gains what the first line gives it; the mayor's sentence, barely matched there, keeps
+        # its score.
+        assert together[0]["score"] - alone[1]["score"] > 0.3
+        assert together[1]["score"] == pytest.approx(alone[0]["score"], abs=0.001)
+        for bad in (-0.5, 2, "some"):
+            refused = client.get(f"/sources/{speech['id']}/cross-references", params={"cohesion": bad})
+            assert refused.status_code == 422 and "cohesion" in refused.text

@@ -29,8 +29,8 @@ import numpy as np
 from embeddings import ClaimIndex, TextEncoder
 from service.config import Settings
 from service.text.language import CJK_CHARACTERS, ENGLISH, claim_language
-from service.text.months import AMBIGUOUS, MONTH_STEMS, MONTHS, month_number
-from service.text.numbers import MYRIAD_NUMBER, myriad_number, plain_number, scale_value
+from service.text.months import AMBIGUOUS, CJK_DATE, MONTH_STEMS, MONTHS, month_number
+from service.text.numbers import CLOCK_TIME, MYRIAD_NUMBER, myriad_number, plain_number, scale_value
 
 USE_KEY: Final = "use"
 
@@ -54,8 +54,6 @@ _REST_AFTER: Final = re.compile(r"[ \u00a0](\d{1,3})(?![\d.,])")
 _NUMBER_RE: Final = re.compile(
     r"(?<![\w.,])\d{1,3}(?:(?:[,.]|[ \u00a0\u202f])\d{3})+(?![\d])|(?<![\w.,])\d+(?:[.,]\d+)?"
 )
-# A Korean, Japanese or Chinese date: 4월 26일, 4月26日.
-_CJK_DATE_RE: Final = re.compile(r"(\d{1,2})\s?[월月](?:\s*(\d{1,2})\s?[일日])?")
 # A digit right after a Hangul, kana or Han character ("死者は2946人"): the figure starts there, as after a space.
 _GLUED_DIGIT: Final = re.compile(rf"(?<=[{CJK_CHARACTERS}\uac00-\ud7a3])(?=\d)")
 # Also ordinary words ("may", "march", "Mars", "Майя"): months only next to a number ("May 2025",
@@ -71,8 +69,6 @@ _DAY_BEFORE: Final = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th|er)?\.?\s+(?:de\s+)?
 # digits not followed by more of a number ("March 2020", "May 1.5") nor by a scale word ("May 12 million").
 _DAY_AFTER: Final = re.compile(r"\.?\s(\d{1,2})(?:st|nd|rd|th)?(?![\w]|[.,]\d)")
 _NUMBER_AFTER: Final = re.compile(r"^\s+\d")
-# A time of day ("3:36 PM", "10:30"): neither of its numbers is a figure.
-_TIME_OF_DAY: Final = re.compile(r"(?<![\d:])\d{1,2}:\d{2}(?::\d{2})?(?![\d:])")
 
 
 SMALL_NUMBER: Final = 10
@@ -100,13 +96,15 @@ def anchors(text: str) -> frozenset[str]:
     found: set[str] = set()
     text = _GLUED_DIGIT.sub(" ", text)
     rest = text
-    for match in _CJK_DATE_RE.finditer(text):
-        month = int(match.group(1))
+    for match in CJK_DATE.finditer(text):
+        if match["year"]:
+            found.add(_canonical(float(match["year"])))
+        month = int(match["month"])
         if 1 <= month <= 12:
             found.add(f"month:{month}")
-            if match.group(2):
-                found.add(f"date:{month}-{int(match.group(2))}")
-    rest = _CJK_DATE_RE.sub(" ", rest)
+            if match["day"]:
+                found.add(f"date:{month}-{int(match['day'])}")
+    rest = CJK_DATE.sub(" ", rest)
     for match in MYRIAD_NUMBER.finditer(rest):
         value = myriad_number(match.group(0))
         if value is not None:
@@ -129,7 +127,7 @@ def anchors(text: str) -> frozenset[str]:
         found.add(f"month:{number}")
         if day and 1 <= int(day.group(1)) <= 31:
             found.add(f"date:{number}-{int(day.group(1))}")
-    rest = _TIME_OF_DAY.sub(" ", rest)
+    rest = CLOCK_TIME.sub(" ", rest)  # a time of day ("3:36 PM"): neither of its numbers is a figure
     consumed = 0  # the end of the last figure read, with its scale word and rest ("2 bin 946")
     for match in _NUMBER_RE.finditer(rest):
         value = plain_number(match.group(0))

@@ -18,7 +18,7 @@ from typing import Final, Literal
 from service.extraction.dates import resolve_relative_dates
 from service.relations import rules
 from service.relations.text import STOPWORDS, Token, neighbours, stem, tokenize, word_set
-from service.text.months import AMBIGUOUS, month_number
+from service.text.months import AMBIGUOUS, CJK_DATE, month_number
 
 DateKind = Literal["day", "time"]
 
@@ -50,11 +50,12 @@ _YEAR = r"(1[89]\d{2}|20\d{2})"
 
 _PATTERNS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = (
     ("bracket", re.compile(r"\[([^\[\]]{4,40})\]")),
-    # 2024-08-26, and 2024-08 (a month, as pages label their dates): not the figures 08 and 26.
-    ("iso", re.compile(r"\b(\d{4})-(\d{2})(?:-(\d{2}))?\b(?!-)")),
+    # 2024-08-26, and 2024-08 (a month, as pages label their dates): not the figures 08 and 26; also when a time
+    # of day is glued to it, as in page stamps ("2023-02-06T04:17").
+    ("iso", re.compile(r"\b(\d{4})-(\d{2})(?:-(\d{2}))?(?:\b|(?=T\d{1,2}:\d{2}))(?!-)")),
     ("season_year", re.compile(rf"\b(spring|summer|autumn|fall|winter)\s+(?:of\s+)?{_YEAR}\b", re.IGNORECASE)),
     # Korean, Japanese and Chinese: 2023년 9월 8일, 2023年9月8日.
-    ("ko_date", re.compile(r"(?:(\d{4})\s?[년年]\s*)?(\d{1,2})\s?[월月]\s*(?:(\d{1,2})\s?[일日])?")),
+    ("ko_date", CJK_DATE),
     ("time", re.compile(r"\b(\d{1,2})(?:[:.h](\d{2}))?\s*(a\.?m\.?|p\.?m\.?|uhr|h\b)", re.IGNORECASE)),
     ("clock", re.compile(r"\b(?:at|à|um|в|о|a\s+las?|alle|às|om|saat)\s+(\d{1,2})[:h](\d{2})(?!\d)", re.IGNORECASE)),
     # "23h11": the French (and Spanish, Portuguese) way to write a time of day, with or without "à".
@@ -227,7 +228,8 @@ def find_dates(
             elif name == "season_year":
                 add("day", _iso_value(f"{m.group(1).lower()} {m.group(2)}"), True, start, end)
             elif name == "ko_date":
-                span, known = calendar_span(m.group(1), int(m.group(2)), int(m.group(3)) if m.group(3) else None)
+                cjk_day = int(m["day"]) if m["day"] else None
+                span, known = calendar_span(m["year"], int(m["month"]), cjk_day)
                 add("day", span, known, start, end)
             elif name in {"time", "clock"}:
                 hour, minute = int(m.group(1)), int(m.group(2) or 0)

@@ -21,7 +21,7 @@ from service.relations import rules
 from service.relations.text import STOPWORDS, Token, index_at, neighbours, stem, tokenize
 from service.text.language import CJK_CHARACTER, CJK_CHARACTERS
 from service.text.months import month_number
-from service.text.numbers import MYRIAD_LANGUAGES, MYRIAD_NUMBER, myriad_number, scale_value
+from service.text.numbers import CLOCK_TIME, MYRIAD_LANGUAGES, MYRIAD_NUMBER, myriad_number, scale_value
 from service.text.words import WordTable, read_sections, read_terms
 
 Qualifier = Literal["exact", "approx", "lower", "upper", "range", "tally"]
@@ -134,7 +134,6 @@ _DIGITS_EN = re.compile(
 _DIGITS_OTHER = re.compile(
     _NOT_AFTER + r"(\d{1,3}(?:[ \u00a0\u202f.]\d{3})+(?:,\d+)?|\d+(?:,\d+)?)(?![\d:]|\.\d)" + _NOT_DATE_CJK
 )
-_CLOCK = re.compile(r"(?<![\w:])(\d{1,2}):(\d{2})(?::(\d{2}))?(?![\d:])")
 _SUFFIX_SCALE = re.compile(r"^(bn|m|k|mn)\b", re.IGNORECASE)
 
 
@@ -198,7 +197,7 @@ def _raw_numbers(text: str, tokens: tuple[Token, ...], language: str) -> list[_R
         # Bounded: at most rules.MAX_VALUES_PER_CLAIM figures are kept.
         return len(found) < rules.MAX_VALUES_PER_CLAIM and all(b <= s or a >= e for s, e in taken)
 
-    for m in _CLOCK.finditer(text):
+    for m in CLOCK_TIME.finditer(text):
         if not free(*m.span()):
             break
         h, mi, s = int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)

@@ -132,6 +132,11 @@ AMBIGUOUS: Final = frozenset(
 )
 # An alternation of every name, longest first (a regex fragment; a dot may follow an abbreviation).
 MONTH_PATTERN: Final = "(?:" + "|".join(sorted(map(re.escape, MONTHS), key=len, reverse=True)) + r")\.?"
+# Korean, Japanese and Chinese dates, written with numbers and the characters for year, month and day: 2023년 9월 8일,
+# 2023年9月8日, 4월, 4月26日 (the year and the day are optional; the month is not checked to be 1..12).
+CJK_DATE: Final = re.compile(
+    r"(?:(?P<year>\d{4})\s?[년年]\s*)?(?P<month>\d{1,2})\s?[월月]\s*(?:(?P<day>\d{1,2})\s?[일日])?"
+)
 
 
 def month_number(word: str) -> int | None:

@@ -51,6 +51,9 @@ _MYRIAD_UNITS: Final = "".join((*_MYRIAD_BIG, *_MYRIAD_SMALL))
 MYRIAD_NUMBER: Final = re.compile(
     rf"\d[\d,.]*\s?[{_MYRIAD_UNITS}]+(?:\s?\d[\d,.]*\s?[{_MYRIAD_UNITS}]+)*(?:\s?\d+(?!\d))?"
 )
+# A time of day, "10:30" or "21:05:10" (hour, minute and second groups): none of its numbers is a figure. Not inside a
+# longer run of digits and colons ("1:2:3:4"); a letter may touch it ("2023-02-06T04:17").
+CLOCK_TIME: Final = re.compile(r"(?<![\d:])(\d{1,2}):(\d{2})(?::(\d{2}))?(?![\d:])")
 # The languages that write them (the relations engine reads myriad numbers in these only).
 MYRIAD_LANGUAGES: Final = frozenset({"ko", "ja", "zh"})
 

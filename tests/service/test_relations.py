@@ -883,3 +883,16 @@ def test_an_arabic_figure_with_its_scale_word_and_currency_meets_the_english_one
     query = ClaimFacts(text="The ministry offered a reward of 80 million dollars.", language="en")
     verdict = compare(query, ClaimFacts(text=text, language="ar"), similarity=0.8)
     assert verdict.relation == relation, verdict
+
+
+def test_a_page_stamp_is_a_date_and_a_time_of_day_not_figures() -> None:
+    # One reading of "04:17" (service/text/numbers.CLOCK_TIME) for the relations and the anchors: a page's time
+    # stamp glued to its date ("2023-02-06T04:17") is a date and a time, not the figures 2, 4 or 17 that a
+    # differing toll could be set against.
+    from service.multilingual import anchors
+
+    text = "Updated 2023-02-06T04:17 rescuers pulled 40 people from the rubble."
+    facts = _analyse(text, None, None, "en", None)
+    assert [d.display for d in facts.dates] == ["2023-02-06"]
+    assert [(n.display, n.unit) for n in facts.numbers] == [("04:17", "duration"), ("40 people", "people")]
+    assert {a for a in anchors(text) if not a.startswith(("month:", "date:"))} == {"40", "2023"}

@@ -115,16 +115,21 @@ def test_neighbouring_lines_of_one_document_are_each_others_context() -> None:
     assert bench_retrieval.neighbour_contexts(queries, window=10)["debate_a_0020"] == ["first", "second"]
 
 
-def test_the_bench_sends_the_context_and_reports_it(tmp_path: Path) -> None:
-    root = tmp_path / "data"
+def _debate(root: Path) -> Path:
+    """The dataset with two lines of one "debate" as its dev queries: the second alone points at the quarry strike;
+    the first says it is the bridge."""
     corpus = _dataset(root)
-    # Two lines of one "debate": the second alone points at the quarry strike; its neighbour says it is the bridge.
     queries = (
         "\ttweet_content\n"
         + "d_0001\tVelmont harbour bridge finally open\nd_0002\tIt was a strike of luck, workers said\n"
     )
     (root / "dev" / "tweets.queries.tsv").write_text(queries, encoding="utf-8")
     (root / "dev" / "tweet-vclaim-pairs.qrels").write_text("d_0001\t0\t10\t1\nd_0002\t0\t10\t1\n")
+    return corpus
+
+
+def test_the_bench_sends_the_context_and_reports_it(tmp_path: Path) -> None:
+    corpus = _debate(tmp_path / "data")
     plain = bench_retrieval.run_benchmark(
         _args(corpus, tmp_path, mode="dense"), encoder=HashingEncoder(), extra_encoders={}
     )
@@ -141,15 +146,8 @@ def test_the_lines_of_one_document_are_rescored_together(tmp_path: Path) -> None
         "d": [(2, "d_0002"), (12, "d_0012")],
         "e": [(1, "e_0001")],
     }
-    root = tmp_path / "data"
-    corpus = _dataset(root)
-    # The second line alone points at the quarry strike; the first is about the bridge, and so, with cohesion, is it.
-    queries = (
-        "\ttweet_content\n"
-        + "d_0001\tVelmont harbour bridge finally open\nd_0002\tIt was a strike of luck, workers said\n"
-    )
-    (root / "dev" / "tweets.queries.tsv").write_text(queries, encoding="utf-8")
-    (root / "dev" / "tweet-vclaim-pairs.qrels").write_text("d_0001\t0\t10\t1\nd_0002\t0\t10\t1\n")
+    # The first line is about the bridge, and so, with cohesion, is the second.
+    corpus = _debate(tmp_path / "data")
     plain = bench_retrieval.run_benchmark(
         _args(corpus, tmp_path, mode="dense"), encoder=HashingEncoder(), extra_encoders={}
     )

@@ -45,6 +45,10 @@ from service.syndication import claim_group, source_group
 REPORT_WIDTH = 100
 # Claims of one independent source compared with each reported claim (its best-matching ones).
 CLAIMS_PER_GROUP = 3
+# How a transcript is read (the review page's "read as a transcript"): each line with the 3 around it either side
+# and cohesion 0.1, both chosen on CLEF-2022 2B train (debate sentences looked up among fact-checks; see README).
+TRANSCRIPT_CONTEXT_WINDOW = 3
+TRANSCRIPT_COHESION = 0.1
 
 
 @dataclass(slots=True)

@@ -93,12 +93,26 @@ def review_page(
 
 @router.get("/sources/{source_id}", response_class=HTMLResponse)
 def review_source(
-    source_id: int, request: Request, session: SessionDep, matcher: MatcherDep, settings: SettingsDep
+    source_id: int,
+    request: Request,
+    session: SessionDep,
+    matcher: MatcherDep,
+    settings: SettingsDep,
+    transcript: bool = Query(default=False),
 ) -> Response:
-    """A source's cross-reference report."""
+    """A source's cross-reference report; `transcript`: read as a speech (its lines in context, cohesion)."""
     source = store.get_source(session=session, source_id=source_id)
-    built = report.build_report(session=session, matcher=matcher, source=source, k=5)
-    return templates.TemplateResponse(request, "report.html", _context(request, settings, report=built))
+    built = report.build_report(
+        session=session,
+        matcher=matcher,
+        source=source,
+        k=5,
+        context_window=report.TRANSCRIPT_CONTEXT_WINDOW if transcript else 0,
+        cohesion=report.TRANSCRIPT_COHESION if transcript else 0.0,
+    )
+    return templates.TemplateResponse(
+        request, "report.html", _context(request, settings, report=built, transcript=transcript)
+    )
 
 
 @router.get("/watches/{watch_id}", response_class=HTMLResponse)

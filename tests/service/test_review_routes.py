@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
+import pytest
+
+from service import report
 from service.security import REVIEW_COOKIE, create_key
 from tests.helpers import HashingEncoder
 
@@ -83,3 +87,24 @@ def test_a_watch_page_shows_what_the_watched_claim_is_read_with(make_client) -> 
             "/watches", json={"all_fact_checks": True, "context_window": 2, "callback_url": "http://127.0.0.1:9/h"}
         ).json()
         assert "each claim read with 2 either side" in client.get(f"/review/watches/{every['id']}").text
+
+
+def test_a_source_page_reads_a_transcript_on_request(make_client, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The page asks the report for the transcript reading (lines in context, cohesion) only when ticked.
+    seen: list[tuple[int, float]] = []
+    real = report.build_report
+
+    def spy(**kwargs: Any) -> Any:
+        seen.append((kwargs.get("context_window", 0), kwargs.get("cohesion", 0.0)))
+        return real(**kwargs)
+
+    monkeypatch.setattr(report, "build_report", spy)
+    with make_client(HashingEncoder(), **FAST) as client:
+        source = client.post("/sources", json={"text": "The bridge reopened.\n\nIt cost 4 million euros."}).json()
+        plain = client.get(f"/review/sources/{source['id']}")
+        ticked = client.get(f"/review/sources/{source['id']}", params={"transcript": "true"})
+        assert plain.status_code == ticked.status_code == 200
+        assert 'name="transcript"' in plain.text and 'id="transcript" checked' not in plain.text
+        assert 'id="transcript" checked' in ticked.text
+        assert seen == [(0, 0.0), (report.TRANSCRIPT_CONTEXT_WINDOW, report.TRANSCRIPT_COHESION)]
+        assert client.get(f"/review/sources/{source['id']}", params={"transcript": "maybe"}).status_code == 422

@@ -6,14 +6,15 @@ The CLEF-2022 2B data (`../shared/datasets/clef2022-2b/`): its 19,250 PolitiFact
 name the debate and the line. Each run of sentences of one debate whose lines are at most ``--gap`` apart becomes
 one source (``POST /sources``, a sentence a paragraph, in line order): the closest this data comes to a
 transcript. Two watches run side by side, ``context_window`` 0 and ``--window``, threshold 0 and every relation,
-so every claim's best fact-check is alerted by both. A sentence's alert is the best-scored alert of the claims
-extraction made of it (a question or a fragment gives none).
+so every claim's best fact-check is alerted by both; ``--cohesion W`` adds a third, ``--window`` with cohesion W
+(each source's claims re-scored together: only the sentences of one run support each other here). A sentence's
+alert is the best-scored alert of the claims extraction made of it (a question or a fragment gives none).
 
 Per sentence with gold fact-checks: ``right_at_1`` (its best alert names a right fact-check: the product's
 "already checked" answer; comparable with MAP@1 of `crosscheck bench retrieval`), and precision / recall at the
 watch defaults (score at least the default ``min_score``, relation same or conflict), as in `bench/alert_quality.py`.
 
-    python bench/transcript_alerts.py [--split dev] [--window 3] [--gap 3] [--limit-corpus N]
+    python bench/transcript_alerts.py [--split dev] [--window 3] [--gap 3] [--cohesion 0.1] [--limit-corpus N]
 """
 
 from __future__ import annotations
@@ -75,19 +76,21 @@ def alerts_of_split(args: argparse.Namespace, split: str, rows: list[Any], encod
     runs = transcripts(queries, args.gap)
     with api(encoder=encoder, extra_encoders=extras, webhook_allow_networks=["127.0.0.0/8"]) as client:
         load(client, [claimreview(r) for r in rows], 500)
-        watches: dict[int, int] = {}
-        for window in (0, args.window):
+        watches: dict[int, str] = {}
+        readings = [(0, 0.0), (args.window, 0.0)] + ([(args.window, args.cohesion)] if args.cohesion else [])
+        for window, cohesion in readings:
             body = {
                 "all_fact_checks": True,
                 "min_score": 0.0,
                 "relations": RELATIONS,
                 "context_window": window,
+                "cohesion": cohesion,
                 "callback_url": "http://127.0.0.1:9/unused",
             }
             response = client.post("/watches", json=body)
             if response.status_code != 201:
                 raise RuntimeError(f"POST /watches answered {response.status_code}: {response.text}")
-            watches[response.json()["id"]] = window
+            watches[response.json()["id"]] = f"window_{window}" + (f"_cohesion_{cohesion:g}" if cohesion else "")
         spans_of: dict[int, list[tuple[int, int, str]]] = {}
         started = time.perf_counter()
         for run in runs:
@@ -105,16 +108,16 @@ def alerts_of_split(args: argparse.Namespace, split: str, rows: list[Any], encod
         while service.checker.check():
             pass
         seconds = time.perf_counter() - started
-        found: dict[int, dict[str, list[tuple[float, str, str]]]] = {w: defaultdict(list) for w in watches.values()}
+        found: dict[str, dict[str, list[tuple[float, str, str]]]] = {w: defaultdict(list) for w in watches.values()}
         claimed: set[str] = set()
-        for watch_id, window in watches.items():
+        for watch_id, label in watches.items():
             for alert in watch_alerts(client, watch_id):
                 spans = spans_of.get(alert["source"]["id"]) if alert["source"] else None
                 said = _sentence_at(spans, alert["claim"]["start"]) if spans else None
                 url = str((alert["fact_check"] or {}).get("url", ""))
                 if said and url.startswith(REVIEW_URL):
                     claimed.add(said)
-                    found[window][said].append((alert["score"], alert["relation"], url[len(REVIEW_URL) :]))
+                    found[label][said].append((alert["score"], alert["relation"], url[len(REVIEW_URL) :]))
     gold = {q: r for q, r in qrels.items() if q in queries and r}
     out: dict[str, Any] = {
         "sentences": len(gold),
@@ -124,10 +127,10 @@ def alerts_of_split(args: argparse.Namespace, split: str, rows: list[Any], encod
         "ingest_and_check_s": round(seconds, 1),
     }
     default = args.default
-    for window, alerts in found.items():
+    for label, alerts in found.items():
         right = sum(1 for q, r in gold.items() if alerts.get(q) and max(alerts[q])[2] in r)
         data = {"alerts": alerts, "qrels": gold}
-        out[f"window_{window}"] = {
+        out[label] = {
             "right_at_1": round(right / len(gold), 4) if gold else None,
             "at_watch_default": at_threshold(data, default),
         }
@@ -139,6 +142,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--split", choices=["train", "dev"], default="dev")
     parser.add_argument("--window", type=int, default=3, help="the second watch's context_window")
     parser.add_argument("--gap", type=int, default=3, help="lines apart that still make one transcript")
+    parser.add_argument(
+        "--cohesion", type=float, default=0.0, help="a third watch: --window and this cohesion (0..1; 0: none)"
+    )
     parser.add_argument("--limit-corpus", type=int, default=None)
     parser.add_argument("--limit-queries", type=int, default=None)
     parser.add_argument("--default", type=float, default=None, help="the threshold (default: the watch default)")

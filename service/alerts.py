@@ -62,6 +62,7 @@ from service.matching import (
     in_context,
     judgment_brief,
     source_brief,
+    with_cohesion,
     with_context,
 )
 from service.models import FACT_CHECK_KIND, Alert, Claim, ClaimVector, FactCheck, Source, Watch
@@ -91,6 +92,8 @@ SECRET_PREFIX: Final = "whsec_"
 CANDIDATE_MIN_COSINE: Final = 0.45
 WATCH_CANDIDATES: Final = 16
 BATCH: Final = 2_000  # change-log rows checked per transaction
+# Fact-checks looked at per claim when a watch weighs cohesion: the ones other claims of its source may lift.
+COHESION_DEPTH: Final = 20
 DELIVERIES_PER_ROUND: Final = 20
 LEASE_SECONDS: Final = 120
 BACKOFF_FIRST_SECONDS: Final = 5.0
@@ -140,6 +143,7 @@ def watch_public(watch: Watch, alerts: int = 0) -> WatchPublic:
         created_at=watch.created_at,
         context=_json_list(watch.context),
         context_window=watch.context_window or 0,
+        cohesion=watch.cohesion or 0.0,
         alerts=alerts,
     )
 
@@ -169,6 +173,8 @@ def create_watch(*, session: Session, runtime: Runtime, body: WatchCreate, fetch
             "context_window: only with claim_id or all_fact_checks (a text watch takes context: the sentences "
             "around it)"
         )
+    if body.cohesion and not body.all_fact_checks:
+        raise UnprocessableError("cohesion: only with all_fact_checks (it weighs what a source's other claims match)")
     text: str | None = None
     context: list[str] | None = [" ".join(c.split()) for c in body.context] if body.context else None
     if body.text is not None:
@@ -213,6 +219,7 @@ def create_watch(*, session: Session, runtime: Runtime, body: WatchCreate, fetch
         description=body.description,
         context=json.dumps(context, ensure_ascii=False) if context else None,
         context_window=body.context_window or None,
+        cohesion=body.cohesion or None,
         secret=secret,
         embedding=embedding,
         embedding_use=embedding_use,
@@ -466,20 +473,20 @@ class AlertChecker:
         watches = [w for w in (session.get(Watch, i) for i in self.index.fact_check_watches) if w and w.active]
         if not watches:
             return []
-        windows = sorted({w.context_window or 0 for w in watches})
-        # Per window: each new claim's vectors read with its source's claims around it (none for 0: its own text).
-        read_with = {window: self._in_context(session, claims, window) for window in windows if window}
+        # Each way of reading a claim that a watch asks for (context window, cohesion), computed once for all.
+        readings = sorted({(w.context_window or 0, w.cohesion or 0.0) for w in watches})
+        # Per window: the new claims' sources' claims read with the claims around them (none for 0: as stored).
+        read_with = {window: self._in_context(session, claims, window) for window in {w for w, _ in readings} if window}
+        top_of = {
+            (window, cohesion): self._tops(session, claims, read_with.get(window), cohesion)
+            for window, cohesion in readings
+        }
         out = []
         for claim, source in claims.values():
             if source.kind == FACT_CHECK_KIND:
                 continue  # a new fact-check is not "the same claim again in reporting"
-            text = claim.context_text or " ".join(claim.text.split())
-            top_of: dict[int, Match | None] = {}
-            for window in windows:
-                vectors = read_with[window].get(claim.id or 0) if window else None
-                top_of[window] = self._top_fact_check(session, claim, text, vectors)
             for watch in watches:
-                top = top_of[watch.context_window or 0]
+                top = top_of[(watch.context_window or 0, watch.cohesion or 0.0)].get(claim.id or 0)
                 if top is None:
                     continue
                 relations = set(_json_list(watch.relations) or [])
@@ -492,15 +499,50 @@ class AlertChecker:
                     )
         return out
 
-    def _top_fact_check(
-        self, session: Session, claim: Claim, text: str, vectors: dict[str, np.ndarray] | None
-    ) -> Match | None:
-        """The claim's best fact-check, unless there is none or a reviewer said the pair is unrelated."""
-        query = MatchQuery(text=text, k=1, kinds=["fact_check"])
-        response = self.matcher.match(session=session, query=query, vectors=vectors or None)
-        if not response.matches or response.matches[0].fact_check is None:
+    def _tops(
+        self,
+        session: Session,
+        claims: dict[int, tuple[Claim, Source]],
+        vectors: dict[int, dict[str, np.ndarray]] | None,
+        cohesion: float,
+    ) -> dict[int, Match | None]:
+        """Each new article claim's best fact-check (None: none, or a reviewer said the pair is unrelated).
+
+        `vectors`: the claims read in context (None: each claim's own text). With `cohesion`, every claim of the
+        new claims' sources is looked up (from its stored vectors when not in context) and the lists re-scored
+        together by `with_cohesion`, so that a fact-check the source's other claims match too may come first.
+        """
+        new = [claim for claim, source in claims.values() if source.kind != FACT_CHECK_KIND]
+        if not cohesion:
+            return {
+                claim.id or 0: self._best(
+                    session, claim, self._fact_check_matches(session, claim, (vectors or {}).get(claim.id or 0), 1)
+                )
+                for claim in new
+            }
+        out: dict[int, Match | None] = {}
+        for source_id in sorted({claim.source_id for claim in new}):
+            every = store.claims_of(session=session, source_id=source_id)
+            read = vectors if vectors is not None else self.matcher.stored_vectors(session=session, claims=every)
+            lists = [self._fact_check_matches(session, c, read.get(c.id or 0), COHESION_DEPTH) for c in every]
+            for c, matches in zip(every, with_cohesion(lists, cohesion), strict=True):
+                if c.id in claims:
+                    out[c.id or 0] = self._best(session, c, matches)
+        return out
+
+    def _fact_check_matches(
+        self, session: Session, claim: Claim, vectors: dict[str, np.ndarray] | None, k: int
+    ) -> list[Match]:
+        """The claim's k best fact-checks, through the match path (`vectors`: its query vectors, if read already)."""
+        text = claim.context_text or " ".join(claim.text.split())
+        query = MatchQuery(text=text, k=k, kinds=["fact_check"])
+        return self.matcher.match(session=session, query=query, vectors=vectors or None).matches
+
+    def _best(self, session: Session, claim: Claim, matches: list[Match]) -> Match | None:
+        """The first of the matches, unless there is none, it is no fact-check, or a reviewer said it is unrelated."""
+        if not matches or matches[0].fact_check is None:
             return None
-        top = response.matches[0]
+        top = matches[0]
         verdict = judgments.for_pairs(session=session, key=judgments.claim_key(claim.id or 0), matched=[top.claim.id])
         if top.claim.id in verdict and verdict[top.claim.id].verdict == "unrelated":
             return None
@@ -509,13 +551,13 @@ class AlertChecker:
     def _in_context(
         self, session: Session, claims: dict[int, tuple[Claim, Source]], window: int
     ) -> dict[int, dict[str, np.ndarray]]:
-        """The new claims' stored vectors read with their sources' claims up to `window` places either side."""
+        """The stored vectors of the new claims' sources' claims (all of them: cohesion looks them all up), each read
+        with the claims up to `window` places either side."""
         out: dict[int, dict[str, np.ndarray]] = {}
         # Only articles' claims are looked up among the fact-checks (a fact-check import reads no neighbours).
         for source_id in sorted({c.source_id for c, s in claims.values() if s.kind != FACT_CHECK_KIND}):
             every = store.claims_of(session=session, source_id=source_id)
-            read = in_context(every, self.matcher.stored_vectors(session=session, claims=every), window)
-            out.update({i: v for i, v in read.items() if i in claims})
+            out.update(in_context(every, self.matcher.stored_vectors(session=session, claims=every), window))
         return out
 
     def _commit(self, after: int, upto: int, found: list[_NewAlert]) -> int | None:

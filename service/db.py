@@ -184,7 +184,7 @@ _LATER_COLUMNS = {
         "language": "VARCHAR(16)",
     },
     "source": {"copy_group_id": "INTEGER", "domain": "VARCHAR(256)", "kind": "VARCHAR(16)"},
-    "watch": {"context": "TEXT", "context_window": "INTEGER"},
+    "watch": {"context": "TEXT", "context_window": "INTEGER", "cohesion": "FLOAT"},
 }
 _LATER_INDEXED = {"copy_group_id", "kind"}
 

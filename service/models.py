@@ -140,6 +140,9 @@ class Watch(SQLModel, table=True):
     # claims up to this many places either side (NULL or 0: alone).
     context: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     context_window: int | None = None
+    # all_fact_checks: how much a fact-check gains when the new claim's source's other claims match it too (0..1,
+    # service.matching.with_cohesion; NULL or 0: none).
+    cohesion: float | None = None
     # The Standard Webhooks signing secret ("whsec_" + base64): kept to sign every delivery.
     secret: str = Field(max_length=256)
     active: bool = Field(default=True, index=True)

@@ -576,6 +576,14 @@ class WatchCreate(_Strict):
         "before and after it. With all_fact_checks: each new claim is looked up among the fact-checks read with "
         "its source's claims up to this many places either side (for transcripts). 0: the claim alone.",
     )
+    cohesion: float = Field(
+        default=0.0,
+        ge=0.0,
+        le=1.0,
+        description="With all_fact_checks: how much a fact-check gains when the new claim's source's other claims "
+        "match it too (0..1; a speech returns to its talking points; 0.1 was chosen on debate transcripts). 0: each "
+        "claim's matches alone.",
+    )
 
     model_config = ConfigDict(
         extra="forbid",
@@ -618,6 +626,7 @@ class WatchPublic(BaseModel):
     created_at: dt.datetime
     context: list[str] | None = Field(default=None, description="The sentences the watched claim is read with.")
     context_window: int = Field(default=0, description="all_fact_checks: places either side read with each claim.")
+    cohesion: float = Field(default=0.0, description="all_fact_checks: what the source's other claims' matches add.")
     alerts: int = Field(default=0, description="Alerts raised so far.")
 
 

@@ -60,11 +60,11 @@ def test_a_run_through_the_api(tmp_path: Path) -> None:
     parser = argparse.ArgumentParser()
     transcript_alerts.add_arguments(parser)
     report = transcript_alerts.run(
-        parser.parse_args(["--dataset", str(root), "--window", "1"]), encoder=HashingEncoder()
+        parser.parse_args(["--dataset", str(root), "--window", "1", "--cohesion", "0.5"]), encoder=HashingEncoder()
     )
     assert report["corpus"] == 3 and report["sentences"] == 3
     assert report["sources"] == 2 and report["sources_with_several_sentences"] == 1
     assert report["sentences_alerted"] == 3
-    for window in ("window_0", "window_1"):
+    for window in ("window_0", "window_1", "window_1_cohesion_0.5"):
         assert 0.0 <= report[window]["right_at_1"] <= 1.0
     assert report["window_1"]["right_at_1"] == 1.0  # "it" read with the line before it finds the bridge

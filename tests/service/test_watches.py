@@ -142,6 +142,9 @@ def test_bad_watches_are_4xx_and_store_nothing(make_client, receiver: Receiver) 
             ({"text": WATCHED, "context_window": 2, "callback_url": receiver.url}, "context_window: only with"),
             ({"text": WATCHED, "context": ["a", " "], "callback_url": receiver.url}, "context sentence is empty"),
             ({"all_fact_checks": True, "context_window": 11, "callback_url": receiver.url}, "less than or equal"),
+            ({"text": WATCHED, "cohesion": 0.1, "callback_url": receiver.url}, "cohesion: only with all_fact_checks"),
+            ({"all_fact_checks": True, "cohesion": 1.5, "callback_url": receiver.url}, "less than or equal"),
+            ({"all_fact_checks": True, "cohesion": -1, "callback_url": receiver.url}, "greater than or equal"),
         ]
         for body, words in cases:
             response = client.post("/watches", json=body)
@@ -428,6 +431,7 @@ def test_a_store_from_before_watch_context_gets_the_columns(tmp_path) -> None:
     with engine.begin() as connection:  # the watch table as it was before context came
         connection.execute(text("ALTER TABLE watch DROP COLUMN context"))
         connection.execute(text("ALTER TABLE watch DROP COLUMN context_window"))
+        connection.execute(text("ALTER TABLE watch DROP COLUMN cohesion"))
         connection.execute(
             text(
                 "INSERT INTO watch (id, text, all_fact_checks, min_score, relations, callback_url, secret, active, "
@@ -438,10 +442,11 @@ def test_a_store_from_before_watch_context_gets_the_columns(tmp_path) -> None:
     engine.dispose()
     engine = make_engine(settings)
     try:
-        assert {"context", "context_window"} <= {c["name"] for c in inspect(engine).get_columns("watch")}
+        assert {"context", "context_window", "cohesion"} <= {c["name"] for c in inspect(engine).get_columns("watch")}
         with Session(engine) as session:
             public = alerts.watch_public(session.get(Watch, 3))
             assert public.text == "a bridge reopened" and public.context is None and public.context_window == 0
+            assert public.cohesion == 0.0
     finally:
         engine.dispose()
 
@@ -461,3 +466,36 @@ def test_a_long_neighbour_is_cut_to_what_a_context_takes(make_client, receiver: 
         client.post("/sources", json={"text": STATING, "outlet": "Velmont Daily"})
         # The checker builds its match query from the stored context: it must be one a request could send.
         assert client.app.state.alerts.run_once()[0] >= 0
+
+
+def test_every_fact_check_watched_with_cohesion(real_encoder, make_client, receiver: Receiver) -> None:
+    # The second line alone ("It will also double ...") is closest to a fact-check of the same shape about bus
+    # fares; the first line is sure of the dam fact-check, which the second line matches too. A watch with cohesion
+    # alerts the second line with the dam fact-check; one without, with the bus fares.
+    first = "The Orsk dam plan will flood forty farms in the valley, the senator said."
+    second = "It will also double the water tax, the senator said."
+    dam = claim_review(
+        "The Orsk dam plan floods forty valley farms and doubles the water tax.", "https://factdesk.example/dam", "True"
+    )
+    fares = claim_review(
+        "It will also double the bus fares, the mayor said.", "https://factdesk.example/fares", "False"
+    )
+    with make_client(real_encoder, **LOCAL) as client:
+        for review in (dam, fares):
+            assert client.post("/fact-checks", json=review).status_code == 201
+        fields = {"all_fact_checks": True, "min_score": 0.0, "relations": ["same", "conflict", "related"]}
+        alone = client.post("/watches", json={**fields, "callback_url": receiver.url}).json()
+        together = client.post("/watches", json={**fields, "cohesion": 1.0, "callback_url": receiver.url}).json()
+        assert (alone["cohesion"], together["cohesion"]) == (0.0, 1.0)
+        assert client.get(f"/watches/{together['id']}").json()["cohesion"] == 1.0
+        client.post("/sources", json={"text": f"{first}\n\n{second}", "outlet": "Senate transcript"})
+        client.app.state.alerts.run_once()
+
+        def alerted(watch: dict[str, Any]) -> dict[str, tuple[str, float]]:
+            data = client.get(f"/watches/{watch['id']}/alerts").json()["data"]
+            return {a["claim"]["text"]: (a["fact_check"]["url"], a["score"]) for a in data}
+
+        plain, lifted = alerted(alone), alerted(together)
+        assert plain[second][0] == fares["url"] and lifted[second][0] == dam["url"]
+        assert plain[first][0] == lifted[first][0] == dam["url"]
+        assert 0.0 <= lifted[second][1] <= 1.0

@@ -682,6 +682,7 @@ def run_benchmark(
         metrics.write_run(args.run_out, run, tag=f"crosscheck-{args.mode}")
     report: dict[str, Any] = {
         "split": args.split,
+        "queries": str(queries_path),  # the split's, or the file given (whose split the name says)
         "n_queries": len(qrels),
         "k": args.k,
         "corpus_size": bench_store.size,

@@ -171,6 +171,7 @@ def test_a_query_file_with_part_of_the_split_is_scored_on_its_own_queries(tmp_pa
     )
     # The split's qrels name three queries; the file holds one, found first: its MAP is 1, not a third.
     assert report["n_queries"] == 1 and report["map@5"] == 1.0, report
+    assert report["queries"] == str(part)  # the report names the file it scored
 
 
 def test_the_translation_sample_is_fixed_and_split_in_two(tmp_path: Path) -> None:

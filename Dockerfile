@@ -3,6 +3,10 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1 CROSSCHECK_DATA_DIR=/data
 WORKDIR /app
 
+# Apertium's Ukrainian-Russian pair: the multilingual encoder reads Ukrainian through it (embeddings/ukrainian.py).
+RUN apt-get update -qq && apt-get install -y -qq apertium apertium-rus-ukr \
+    && rm -rf /var/lib/apt/lists/*
+
 # torch is pinned to the tested release; point PIP_EXTRA_INDEX_URL at a CPU-only wheel index for a small image.
 ARG PIP_EXTRA_INDEX_URL=""
 RUN pip install --no-cache-dir torch==2.13.0

@@ -13,6 +13,8 @@ $(STAMP): pyproject.toml
 	# torch first and pinned: this CPU wheel is the tested one; a looser spec pulls a multi-GB CUDA build.
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e '.[dev]'
+	# Apertium's Ukrainian-Russian pair (Debian packages) for reading Ukrainian: installed when root with apt, else a note.
+	.ci/apertium
 	# The default encoder backend is ONNX int8: export and quantise the packaged model once, here, not at first start.
 	$(BIN)/python -m embeddings.onnx export
 	touch $(STAMP)

@@ -250,13 +250,21 @@ def add_extra_vectors(
     *, data_dir: Path, key: str, encoder: TextEncoder, rows: Sequence[CorpusRow], vectors: np.ndarray
 ) -> None:
     """Stores an additional encoder's vector of every row (as ingest would) and saves that encoder's index."""
-    from sqlmodel import col, select
+    from sqlmodel import col, delete, select
 
     from service import vectors as extra_vectors
+    from service.models import ClaimVector
 
     settings = Settings(data_dir=data_dir)
     engine = make_engine(settings)
     try:
+        with open_session(engine) as session:
+            recorded = store.get_store_info(session=session, key=extra_vectors.info_key(key))
+            if recorded is not None and recorded != str(encoder.model_id):
+                # The encoder now reads text another way (e.g. Ukrainian through Apertium): its vectors are replaced.
+                session.exec(delete(ClaimVector).where(col(ClaimVector.encoder) == key))  # type: ignore[call-overload]
+                store.set_store_info(session=session, key=extra_vectors.info_key(key), value=str(encoder.model_id))
+                session.commit()
         extra_vectors.check_encoder_model(engine=engine, key=key, model_id=encoder.model_id)
         position = {f"{URL_PREFIX}{row.doc_id}": i for i, row in enumerate(rows)}
         with open_session(engine) as session:

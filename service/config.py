@@ -53,6 +53,11 @@ class Settings(BaseSettings):
         default=True,
         description="Also encode claims with the multilingual USE model (own FAISS index) for cross-lingual matches.",
     )
+    ukrainian_mt: bool = Field(
+        default=True,
+        description="The multilingual encoder reads Ukrainian sentences rewritten in Russian by Apertium's ukr-rus "
+        "pair when it is installed (apt-get install apertium apertium-rus-ukr); false: the letter fold alone.",
+    )
     api_keys: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Comma-separated salted key hashes from `crosscheck keys create`; none: loopback only, no auth.",

@@ -41,7 +41,7 @@ def configured_encoders(settings: Settings) -> dict[str, TextEncoder]:
         return {}
     from embeddings.use import MultilingualEncoder
 
-    return {USE_KEY: MultilingualEncoder()}
+    return {USE_KEY: MultilingualEncoder(ukrainian_mt=settings.ukrainian_mt)}
 
 
 # ------------------------------------------------------------------------------------------------ anchors

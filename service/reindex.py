@@ -9,6 +9,7 @@ import numpy as np
 from sqlmodel import col, select
 
 from embeddings import TextEncoder, load_encoder
+from embeddings.use import same_space_but_ukrainian
 from service import store
 from service.checkworthiness import encode_and_score
 from service.config import Settings
@@ -62,7 +63,7 @@ def rescore_other_languages(*, engine: Any, model_id: Any) -> int:
     from service.text.language import ENGLISH
 
     head = default_scorer().multilingual
-    if head is None or str(model_id) != head.model:
+    if head is None or not same_space_but_ukrainian(str(model_id), head.model):
         return 0
     changed = 0
     with open_session(engine) as session:

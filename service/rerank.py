@@ -32,6 +32,7 @@ from typing import Any, Final, TypeVar
 
 import numpy as np
 
+from embeddings.use import same_space_but_ukrainian
 from service.lexical import STOPWORDS
 
 logger = logging.getLogger(__name__)
@@ -147,7 +148,8 @@ def missing_ranker(requires: Mapping[str, str], available: Mapping[str, str]) ->
     """None if every required ranker runs with the identity a model was fitted with, else what is missing."""
     for ranker, identity in requires.items():
         have = available.get(ranker)
-        if have != identity:
+        # A model fitted with USE reading Ukrainian one way serves the other: it saw no Ukrainian.
+        if have is None or not same_space_but_ukrainian(have, identity):
             return f"needs {ranker}={identity}, matcher has {have or 'nothing'}"
     return None
 

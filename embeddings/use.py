@@ -132,6 +132,20 @@ class MultilingualEncoder(BaseEncoder):
         # overlapping contexts could restore the wrong limit, so calls are serialised.
         self._lock = threading.Lock()
 
+    def read_like(self, model: str) -> bool:
+        """Reads Ukrainian the way the identity `model` ("name@dim", a store's record) says, if this encoder can.
+
+        A store made with the letter fold stays readable where Apertium is installed: this encoder then folds too
+        (until `crosscheck reindex --reencode`). Returns whether the encoder's identity is now `model`.
+        """
+        if model == str(self.model_id):
+            return True
+        if model == f"{USE_MODEL_NAME}@{USE_DIM}" and same_space_but_ukrainian(model, str(self.model_id)):
+            self._ukrainian = None
+            self._model_id = ModelId(name=USE_MODEL_NAME, dim=USE_DIM)
+            return True
+        return False
+
     def _read_ukrainian(self, texts: Sequence[str]) -> list[str]:
         """The texts, the Ukrainian ones rewritten in Russian (the one language detector of the service decides)."""
         if self._ukrainian is None:

@@ -77,6 +77,23 @@ def check_encoder_model(*, engine: Engine, key: str, model_id: ModelId) -> None:
         )
 
 
+def _read_like_the_store(*, engine: Engine, key: str, encoder: TextEncoder) -> None:
+    """An encoder that can read text the way the store's vectors were made (USE reading Ukrainian by the letter
+    fold where Apertium is now installed) is set to, so that queries meet the stored vectors (logged)."""
+    with Session(engine) as session:
+        recorded = store.get_store_info(session=session, key=info_key(key))
+    read_like = getattr(encoder, "read_like", None)
+    if recorded is None or recorded == str(encoder.model_id) or read_like is None:
+        return
+    if read_like(recorded):
+        logger.warning(
+            "the database's %r vectors were made with %s: that encoder reads text the same way until "
+            "`crosscheck reindex --reencode` re-encodes every claim",
+            key,
+            recorded,
+        )
+
+
 def vectors_to_rows(*, key: str, ids: Sequence[int], vectors: np.ndarray) -> list[ClaimVector]:
     """ClaimVector rows for freshly stored claims (added to the caller's transaction)."""
     return [
@@ -164,6 +181,7 @@ def open_encoder_index(
     *, engine: Engine, key: str, encoder: TextEncoder, path: Path, options: IndexOptions | None = None
 ) -> EncoderIndex:
     """Checks the recorded model, loads the saved index and repairs it from the database (never re-encodes)."""
+    _read_like_the_store(engine=engine, key=key, encoder=encoder)
     model_id = encoder.model_id
     options = options or index_options()
     check_encoder_model(engine=engine, key=key, model_id=model_id)

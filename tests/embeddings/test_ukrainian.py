@@ -76,3 +76,27 @@ def test_models_fitted_with_either_ukrainian_reading_serve_both() -> None:
     assert missing_ranker({"use": fold}, {"use": read}) is None
     assert missing_ranker({"use": fold}, {"use": "other@512"}) is not None
     assert missing_ranker({"use": fold}, {}) is not None
+
+
+@needs_apertium
+def test_a_store_made_with_the_fold_is_read_the_same_way(
+    make_client, use_encoder: MultilingualEncoder, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from tests.helpers import HashingEncoder
+
+    data = tmp_path / "store"
+    fold = MultilingualEncoder(ukrainian_mt=False)
+    with make_client(HashingEncoder(), data_dir=data, extra_encoders={"use": fold}) as client:
+        assert client.post("/sources", json={"text": UKRAINIAN}).status_code == 201
+    # The same store under an encoder that reads Ukrainian through Apertium: it starts, and reads like the store.
+    reader = MultilingualEncoder()
+    assert reader.model_id == ModelId(USE_MODEL_NAME_UKRUS, USE_DIM)
+    with (
+        caplog.at_level(logging.WARNING),
+        make_client(HashingEncoder(), data_dir=data, extra_encoders={"use": reader}) as client,
+    ):
+        body = client.post("/claims/match", json={"text": ENGLISH, "k": 1}).json()
+        assert body["matches"] and body["matches"][0]["claim"]["text"] == UKRAINIAN
+    assert reader.model_id == ModelId(USE_MODEL_NAME, USE_DIM)
+    assert "reindex --reencode" in caplog.text
+    assert reader.read_like("other@512") is False

@@ -24,6 +24,7 @@ logger = logging.getLogger(__name__)
 
 # "+ukfold": Ukrainian text is read with Russian spelling (see `fold_ukrainian`); part of the vector space.
 USE_MODEL_NAME = "use-multilingual-v3+ukfold"
+USE_DIM = 512
 # "+ukrus": Ukrainian sentences are first rewritten in Russian by Apertium (embeddings/ukrainian.py), then folded.
 # Only Ukrainian vectors differ from "+ukfold": a model fitted on either serves both (see `same_space_but_ukrainian`).
 USE_MODEL_NAME_UKRUS = "use-multilingual-v3+ukrus"
@@ -39,7 +40,6 @@ def same_space_but_ukrainian(a: str, b: str) -> bool:
     return a == b or (a in readings and b in readings)
 
 
-USE_DIM = 512
 # USE was not trained on Ukrainian but reads it through its Russian vocabulary: spelling the four letters
 # Russian lacks the Russian way brings cognates closer ("Запорізька" -> "Запоризька", "Європа" -> "Европа").
 # On tests/data/crosslingual it lifts USE's English->Ukrainian / Ukrainian->English Recall@5 from 0.70/0.80

@@ -121,6 +121,7 @@ def reindex(
         report: dict[str, Any] = {}
         for key, extra in extras.items():
             if not reencode:
+                vectors.read_like_the_store(engine=engine, key=key, encoder=extra)
                 vectors.check_encoder_model(engine=engine, key=key, model_id=extra.model_id)
             encoded = vectors.encode_missing(engine=engine, key=key, encoder=extra, reencode=reencode)
             extra_index = vectors.rebuild_index(engine=engine, key=key, model_id=extra.model_id)

@@ -77,7 +77,7 @@ def check_encoder_model(*, engine: Engine, key: str, model_id: ModelId) -> None:
         )
 
 
-def _read_like_the_store(*, engine: Engine, key: str, encoder: TextEncoder) -> None:
+def read_like_the_store(*, engine: Engine, key: str, encoder: TextEncoder) -> None:
     """An encoder that can read text the way the store's vectors were made (USE reading Ukrainian by the letter
     fold where Apertium is now installed) is set to, so that queries meet the stored vectors (logged)."""
     with Session(engine) as session:
@@ -181,7 +181,7 @@ def open_encoder_index(
     *, engine: Engine, key: str, encoder: TextEncoder, path: Path, options: IndexOptions | None = None
 ) -> EncoderIndex:
     """Checks the recorded model, loads the saved index and repairs it from the database (never re-encodes)."""
-    _read_like_the_store(engine=engine, key=key, encoder=encoder)
+    read_like_the_store(engine=engine, key=key, encoder=encoder)
     model_id = encoder.model_id
     options = options or index_options()
     check_encoder_model(engine=engine, key=key, model_id=model_id)

@@ -82,6 +82,8 @@ def test_models_fitted_with_either_ukrainian_reading_serve_both() -> None:
 def test_a_store_made_with_the_fold_is_read_the_same_way(
     make_client, use_encoder: MultilingualEncoder, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
+    from service.config import Settings
+    from service.reindex import reindex
     from tests.helpers import HashingEncoder
 
     data = tmp_path / "store"
@@ -100,3 +102,9 @@ def test_a_store_made_with_the_fold_is_read_the_same_way(
     assert reader.model_id == ModelId(USE_MODEL_NAME, USE_DIM)
     assert "reindex --reencode" in caplog.text
     assert reader.read_like("other@512") is False
+    # `crosscheck reindex` keeps the store's reading; with --reencode the store moves to Apertium's.
+    settings = Settings(data_dir=data, multilingual=True)
+    kept = reindex(settings, encoder=HashingEncoder(), extra_encoders={"use": MultilingualEncoder()})
+    assert kept["encoders"]["use"]["model"] == f"{USE_MODEL_NAME}@{USE_DIM}"
+    moved = reindex(settings, encoder=HashingEncoder(), extra_encoders={"use": MultilingualEncoder()}, reencode=True)
+    assert moved["encoders"]["use"]["model"] == f"{USE_MODEL_NAME_UKRUS}@{USE_DIM}"

@@ -35,7 +35,7 @@ from typing import Any
 from bench import DATASETS, metrics, run_script
 from bench.alert_quality import at_threshold, watch_alerts
 from bench.factchecks import REVIEW_URL, api, claimreview, load
-from bench.retrieval import _LINE_ID, read_corpus, read_queries
+from bench.retrieval import _LINE_ID, documents, read_corpus, read_queries
 
 DATASET = DATASETS / "clef2022-2b"
 RELATIONS = ["same", "conflict", "related"]
@@ -44,15 +44,8 @@ RELATIONS = ["same", "conflict", "related"]
 def transcripts(queries: Mapping[str, str], gap: int) -> list[list[str]]:
     """Runs of sentence ids of one document whose lines are at most `gap` apart, each in line order; an id of
     another shape is a run of its own."""
-    lines: dict[str, list[tuple[int, str]]] = defaultdict(list)
-    runs: list[list[str]] = []
-    for qid in queries:
-        if (m := _LINE_ID.match(qid)) is not None:
-            lines[m["document"]].append((int(m["line"]), qid))
-        else:
-            runs.append([qid])
-    for members in lines.values():
-        members.sort()
+    runs = [[qid] for qid in queries if _LINE_ID.match(qid) is None]
+    for members in documents(queries).values():
         current = [members[0][1]]
         for (before, _), (line, qid) in itertools.pairwise(members):
             if line - before <= gap:
